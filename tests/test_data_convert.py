@@ -1,0 +1,217 @@
+"""tsea.data.to_collection: every accepted form, every listed error, and the checks helpers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsea.data import Collection, check_same_channels, check_y, to_collection
+
+nan = np.nan
+
+
+def assert_valid(coll):
+    assert isinstance(coll, Collection)
+    assert coll.X.dtype == np.float32 and coll.X.ndim == 3
+    assert coll.lengths.dtype == np.int64 and coll.lengths.shape == (coll.n_series,)
+    for i, n in enumerate(coll.lengths):
+        assert 1 <= n <= coll.max_length
+        assert np.isnan(coll.X[i, :, n:]).all()
+        assert (~np.isnan(coll.X[i, :, n - 1])).any()
+
+
+def test_3d_array_cast_and_copied():
+    X = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    coll = to_collection(X)
+    assert_valid(coll)
+    assert coll.X.shape == (2, 3, 4) and coll.n_channels == 3 and coll.max_length == 4
+    np.testing.assert_array_equal(coll.X, X.astype(np.float32))
+    np.testing.assert_array_equal(coll.lengths, [4, 4])
+    assert coll.ids is None
+    X32 = X.astype(np.float32)
+    coll = to_collection(X32)
+    coll.X[0, 0, 0] = 99.0
+    assert X32[0, 0, 0] == 0.0  # never aliases the caller's array
+
+
+def test_2d_array_is_univariate():
+    coll = to_collection(np.ones((5, 7)))
+    assert coll.X.shape == (5, 1, 7)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.bool_, np.float16, np.float64])
+def test_numeric_dtypes_cast(dtype):
+    X = (np.arange(12).reshape(2, 2, 3) % 2).astype(dtype)
+    coll = to_collection(X)
+    assert coll.X.dtype == np.float32
+    np.testing.assert_array_equal(coll.X, X.astype(np.float32))
+
+
+def test_object_array_of_numbers():
+    X = np.array([[1, 2.5, True], [None, 4, 5]], dtype=object)
+    coll = to_collection(X)
+    np.testing.assert_array_equal(coll.X[:, 0], [[1, 2.5, 1], [nan, 4, 5]])
+    np.testing.assert_array_equal(coll.lengths, [3, 3])
+
+
+def test_trailing_nan_is_padding_inner_nan_is_missing():
+    X = np.array([[[1, nan, 3, nan, nan]], [[nan, 2, nan, nan, 5]]])
+    coll = to_collection(X)
+    np.testing.assert_array_equal(coll.lengths, [3, 5])
+    # a step is observed if any channel is observed
+    X2 = np.array([[[1, 2, nan, nan], [1, nan, nan, 4]]])
+    np.testing.assert_array_equal(to_collection(X2).lengths, [4])
+
+
+def test_list_of_unequal_arrays():
+    a, b = np.arange(6).reshape(2, 3), np.arange(10).reshape(2, 5)
+    coll = to_collection([a, b])
+    assert_valid(coll)
+    assert coll.X.shape == (2, 2, 5)
+    np.testing.assert_array_equal(coll.lengths, [3, 5])
+    np.testing.assert_array_equal(coll.series(0), a)
+    np.testing.assert_array_equal(coll.to_list()[1], b)
+    assert np.isnan(coll.X[0, :, 3:]).all()
+
+
+def test_list_of_1d_and_tuple_and_series():
+    coll = to_collection((np.ones(3), [1.0, 2.0], pd.Series([4, 5, 6, 7])))
+    assert coll.X.shape == (3, 1, 4)
+    np.testing.assert_array_equal(coll.lengths, [3, 2, 4])
+
+
+def test_object_array_of_arrays():
+    items = np.empty(2, dtype=object)
+    items[0], items[1] = np.ones((1, 2)), np.ones((1, 4))
+    np.testing.assert_array_equal(to_collection(items).lengths, [2, 4])
+
+
+def test_sktime_nested_dataframe():
+    df = pd.DataFrame(
+        {
+            "dim_0": [pd.Series([1.0, 2, 3]), pd.Series([4.0, 5])],
+            "dim_1": [pd.Series([7.0, 8, 9]), pd.Series([1.0, 2])],
+        },
+        index=["a", "b"],
+    )
+    coll = to_collection(df)
+    assert coll.X.shape == (2, 2, 3)
+    np.testing.assert_array_equal(coll.lengths, [3, 2])
+    np.testing.assert_array_equal(coll.series(1), [[4, 5], [1, 2]])
+    assert list(coll.ids) == ["a", "b"]
+
+
+def test_long_format_sorted_by_time_first_appearance_order():
+    df = pd.DataFrame(
+        {
+            "id": ["s2", "s1", "s2", "s1", "s1"],
+            "time": [1, 2, 0, 0, 1],
+            "x": [20, 12, 10, 10, 11],
+            "y": [0.5, 0.2, 0.4, 0.0, 0.1],
+        }
+    )
+    coll = to_collection(df)
+    assert list(coll.ids) == ["s2", "s1"]
+    np.testing.assert_array_equal(coll.lengths, [2, 3])
+    np.testing.assert_allclose(coll.series(0), [[10, 20], [0.4, 0.5]])
+    np.testing.assert_allclose(coll.series(1), [[10, 11, 12], [0.0, 0.1, 0.2]])
+
+
+def test_multiindex_dataframe_matches_sktime_conversion():
+    sk = pytest.importorskip("sktime.datatypes")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 2, 6))
+    mi = sk.convert_to(X, to_type="pd-multiindex")
+    nested = sk.convert_to(X, to_type="nested_univ")
+    np.testing.assert_allclose(to_collection(mi).X, X.astype(np.float32))
+    np.testing.assert_allclose(to_collection(nested).X, X.astype(np.float32))
+
+
+def test_aeon_loader_output_accepted():
+    from aeon.datasets import load_basic_motions, load_japanese_vowels
+
+    X, _ = load_basic_motions(split="train")
+    coll = to_collection(X)
+    assert coll.X.shape == X.shape
+    Xu, _ = load_japanese_vowels(split="train")
+    coll = to_collection(Xu)
+    np.testing.assert_array_equal(coll.lengths, [x.shape[1] for x in Xu])
+
+
+def test_subset_keeps_order_and_ids():
+    coll = to_collection(pd.DataFrame({"id": [5, 5, 6, 7], "time": [0, 1, 0, 0], "v": [1, 2, 3, 4]}))
+    sub = coll.subset(np.array([2, 0]))
+    assert list(sub.ids) == [7, 5]
+    np.testing.assert_array_equal(sub.lengths, [1, 2])
+    assert coll.subset(1).n_series == 1
+
+
+ERRORS = [
+    ([], "empty"),
+    (np.zeros((0, 2, 3)), "empty"),
+    (np.zeros((2, 0, 3)), "no channels"),
+    (np.zeros((2, 1, 0)), "zero length"),
+    ([np.ones(3), np.ones(0)], "series 1 has zero length"),
+    (np.array([[1.0, 2], [nan, nan], [3, 4]]), "series 1 is all-NaN"),
+    ([np.ones(3), np.array([nan])], "series 1 is all-NaN"),
+    (np.array([[1.0, 2], [3, np.inf]]), "series 1, channel 0, step 1 is infinite"),
+    (np.array([[1.0, -np.inf]]), "infinite"),
+    (np.array([[1e300, 1.0]]), "float32 range"),
+    (np.array([["a", "b"]]), "non-numeric"),
+    (np.array([[1, 2], [3, "x"]], dtype=object), "series 1, channel 0, step 1 has non-numeric"),
+    ([np.ones(2), np.array(["1", "2"])], "series 1"),
+    (np.array([[1 + 1j, 2]]), "complex"),
+    ([np.ones((2, 3)), np.ones((2, 3)), np.ones((3, 3))], "series 2 has 3 channels, expected 2"),
+    ([np.ones((1, 3)), np.ones(4)[None, None]], "series 1 has 3 dimensions"),
+    (np.ones((2, 2, 2, 2)), "4-D"),
+    (np.ones(5), "1-D"),
+    (np.float64(3.0), "0-D"),
+    ([np.ones(3), 4.0], "series 1 is a scalar"),
+    ("abc", "got str"),
+    ({"a": 1}, "got dict"),
+    (None, "got NoneType"),
+    (pd.Series([1.0, 2.0]), "pandas Series"),
+    (pd.DataFrame({"a": [1.0], "b": [2.0]}), "long format"),
+    (pd.DataFrame({"id": [], "time": [], "v": []}), "no rows"),
+    (pd.DataFrame({"id": [1, 1], "time": [0, 0], "v": [1, 2]}), r"duplicate \(id, time\)"),
+    (pd.DataFrame({"id": [1, 1], "time": [0, 1]}), "no channel columns"),
+    (pd.DataFrame({"id": [1, None], "time": [0, 1], "v": [1, 2]}), "id column is missing"),
+    (pd.DataFrame({"id": [1, 2], "time": [0, 1], "v": [1, "q"]}), r"series 1 \(id 2\)"),
+    (pd.DataFrame({"id": [1, 2], "time": [0, 0], "v": [1, nan]}), r"series 1 \(id 2\) is all-NaN"),
+    (pd.DataFrame({"c": [pd.Series([1.0]), 3.0]}), "row 1"),
+]
+
+
+@pytest.mark.parametrize("bad,match", ERRORS, ids=[m for _, m in ERRORS])
+def test_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        to_collection(bad)
+
+
+def test_what_names_the_input():
+    with pytest.raises(ValueError, match="^X_test: series 0 is all-NaN"):
+        to_collection(np.full((1, 3), nan), what="X_test")
+
+
+def test_check_same_channels():
+    coll = to_collection(np.ones((2, 3, 4)))
+    check_same_channels(coll, 3)
+    with pytest.raises(ValueError, match="3 channel.*fitted on 2"):
+        check_same_channels(coll, 2)
+
+
+def test_check_y():
+    y = check_y(["a", "b", "a"], 3, "classification")
+    assert list(y) == ["a", "b", "a"]
+    assert check_y(pd.Series([1, 2]), 2, "regression").dtype == np.float64
+    with pytest.raises(ValueError, match="2 value.*3 series"):
+        check_y([1, 2], 3, "classification")
+    with pytest.raises(ValueError, match=r"y\[1\] is missing"):
+        check_y(np.array(["a", None], dtype=object), 2, "classification")
+    with pytest.raises(ValueError, match=r"y\[0\] = 'x' is not a number"):
+        check_y(np.array(["x", 1.0], dtype=object), 2, "regression")
+    with pytest.raises(ValueError, match=r"y\[1\] = nan"):
+        check_y([1.0, nan], 2, "regression")
+    with pytest.raises(ValueError, match="1-D"):
+        check_y(np.ones((2, 2)), 2, "regression")
+    with pytest.raises(ValueError, match="task"):
+        check_y([1], 1, "clustering")
