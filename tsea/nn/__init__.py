@@ -1,1 +1,17 @@
-"""tsea.nn"""
+"""tsea.nn: the EA-DC-Transformer encoder in pure torch (no Lightning, no scikit-learn)."""
+
+from .attention import ATTENTION_MODES, EvolvingAttention
+from .encoder import ENCODER_MODES, EADCEncoder
+from .map_conv import MAP_CONV_IMPLS, MapConv
+from .masking import pool, valid_mask
+
+__all__ = [
+    "EADCEncoder",
+    "EvolvingAttention",
+    "MapConv",
+    "valid_mask",
+    "pool",
+    "ENCODER_MODES",
+    "ATTENTION_MODES",
+    "MAP_CONV_IMPLS",
+]

@@ -1,0 +1,231 @@
+"""tsea.nn.EADCEncoder: the DESIGN.md invariants and the INTERNALS.md call contract."""
+
+import json
+
+import pytest
+import torch
+
+from tsea.nn import ENCODER_MODES, EADCEncoder, pool, valid_mask
+
+NAN = float("nan")
+ATT_MODES = ("vanilla", "residual", "evolving", "reuse")
+
+
+def _enc(mode="evolving", in_channels=2, seed=0, **kw):
+    torch.manual_seed(seed)
+    kw = {"repr_dim": 12, "d_model": 16, "depth": 3, "n_heads": 4, "reuse_heads": 2, **kw}
+    return EADCEncoder(in_channels, mode=mode, **kw)
+
+
+def _series(L, C=2, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    s = torch.randn(C, L, generator=g)
+    s[0, 5] = NAN  # partially missing step
+    s[:, 9] = NAN  # fully missing step inside the series
+    return s
+
+
+@pytest.mark.parametrize("mode", ENCODER_MODES)
+@pytest.mark.parametrize("max_len, own, other, width", [(128, 40, 70, 90), (16, 50, 60, 80)])
+def test_padding_never_leaks(mode, max_len, own, other, width):
+    """Alone vs padded in a longer batch (same attention stride): same valid steps and pooling."""
+    enc = _enc(mode, max_attention_len=max_len).eval()
+    s = _series(own)
+    alone = s.unsqueeze(0)
+    batch = torch.full((3, 2, width), NAN)
+    batch[0, :, :other] = _series(other, seed=2)
+    batch[1, :, :own] = s
+    batch[2, :, :30] = _series(30, seed=3)
+    with torch.no_grad():
+        h_alone = enc(alone)
+        h_batch = enc(batch)
+    torch.testing.assert_close(h_batch[1, :own], h_alone[0], atol=1e-5, rtol=0)
+    m_alone, m_batch = valid_mask(alone), valid_mask(batch)
+    for how in ("max", "mean", "last"):
+        torch.testing.assert_close(
+            pool(h_batch, m_batch, how)[1], pool(h_alone, m_alone, how)[0], atol=1e-5, rtol=0
+        )
+
+
+def test_padding_with_explicit_lengths_and_garbage_padding():
+    """Padding given by `lengths` (finite garbage values after the length) does not leak."""
+    enc = _enc("evolving", max_attention_len=128).eval()
+    s = _series(40)
+    batch = torch.randn(2, 2, 64) * 50
+    batch[0, :, :40] = s
+    batch[1] = _series(64, seed=5)
+    with torch.no_grad():
+        h_batch = enc(batch, lengths=torch.tensor([40, 64]))
+        h_alone = enc(s.unsqueeze(0))
+    torch.testing.assert_close(h_batch[0, :40], h_alone[0], atol=1e-5, rtol=0)
+
+
+def test_conv_path_is_causal_in_mode_none():
+    enc = _enc("none").eval()
+    x = torch.randn(2, 2, 60)
+    t = 33
+    y = x.clone()
+    y[..., t + 1 :] = torch.randn(2, 2, 60 - t - 1) * 10
+    with torch.no_grad():
+        hx, hy = enc(x), enc(y)
+    torch.testing.assert_close(hx[:, : t + 1], hy[:, : t + 1], atol=1e-6, rtol=0)
+    assert not torch.allclose(hx[:, t + 1 :], hy[:, t + 1 :])
+
+
+@pytest.mark.parametrize("mode", ATT_MODES)
+def test_conv_submodules_are_causal_in_attention_modes(mode):
+    enc = _enc(mode).eval()
+    for block in enc.blocks:
+        for layer in block.layers:
+            x = torch.randn(1, 16, 50)
+            y = x.clone()
+            y[..., 21:] += 5.0
+            with torch.no_grad():
+                cx, cy = layer.causal_conv(x), layer.causal_conv(y)
+            assert cx.shape[-1] == 50
+            torch.testing.assert_close(cx[..., :21], cy[..., :21])
+            assert not torch.allclose(cx[..., 21:], cy[..., 21:])
+
+
+def test_evolving_alpha0_beta0_equals_vanilla():
+    evo = _enc("evolving", alpha=0.0, beta=0.0, max_attention_len=16).eval()
+    van = _enc("vanilla", seed=7, max_attention_len=16).eval()
+    res = van.load_state_dict(evo.state_dict(), strict=False)
+    assert res.missing_keys == [] and all("map_conv" in k for k in res.unexpected_keys)
+    assert res.unexpected_keys  # evolving really has map convolutions
+    x = torch.randn(3, 2, 70)
+    x[1, :, 50:] = NAN
+    with torch.no_grad():
+        torch.testing.assert_close(evo(x), van(x), atol=1e-5, rtol=1e-5)
+
+
+def test_residual_beta1_passes_logits_through_the_network():
+    enc = _enc("residual", beta=1.0).eval()
+    x = torch.randn(2, 2, 30)
+    with torch.no_grad():
+        _, maps = enc(x, return_attention=True)
+    assert len(maps) == 2 * 3
+    for m in maps[1:]:
+        torch.testing.assert_close(m, maps[0])
+
+
+def test_length_100_then_5000():
+    enc = _enc("evolving", max_attention_len=64).eval()
+    with torch.no_grad():
+        a = enc(torch.randn(2, 2, 100))
+        b = enc(torch.randn(1, 2, 5000))
+    assert a.shape == (2, 100, 12) and b.shape == (1, 5000, 12)
+    assert torch.isfinite(b).all()
+
+
+@pytest.mark.parametrize("mode", ATT_MODES)
+def test_attention_bounded_at_5000(mode):
+    enc = _enc(mode, depth=2, max_attention_len=256).eval()
+    with torch.no_grad():
+        h, maps = enc(torch.randn(1, 2, 5000), return_attention=True)
+    assert h.shape == (1, 5000, 12)
+    assert len(maps) == 4
+    for m in maps:
+        assert m.shape[0] == 1 and m.shape[1] == 4
+        assert m.shape[-1] <= 256 and m.shape[-2] <= 256
+
+
+@pytest.mark.parametrize("mode", ENCODER_MODES)
+def test_forward_backward_all_params_get_finite_grads_with_partial_nan(mode):
+    enc = _enc(mode, max_attention_len=16).train()
+    x = torch.randn(3, 2, 45)
+    x[0, 0, ::3] = NAN  # partially missing channels
+    x[1, :, 30:] = NAN  # padding
+    x[2, :, 10:14] = NAN  # missing block
+    h = enc(x)
+    assert h.shape == (3, 45, 12) and torch.isfinite(h).all()
+    h.pow(2).mean().backward()
+    for name, p in enc.named_parameters():
+        assert p.grad is not None, name
+        assert torch.isfinite(p.grad).all(), name
+
+
+def test_gradient_reaches_map_conv_in_evolving_mode():
+    enc = _enc("evolving").train()
+    convs = [m for m in enc.modules() if type(m).__name__ == "MapConv"]
+    assert len(convs) == 2 * 3 - 1  # every attention sub-layer but the first
+    enc(torch.randn(2, 2, 40)).sum().backward()
+    for c in convs:
+        assert c.weight.grad is not None and c.weight.grad.abs().sum() > 0
+
+
+def test_proj_mask_zeroes_projected_steps():
+    enc = _enc("none").eval()
+    x = torch.randn(1, 2, 20)
+    keep = torch.ones(1, 20, dtype=torch.bool)
+    keep[0, 7] = False
+    y = x.clone()
+    y[0, :, 7] = 0.0
+    with torch.no_grad():
+        h_masked = enc(x, proj_mask=keep)
+        h_plain = enc(x)
+    torch.testing.assert_close(h_masked[:, :7], h_plain[:, :7])
+    assert not torch.allclose(h_masked[:, 7:], h_plain[:, 7:])
+    # zeroing the projection differs from zeroing the input (the projection has a bias)
+    with torch.no_grad():
+        assert not torch.allclose(h_masked, enc(y))
+
+
+def test_mask_argument_marks_invalid_steps():
+    enc = _enc("evolving").eval()
+    x = torch.randn(1, 2, 30)
+    mask = torch.ones(1, 30, dtype=torch.bool)
+    mask[0, 20:] = False
+    with torch.no_grad():
+        h1 = enc(x, mask=mask)
+        h2 = enc(x[..., :20])
+    torch.testing.assert_close(h1[:, :20], h2, atol=1e-5, rtol=0)
+
+
+def test_config_round_trip():
+    enc = _enc("reuse", alpha=0.2)
+    cfg = json.loads(json.dumps(enc.config))
+    twin = EADCEncoder(**cfg)
+    twin.load_state_dict(enc.state_dict())
+    x = torch.randn(1, 2, 25)
+    with torch.no_grad():
+        torch.testing.assert_close(twin.eval()(x), enc.eval()(x))
+
+
+def test_set_map_conv_keeps_results():
+    enc = _enc("evolving").eval()
+    x = torch.randn(2, 2, 33)
+    with torch.no_grad():
+        ref = enc(x)
+        enc.set_map_conv("shifted")
+        torch.testing.assert_close(enc(x), ref, atol=1e-5, rtol=1e-5)
+    assert enc.config["map_conv"] == "shifted"
+
+
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"mode": "transformer"}, "mode must be"),
+        ({"depth": 0}, "depth"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"d_model": 8, "n_heads": 8}, "too small"),
+        ({"map_conv": "fft"}, "map_conv"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        _enc(**kwargs)
+
+
+def test_bad_forward_inputs():
+    enc = _enc("vanilla")
+    with pytest.raises(ValueError, match="3 channels, expected 2"):
+        enc(torch.randn(1, 3, 10))
+    with pytest.raises(ValueError, match="batch, channels, length"):
+        enc(torch.randn(2, 10))
+    with pytest.raises(ValueError, match="mask has shape"):
+        enc(torch.randn(1, 2, 10), mask=torch.ones(1, 9, dtype=torch.bool))
+    with pytest.raises(ValueError, match="floating-point"):
+        enc(torch.ones(1, 2, 10, dtype=torch.long))
+    with pytest.raises(ValueError, match="lengths must have shape"):
+        enc(torch.randn(2, 2, 10), lengths=torch.tensor([3]))

@@ -1,0 +1,157 @@
+"""Multi-head self-attention whose logits evolve from layer to layer (DESIGN.md "The method").
+
+Logits of sub-layer l: ``S_l = Q_l K_l^T / sqrt(d_k / H)`` over (mask-aware average-pooled)
+tokens. Modes, given the previous sub-layer's logits ``A_{l-1}``:
+
+- ``vanilla``:  ``A_l = S_l``
+- ``residual``: ``A_l = (1 - beta) S_l + beta A_{l-1}``
+- ``evolving``: ``M_l = (1 - beta) S_l + beta A_{l-1}``;
+  ``A_l = alpha * relu(Conv2d_3x3(M_l)) + (1 - alpha) M_l`` (heads as channels)
+- ``reuse``:    heads ``[:reuse_heads]`` take ``A_{l-1}`` unchanged (no Q/K computed for them);
+  the other heads compute fresh logits.
+
+Without a predecessor (``prev_logits=None``) every mode behaves as ``vanilla``.
+``P_l = softmax(A_l)`` over valid keys only; the output is ``P_l V_l``, upsampled back to L.
+
+Padding safety: before the map convolution (and before mixing with ``A_{l-1}``) the logits are
+zeroed at invalid query rows and key columns, so the 3x3 kernel sees exactly what it would see
+for the series alone (whose map is zero-padded at the border). The activation after the map
+convolution is ReLU, as in the authors' formulation; it keeps the convolution's contribution
+non-negative so it can only sharpen (not flip) the attention pattern.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from .map_conv import MapConv
+from .masking import attention_stride, pool_tokens, upsample_tokens
+
+__all__ = ["EvolvingAttention", "ATTENTION_MODES", "head_dims"]
+
+ATTENTION_MODES = ("vanilla", "residual", "evolving", "reuse")
+
+
+def head_dims(ratio: float, channels: int, n_heads: int) -> int:
+    """``ratio * channels`` rounded to a multiple of ``n_heads`` (at least ``n_heads``)."""
+    return max(n_heads, int(round(ratio * channels / n_heads)) * n_heads)
+
+
+class EvolvingAttention(nn.Module):
+    """Self-attention sub-module producing ``d_v`` channels and handing its logits on.
+
+    Parameters
+    ----------
+    in_channels: channels of the input x (B, in_channels, L).
+    d_k, d_v: total query/key and value widths (multiples of ``n_heads``).
+    mode: one of ``ATTENTION_MODES``.
+    first: True for the first attention sub-layer of a network (no predecessor: vanilla; in
+        ``evolving`` mode no map convolution is created, in ``reuse`` mode all heads get Q/K).
+    max_attention_len: at most this many tokens; longer inputs are average-pooled with stride
+        ``ceil(Lv / max_attention_len)`` (Lv: largest valid length in the batch).
+    map_conv: implementation of the 3x3 map convolution (see ``tsea.nn.map_conv``).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        d_k: int,
+        d_v: int,
+        n_heads: int = 8,
+        mode: str = "evolving",
+        alpha: float = 0.5,
+        beta: float = 0.3,
+        reuse_heads: int = 0,
+        max_attention_len: int = 128,
+        first: bool = False,
+        dropout: float = 0.0,
+        map_conv: str = "conv2d",
+    ):
+        super().__init__()
+        if mode not in ATTENTION_MODES:
+            raise ValueError(f"attention mode must be one of {ATTENTION_MODES}, got {mode!r}")
+        if n_heads < 1 or d_k % n_heads or d_v % n_heads:
+            raise ValueError(
+                f"d_k ({d_k}) and d_v ({d_v}) must be positive multiples of n_heads ({n_heads})"
+            )
+        if not 0 <= reuse_heads <= n_heads:
+            raise ValueError(f"reuse_heads must be in [0, n_heads={n_heads}], got {reuse_heads}")
+        if max_attention_len < 1:
+            raise ValueError(f"max_attention_len must be >= 1, got {max_attention_len}")
+        self.mode, self.first = mode, first
+        self.n_heads, self.d_k, self.d_v = n_heads, d_k, d_v
+        self.alpha, self.beta = float(alpha), float(beta)
+        self.reuse_heads = reuse_heads if mode == "reuse" else 0
+        self.max_attention_len = max_attention_len
+        self.dk_head = d_k // n_heads
+        # Heads that compute fresh Q/K (reuse: the first `reuse_heads` heads recycle A_{l-1}).
+        self.fresh_heads = n_heads if first else n_heads - self.reuse_heads
+        qk = self.fresh_heads * self.dk_head
+        self.qk = nn.Linear(in_channels, 2 * qk) if qk > 0 else None
+        self.v = nn.Linear(in_channels, d_v)
+        self.map_conv = MapConv(n_heads, map_conv) if (mode == "evolving" and not first) else None
+        self.dropout = nn.Dropout(dropout)
+
+    def extra_repr(self) -> str:
+        return (
+            f"mode={self.mode!r}, first={self.first}, n_heads={self.n_heads}, d_k={self.d_k}, "
+            f"d_v={self.d_v}, alpha={self.alpha}, beta={self.beta}, reuse_heads={self.reuse_heads}, "
+            f"max_attention_len={self.max_attention_len}"
+        )
+
+    def forward(
+        self, x: Tensor, mask: Tensor, prev_logits: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """x (B, C, L), mask (B, L) bool, prev_logits (B, H, T, T) or None.
+
+        Returns ``(out (B, d_v, L), logits A_l (B, H, T, T), probs P_l (B, H, T, T))``.
+        """
+        B, _, L = x.shape
+        stride, n_tok = attention_stride(mask, self.max_attention_len)
+        tokens, tmask = pool_tokens(x, mask, stride, n_tok)
+        tokens = tokens.transpose(1, 2)  # (B, T, C)
+        H = self.n_heads
+        if prev_logits is not None and prev_logits.shape != (B, H, n_tok, n_tok):
+            raise ValueError(
+                f"prev_logits must have shape {(B, H, n_tok, n_tok)}, got {tuple(prev_logits.shape)}"
+            )
+        pair = (tmask.unsqueeze(-1) & tmask.unsqueeze(-2)).unsqueeze(1)  # (B, 1, T, T)
+
+        logits = self._fresh_logits(tokens, prev_logits)
+        if prev_logits is not None and not self.first:
+            if self.mode == "residual":
+                logits = (1.0 - self.beta) * logits + self.beta * prev_logits
+            elif self.mode == "evolving":
+                mixed = (1.0 - self.beta) * logits + self.beta * prev_logits
+                mixed = mixed.masked_fill(~pair, 0.0)
+                logits = self.alpha * torch.relu(self.map_conv(mixed)) + (1.0 - self.alpha) * mixed
+        logits = logits.masked_fill(~pair, 0.0)
+
+        key_ok = tmask.view(B, 1, 1, n_tok)
+        probs = logits.masked_fill(~key_ok, torch.finfo(logits.dtype).min).softmax(dim=-1)
+        v = self.v(tokens).view(B, n_tok, H, self.d_v // H).transpose(1, 2)  # (B, H, T, dv)
+        out = self.dropout(probs) @ v  # (B, H, T, dv)
+        out = out.transpose(1, 2).reshape(B, n_tok, self.d_v).transpose(1, 2)
+        return upsample_tokens(out, stride, L), logits, probs
+
+    def _fresh_logits(self, tokens: Tensor, prev_logits: Tensor | None) -> Tensor:
+        B, T, _ = tokens.shape
+        if prev_logits is None and self.fresh_heads < self.n_heads:
+            raise ValueError(
+                "this reuse-mode attention recycles heads from the previous sub-layer: "
+                "prev_logits is required"
+            )
+        scale = 1.0 / math.sqrt(self.dk_head)
+        parts = []
+        reused = self.n_heads - self.fresh_heads
+        if reused:
+            parts.append(prev_logits[:, :reused])
+        if self.fresh_heads:
+            q, k = self.qk(tokens).chunk(2, dim=-1)
+            q = q.view(B, T, self.fresh_heads, self.dk_head).transpose(1, 2)
+            k = k.view(B, T, self.fresh_heads, self.dk_head).transpose(1, 2)
+            parts.append((q * scale) @ k.transpose(-1, -2))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)

@@ -1,0 +1,180 @@
+"""EADCEncoder: the EA-DC-Transformer encoder (pure torch).
+
+Per-step input projection (NaN -> 0 first; invalid steps and ``proj_mask``-ed steps zeroed after
+it), ``depth`` blocks of two attention-augmented dilated causal conv sub-layers (block i: dilation
+2**i), then a per-step projection to ``repr_dim``. The attention logits flow from each attention
+sub-layer to the next (``mode``); ``mode="none"`` is the plain dilated causal CNN.
+There is no positional table: any length runs.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .attention import ATTENTION_MODES, EvolvingAttention, head_dims
+from .blocks import AttentionDilatedConv, EADCBlock
+from .map_conv import MAP_CONV_IMPLS
+from .masking import valid_mask
+
+__all__ = ["EADCEncoder", "ENCODER_MODES"]
+
+ENCODER_MODES = ("none",) + ATTENTION_MODES
+
+
+class EADCEncoder(nn.Module):
+    """Encoder mapping x (B, C, L) (NaN = missing/padding) to per-step representations
+    (B, L, repr_dim). See docs/INTERNALS.md for the call contract."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        repr_dim: int = 320,
+        d_model: int = 64,
+        depth: int = 6,
+        kernel_size: int = 3,
+        mode: str = "evolving",
+        n_heads: int = 8,
+        k_ratio: float = 0.25,
+        v_ratio: float = 0.25,
+        alpha: float = 0.5,
+        beta: float = 0.3,
+        reuse_heads: int = 4,
+        max_attention_len: int = 64,
+        dropout: float = 0.1,
+        ffn_ratio: float = 2.0,
+        map_conv: str = "conv2d",
+    ):
+        super().__init__()
+        for name, value in (
+            ("in_channels", in_channels),
+            ("repr_dim", repr_dim),
+            ("d_model", d_model),
+            ("depth", depth),
+            ("kernel_size", kernel_size),
+            ("n_heads", n_heads),
+            ("max_attention_len", max_attention_len),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if mode not in ENCODER_MODES:
+            raise ValueError(f"mode must be one of {ENCODER_MODES}, got {mode!r}")
+        if not 0.0 <= alpha <= 1.0 or not 0.0 <= beta <= 1.0:
+            raise ValueError(f"alpha and beta must lie in [0, 1], got alpha={alpha}, beta={beta}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        if mode == "reuse" and not 0 <= reuse_heads <= n_heads:
+            raise ValueError(f"reuse_heads must be in [0, n_heads={n_heads}], got {reuse_heads}")
+        if map_conv not in MAP_CONV_IMPLS:
+            raise ValueError(f"map_conv must be one of {MAP_CONV_IMPLS}, got {map_conv!r}")
+        if k_ratio <= 0 or v_ratio <= 0 or ffn_ratio <= 0:
+            raise ValueError("k_ratio, v_ratio and ffn_ratio must be positive")
+        self.config = dict(
+            in_channels=in_channels,
+            repr_dim=repr_dim,
+            d_model=d_model,
+            depth=depth,
+            kernel_size=kernel_size,
+            mode=mode,
+            n_heads=n_heads,
+            k_ratio=float(k_ratio),
+            v_ratio=float(v_ratio),
+            alpha=float(alpha),
+            beta=float(beta),
+            reuse_heads=int(reuse_heads),
+            max_attention_len=max_attention_len,
+            dropout=float(dropout),
+            ffn_ratio=float(ffn_ratio),
+            map_conv=map_conv,
+        )
+        self.in_channels, self.repr_dim, self.mode = in_channels, repr_dim, mode
+        self.input_projection = nn.Linear(in_channels, d_model)
+        d_k = head_dims(k_ratio, d_model, n_heads)
+        d_v = head_dims(v_ratio, d_model, n_heads)
+        if mode != "none" and d_v >= d_model:
+            raise ValueError(
+                f"d_model={d_model} too small for {n_heads} heads: attention would take "
+                f"{d_v} of the {d_model} channels"
+            )
+        blocks = []
+        for i in range(depth):
+            layers = []
+            for j in range(2):
+                attention = None
+                if mode != "none":
+                    attention = EvolvingAttention(
+                        d_model,
+                        d_k,
+                        d_v,
+                        n_heads=n_heads,
+                        mode=mode,
+                        alpha=alpha,
+                        beta=beta,
+                        reuse_heads=reuse_heads,
+                        max_attention_len=max_attention_len,
+                        first=(i == 0 and j == 0),
+                        dropout=dropout,
+                        map_conv=map_conv,
+                    )
+                layers.append(
+                    AttentionDilatedConv(
+                        d_model, d_model, kernel_size, 2**i, attention, ffn_ratio, dropout
+                    )
+                )
+            blocks.append(EADCBlock(*layers))
+        self.blocks = nn.ModuleList(blocks)
+        self.output_projection = nn.Linear(d_model, repr_dim)
+
+    def set_map_conv(self, impl: str) -> None:
+        """Switch the map-convolution implementation (same parameters, same results)."""
+        if impl not in MAP_CONV_IMPLS:
+            raise ValueError(f"map_conv must be one of {MAP_CONV_IMPLS}, got {impl!r}")
+        for module in self.modules():
+            if isinstance(module, EvolvingAttention) and module.map_conv is not None:
+                module.map_conv.impl = impl
+        self.config["map_conv"] = impl
+
+    def _check_inputs(self, x, lengths, mask, proj_mask):
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise ValueError("x must be a floating-point torch tensor of shape (batch, channels, length)")
+        if x.dim() != 3:
+            raise ValueError(f"x must have shape (batch, channels, length), got {tuple(x.shape)}")
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f"x has {x.shape[1]} channels, expected {self.in_channels}")
+        if x.shape[0] == 0 or x.shape[2] == 0:
+            raise ValueError(f"x is empty: shape {tuple(x.shape)}")
+        for name, m in (("mask", mask), ("proj_mask", proj_mask)):
+            if m is None:
+                continue
+            if not isinstance(m, Tensor) or m.dtype != torch.bool:
+                raise ValueError(f"{name} must be a bool tensor of shape (batch, length)")
+            if m.shape != (x.shape[0], x.shape[2]):
+                raise ValueError(
+                    f"{name} has shape {tuple(m.shape)}, expected {(x.shape[0], x.shape[2])}"
+                )
+
+    def forward(
+        self,
+        x: Tensor,
+        lengths: Tensor | None = None,
+        mask: Tensor | None = None,
+        proj_mask: Tensor | None = None,
+        return_attention: bool = False,
+    ):
+        self._check_inputs(x, lengths, mask, proj_mask)
+        valid = valid_mask(x, lengths)
+        if mask is not None:
+            valid = valid & mask.to(x.device)
+        h = self.input_projection(x.nan_to_num(0.0, 0.0, 0.0).transpose(1, 2))  # (B, L, D)
+        keep = valid if proj_mask is None else valid & proj_mask.to(x.device)
+        h = (h * keep.unsqueeze(-1).to(h.dtype)).transpose(1, 2)  # (B, D, L)
+        logits = None
+        maps = []
+        for block in self.blocks:
+            h, logits, block_maps = block(h, valid, logits)
+            maps.extend(block_maps)
+        out = self.output_projection(h.transpose(1, 2))
+        if return_attention:
+            return out, maps
+        return out
+
