@@ -1,1 +1,10 @@
-"""tsea.training"""
+"""tsea.training: Lightning pre-training (masked / contrastive / hybrid) and fine-tuning.
+
+Imports torch, lightning and tsea.nn only (never scikit-learn, never tsea.data).
+"""
+
+from .finetune import finetune
+from .module import OBJECTIVES, NonFiniteLossError, PretrainModule
+from .pretrain import pretrain
+
+__all__ = ["pretrain", "finetune", "PretrainModule", "NonFiniteLossError", "OBJECTIVES"]

@@ -1,0 +1,130 @@
+"""Contrastive objective of TS2Vec (Yue et al., AAAI 2022), padding-aware.
+
+For a batch of series with valid lengths ``T_i``:
+
+1. one overlap length ``l`` is drawn for the batch, uniformly in ``[min(2, m), m]`` with
+   ``m = min_i T_i``; for each series an overlap start ``s_i`` is drawn inside its own valid
+   range, then a first view ``[a_i, s_i + l)`` with ``a_i`` uniform in ``[0, s_i]`` and a second
+   view ``[s_i, b_i)`` with ``b_i`` uniform in ``[s_i + l, T_i]`` -- crops never reach padding;
+2. each view is encoded with random timestamp masking of the input projection (``proj_mask``,
+   every step dropped with probability 0.5);
+3. the hierarchical loss is computed on the ``l`` overlapping steps: instance-wise contrast
+   (the same step of the other series in the batch are negatives) and temporal contrast (the
+   other steps of the same series are negatives), repeated after max-pooling the time axis by 2
+   until one step is left, and averaged over the levels.
+
+Similarities are plain dot products, as in the paper. Missing (all-NaN) steps inside a crop are
+kept (the encoder zeroes them), as in TS2Vec.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .masks import timestamp_keep_mask
+
+__all__ = ["hierarchical_contrastive_loss", "contrastive_loss", "draw_crops"]
+
+
+def _pair_contrast(a: Tensor, b: Tensor) -> Tensor:
+    """InfoNCE within groups: a, b (G, N, D); item k of ``a`` is the positive of item k of ``b``
+    and the other 2N - 2 items of the group are negatives. Returns the mean over 2GN anchors."""
+    n = a.shape[1]
+    z = torch.cat([a, b], dim=1)  # (G, 2N, D)
+    sim = z @ z.transpose(1, 2)  # (G, 2N, 2N)
+    eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    sim = sim.masked_fill(eye, float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    logp = F.log_softmax(sim, dim=-1)  # (G, 2N, 2N)
+    picked = logp.gather(-1, target.expand(z.shape[0], -1).unsqueeze(-1))
+    return -picked.mean()
+
+
+def hierarchical_contrastive_loss(
+    z1: Tensor, z2: Tensor, *, alpha: float = 0.5, temporal_unit: int = 0
+) -> Tensor:
+    """TS2Vec hierarchical loss on two aligned views z1, z2 of shape (B, T, D)."""
+    if z1.shape != z2.shape or z1.dim() != 3:
+        raise ValueError(f"views must have the same (B, T, D) shape, got {z1.shape}, {z2.shape}")
+    B = z1.shape[0]
+    total = z1.sum() * 0.0
+    levels = 0
+    while True:
+        T = z1.shape[1]
+        if alpha != 0 and B > 1:
+            total = total + alpha * _pair_contrast(z1.transpose(0, 1), z2.transpose(0, 1))
+        if T == 1:
+            levels += 1
+            break
+        if levels >= temporal_unit and alpha != 1:
+            total = total + (1 - alpha) * _pair_contrast(z1, z2)
+        levels += 1
+        z1 = F.max_pool1d(z1.transpose(1, 2), kernel_size=2).transpose(1, 2)
+        z2 = F.max_pool1d(z2.transpose(1, 2), kernel_size=2).transpose(1, 2)
+    return total / levels
+
+
+def _uniform_int(low: Tensor, high: Tensor, generator) -> Tensor:
+    """Integers uniform in [low, high] (inclusive), elementwise."""
+    u = torch.rand(low.shape, generator=generator, dtype=torch.float64)
+    span = (high - low + 1).to(torch.float64)
+    return low + torch.floor(u * span).long().clamp_max((high - low).clamp_min(0))
+
+
+def draw_crops(lengths: Tensor, generator: torch.Generator | None = None):
+    """Draw the two overlapping views; returns ``(l, a, s, b)`` (CPU long tensors of shape (B,)
+    except the int ``l``): view 1 = [a, s + l), view 2 = [s, b), overlap = [s, s + l)."""
+    lengths = lengths.detach().cpu().long()
+    m = int(lengths.min())
+    if m < 1:
+        raise ValueError("every series in a contrastive batch needs at least one step")
+    lo = min(2, m)
+    crop = lo + int(torch.randint(m - lo + 1, (1,), generator=generator))
+    zeros = torch.zeros_like(lengths)
+    s = _uniform_int(zeros, lengths - crop, generator)
+    a = _uniform_int(zeros, s, generator)
+    b = _uniform_int(s + crop, lengths, generator)
+    return crop, a, s, b
+
+
+def _take(x: Tensor, start: Tensor, length: Tensor) -> Tensor:
+    """Per-series windows x[i, :, start_i : start_i + length_i], NaN-padded to max(length)."""
+    B, C, L = x.shape
+    width = int(length.max())
+    steps = torch.arange(width)
+    idx = (start[:, None] + steps[None, :]).clamp_max(L - 1).to(x.device)
+    out = x.gather(2, idx[:, None, :].expand(B, C, width))
+    inside = (steps[None, :] < length[:, None]).to(x.device)
+    return out.masked_fill(~inside[:, None, :], float("nan"))
+
+
+def contrastive_loss(
+    encoder: nn.Module,
+    x: Tensor,
+    lengths: Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    alpha: float = 0.5,
+    temporal_unit: int = 0,
+    mask_p: float = 0.5,
+) -> Tensor:
+    """TS2Vec loss of ``encoder`` on a batch ``x`` (B, C, L) NaN-padded with ``lengths`` (B,).
+
+    Random draws (crops, timestamp masks) come from ``generator`` on the CPU.
+    """
+    crop, a, s, b = draw_crops(lengths, generator)
+    len1, len2 = s + crop - a, b - s
+    v1, v2 = _take(x, a, len1), _take(x, s, len2)
+    keep1 = timestamp_keep_mask(v1.shape[0], v1.shape[2], p=mask_p, generator=generator)
+    keep2 = timestamp_keep_mask(v2.shape[0], v2.shape[2], p=mask_p, generator=generator)
+    dev = x.device
+    z1 = encoder(v1, lengths=len1.to(dev), proj_mask=keep1.to(dev))
+    z2 = encoder(v2, lengths=len2.to(dev), proj_mask=keep2.to(dev))
+    D = z1.shape[-1]
+    steps = torch.arange(crop)
+    idx1 = ((s - a)[:, None] + steps[None, :]).to(dev)
+    o1 = z1.gather(1, idx1[:, :, None].expand(-1, -1, D))
+    o2 = z2[:, :crop]
+    return hierarchical_contrastive_loss(o1, o2, alpha=alpha, temporal_unit=temporal_unit)

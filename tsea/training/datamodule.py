@@ -1,0 +1,134 @@
+"""LightningDataModule over the internal collection form (NaN-padded float32 (n, C, L) + lengths).
+
+Batches are ``(x, lengths)`` (or ``(x, lengths, y)`` when targets are given):
+
+* a series longer than ``max_train_length`` is replaced, each time it is drawn for training, by
+  a random window of ``max_train_length`` steps inside its valid range (validation batches use
+  the centred window, so validation losses are comparable across epochs);
+* every batch is trimmed to its own longest valid length (padding costs nothing);
+* shuffling and crops are seeded: the same ``seed`` gives the same batches. Under a distributed
+  strategy Lightning swaps in a ``DistributedSampler`` and the crop generator is offset by the
+  process rank.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["SeriesDataModule", "window_batch"]
+
+
+class _Indices(Dataset):
+    def __init__(self, indices: np.ndarray):
+        self.indices = indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> int:
+        return int(self.indices[i])
+
+
+def window_batch(X: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor, width: int):
+    """Gather windows ``X[i, :, starts_i : starts_i + width]`` clipped to each series' length.
+
+    Returns ``(x, new_lengths)`` with ``x`` NaN-padded and trimmed to ``max(new_lengths)``.
+    """
+    new_lengths = torch.minimum(lengths - starts, torch.full_like(lengths, width))
+    out_width = int(new_lengths.max())
+    B, C, Lmax = X.shape
+    steps = torch.arange(out_width)
+    idx = (starts[:, None] + steps[None, :]).clamp_max(Lmax - 1)
+    x = X.gather(2, idx[:, None, :].expand(B, C, out_width))
+    inside = steps[None, :] < new_lengths[:, None]
+    x = x.masked_fill(~inside[:, None, :], float("nan"))
+    return x, new_lengths
+
+
+class _Collate:
+    """Builds a batch from series indices (runs in the loading process)."""
+
+    def __init__(self, X, lengths, y, max_len: int, generator: torch.Generator | None):
+        self.X, self.lengths, self.y = X, lengths, y
+        self.max_len = max_len
+        self.generator = generator  # None = centred windows (validation)
+
+    def __call__(self, indices):
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        lengths = self.lengths[idx]
+        slack = (lengths - self.max_len).clamp_min(0)
+        if self.generator is None:
+            starts = slack // 2
+        else:
+            u = torch.rand(len(idx), generator=self.generator, dtype=torch.float64)
+            starts = torch.floor(u * (slack + 1).double()).long().clamp_max(slack)
+        x, new_lengths = window_batch(self.X[idx], lengths, starts, self.max_len)
+        if self.y is None:
+            return x, new_lengths
+        return x, new_lengths, self.y[idx]
+
+
+class SeriesDataModule(L.LightningDataModule):
+    """Training (and optional validation) batches over a collection.
+
+    ``X``: float32 (n, C, L) NaN-padded; ``lengths``: int (n,); ``y``: optional targets (n, ...)
+    (int64 class codes or float32 values). ``train_idx`` / ``val_idx`` select the series used
+    for training / validation (default: all for training, no validation).
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        lengths: np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        batch_size: int = 8,
+        max_train_length: int = 3000,
+        seed: int = 0,
+        train_idx: np.ndarray | None = None,
+        val_idx: np.ndarray | None = None,
+    ):
+        super().__init__()
+        self.X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        self.lengths = torch.as_tensor(np.asarray(lengths, dtype=np.int64))
+        self.y = None if y is None else torch.as_tensor(np.asarray(y))
+        self.batch_size = int(batch_size)
+        self.max_train_length = int(max_train_length)
+        self.seed = int(seed)
+        n = self.X.shape[0]
+        self.train_idx = np.arange(n) if train_idx is None else np.asarray(train_idx)
+        self.val_idx = None if val_idx is None else np.asarray(val_idx)
+
+    def _rank(self) -> int:
+        trainer = getattr(self, "trainer", None)
+        return 0 if trainer is None else int(trainer.global_rank)
+
+    def train_dataloader(self) -> DataLoader:
+        n = len(self.train_idx)
+        batch = min(self.batch_size, n)
+        rank = self._rank()
+        order = torch.Generator().manual_seed(self.seed)
+        crops = torch.Generator().manual_seed(self.seed + 7919 * (rank + 1))
+        return DataLoader(
+            _Indices(self.train_idx),
+            batch_size=batch,
+            shuffle=True,
+            drop_last=True,  # batch <= n, so every epoch has >= 1 full batch
+            generator=order,
+            collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, crops),
+            num_workers=0,
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        if self.val_idx is None or len(self.val_idx) == 0:
+            return []
+        return DataLoader(
+            _Indices(self.val_idx),
+            batch_size=self.batch_size,
+            shuffle=False,
+            collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, None),
+            num_workers=0,
+        )

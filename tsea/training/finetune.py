@@ -1,0 +1,235 @@
+"""``finetune``: supervised fine-tuning of an encoder plus a linear head with Lightning.
+
+The head is ``torch.nn.Linear(repr_dim, n_outputs)`` applied to pooled representations
+(``tsea.nn.pool`` over valid steps). A validation split is carved from the training data
+(stratified by class for classification, random for regression; numpy only), training stops
+early when the validation loss has not improved for ``patience`` epochs (Lightning's
+``EarlyStopping``) and the weights of the best validation epoch are restored. With
+``val_fraction=0`` there is no validation: training runs for the whole budget.
+
+Training length: ``n_iters`` optimizer steps and/or ``max_epochs``; with neither, up to 100
+epochs with a validation split (early stopping ends it sooner), or the pre-training default
+step count (:func:`tsea.training.runtime.default_n_iters`) without one.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.callbacks import Callback, EarlyStopping
+from torch import nn
+
+from tsea.nn import pool, valid_mask
+
+from .datamodule import SeriesDataModule
+from .pretrain import _positive_int_or_none, _repr_dim, check_collection
+from .runtime import (
+    build_trainer,
+    default_n_iters,
+    quiet,
+    resolve_seed,
+    scratch_dir,
+    seeded,
+    silence_lightning,
+)
+from .runtime import num_threads as thread_limit
+
+__all__ = ["finetune", "FinetuneModule", "split_validation"]
+
+TASKS = ("classification", "regression")
+
+
+class FinetuneModule(L.LightningModule):
+    """Encoder + linear head on pooled representations; cross-entropy or MSE."""
+
+    def __init__(self, encoder, head, *, task, pooling, lr, verbose=False):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+        self.task, self.pooling, self.lr, self.verbose = task, pooling, lr, verbose
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if not state.get("verbose", True):
+            silence_lightning()
+
+    def forward(self, x, lengths):
+        H = self.encoder(x, lengths=lengths)
+        return self.head(pool(H, valid_mask(x, lengths), self.pooling))
+
+    def _loss(self, batch):
+        x, lengths, y = batch
+        out = self(x, lengths)
+        if self.task == "classification":
+            return F.cross_entropy(out, y.long())
+        return F.mse_loss(out, y.to(out.dtype).reshape(out.shape))
+
+    def training_step(self, batch, batch_idx):
+        loss = self._loss(batch)
+        if not bool(torch.isfinite(loss)):
+            from .module import NonFiniteLossError
+
+            raise NonFiniteLossError(
+                f"fine-tuning loss became {float(loss)} at optimizer step {self.global_step}; "
+                "training stopped, the encoder passed in is left unchanged"
+            )
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        loss = self._loss(batch)
+        self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.lr)
+
+
+class _RestoreBest(Callback):
+    """Keep an in-memory copy of the weights of the best validation epoch; restore at the end."""
+
+    def __init__(self):
+        self.best, self.state = float("inf"), None
+
+    def on_validation_end(self, trainer, module):
+        if trainer.sanity_checking:
+            return
+        value = trainer.callback_metrics.get("val_loss")
+        if value is not None and float(value) < self.best:
+            self.best = float(value)
+            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def on_fit_end(self, trainer, module):
+        if self.state is not None:
+            module.load_state_dict(self.state)
+
+
+def split_validation(y, task: str, val_fraction: float, seed: int):
+    """``(train_idx, val_idx)``: per class ``round(count * val_fraction)`` series (at most
+    ``count - 1``) for classification, ``round(n * val_fraction)`` for regression."""
+    n = len(y)
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+    if val_fraction == 0:
+        return np.arange(n), np.array([], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    if task == "classification":
+        val = []
+        for c in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == c))
+            k = min(int(round(len(members) * val_fraction)), len(members) - 1)
+            val.extend(members[:k].tolist())
+        val = np.sort(np.array(val, dtype=np.int64))
+    else:
+        k = min(int(round(n * val_fraction)), n - 1)
+        val = np.sort(rng.permutation(n)[:k])
+    if len(val) == 0:
+        raise ValueError(
+            f"val_fraction={val_fraction} leaves no validation series among {n}; "
+            "use a larger val_fraction or val_fraction=0 (no early stopping)"
+        )
+    return np.setdiff1d(np.arange(n), val), val
+
+
+def _check_targets(y, n, task, n_outputs):
+    y = np.asarray(y)
+    if y.shape[0:1] != (n,):
+        raise ValueError(f"y must have {n} entries (one per series), got shape {y.shape}")
+    if task == "classification":
+        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+            raise ValueError("for classification y must be 1-d integer class codes 0..K-1")
+        if y.min() < 0 or y.max() >= n_outputs:
+            raise ValueError(f"class codes must be in [0, {n_outputs - 1}], got [{y.min()}, {y.max()}]")
+        return y.astype(np.int64)
+    y = y.astype(np.float32)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[1] != n_outputs:
+        raise ValueError(f"regression y must have shape ({n},) or ({n}, {n_outputs}), got {y.shape}")
+    if not np.isfinite(y).all():
+        raise ValueError("regression targets contain NaN or infinite values")
+    return y
+
+
+def finetune(
+    encoder: nn.Module,
+    X,
+    lengths,
+    y,
+    *,
+    task: str = "classification",
+    n_outputs: int,
+    pooling: str = "max",
+    n_iters: int | None = None,
+    max_epochs: int | None = None,
+    batch_size: int = 8,
+    lr: float = 5e-4,
+    val_fraction: float = 0.2,
+    patience: int = 5,
+    max_train_length: int = 3000,
+    random_state=None,
+    verbose: bool = False,
+    trainer_kwargs: dict | None = None,
+    device: str = "auto",
+    num_threads: int | None = None,
+) -> tuple[nn.Module, nn.Linear]:
+    """Fine-tune ``encoder`` with a new linear head; return ``(encoder, head)`` on the CPU.
+
+    ``y``: int class codes 0..n_outputs-1 (classification) or float targets of shape (n,) or
+    (n, n_outputs), already standardised by the caller (regression). The encoder is trained on
+    a copy; its weights are copied back only on success (a NaN/inf loss raises
+    :class:`~tsea.training.module.NonFiniteLossError`). Nothing is written to disk.
+    """
+    X, lengths = check_collection(X, lengths)
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    n_outputs = _positive_int_or_none("n_outputs", n_outputs)
+    if n_outputs is None:
+        raise ValueError("n_outputs must be a positive integer")
+    y = _check_targets(y, X.shape[0], task, n_outputs)
+    batch_size = _positive_int_or_none("batch_size", batch_size) or 8
+    patience = _positive_int_or_none("patience", patience) or 5
+    n_iters = _positive_int_or_none("n_iters", n_iters)
+    max_epochs = _positive_int_or_none("max_epochs", max_epochs)
+    if not (isinstance(lr, (int, float)) and 0 < lr < float("inf")):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    seed = resolve_seed(random_state)
+    train_idx, val_idx = split_validation(y if task == "classification" else y[:, 0], task, val_fraction, seed)
+    if n_iters is None and max_epochs is None:
+        if len(val_idx):
+            max_epochs = 100
+        else:
+            n_iters = default_n_iters(*X.shape)
+
+    with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
+        head = nn.Linear(_repr_dim(encoder), n_outputs)
+        model = FinetuneModule(
+            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose
+        )
+        data = SeriesDataModule(
+            X, lengths, y, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
+            train_idx=train_idx, val_idx=val_idx,
+        )
+        callbacks = []
+        if len(val_idx):
+            callbacks = [EarlyStopping("val_loss", patience=patience, mode="min"), _RestoreBest()]
+        trainer = build_trainer(
+            root_dir=tmp,
+            max_steps=-1 if n_iters is None else n_iters,
+            max_epochs=max_epochs,
+            verbose=verbose,
+            device=device,
+            trainer_kwargs=trainer_kwargs,
+            callbacks=callbacks,
+        )
+        trainer.fit(model, datamodule=data)
+        trained = {k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
+        head_state = {k: v.detach().cpu() for k, v in model.head.state_dict().items()}
+
+    was_training = encoder.training
+    encoder.load_state_dict(trained)
+    head = nn.Linear(_repr_dim(encoder), n_outputs)
+    head.load_state_dict(head_state)
+    return encoder.cpu().train(was_training), head.eval()

@@ -1,0 +1,139 @@
+"""LightningModule for self-supervised pre-training of an encoder."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import nn
+
+from .contrastive import contrastive_loss
+from .masked import masked_reconstruction_loss
+from .runtime import silence_lightning
+
+__all__ = ["PretrainModule", "NonFiniteLossError", "OBJECTIVES", "resolve_objective_weights"]
+
+OBJECTIVES = ("masked", "contrastive", "hybrid")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; training was stopped."""
+
+
+def resolve_objective_weights(objective: str, weights) -> dict[str, float]:
+    """Weights of the two losses: ``{"masked": w_m, "contrastive": w_c}``.
+
+    ``masked`` -> (1, 0); ``contrastive`` -> (0, 1); ``hybrid`` -> ``weights`` given as a dict
+    with those two keys or a pair ``(w_masked, w_contrastive)``; default (0.5, 0.5).
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if objective != "hybrid":
+        if weights is not None:
+            raise ValueError(f"objective_weights only applies to objective='hybrid', not {objective!r}")
+        return {"masked": float(objective == "masked"), "contrastive": float(objective != "masked")}
+    if weights is None:
+        return {"masked": 0.5, "contrastive": 0.5}
+    if isinstance(weights, dict):
+        unknown = set(weights) - {"masked", "contrastive"}
+        if unknown:
+            raise ValueError(f"objective_weights has unknown keys {sorted(unknown)}; use 'masked', 'contrastive'")
+        pair = (weights.get("masked", 0.0), weights.get("contrastive", 0.0))
+    else:
+        try:
+            pair = tuple(weights)
+        except TypeError:
+            raise ValueError(f"objective_weights must be a dict or a pair, got {weights!r}") from None
+        if len(pair) != 2:
+            raise ValueError(f"objective_weights must be a pair (masked, contrastive), got {weights!r}")
+    try:
+        w = {"masked": float(pair[0]), "contrastive": float(pair[1])}
+    except (TypeError, ValueError):
+        raise ValueError(f"objective_weights must be numbers, got {weights!r}") from None
+    if any(not (v >= 0 and v < float("inf")) for v in w.values()) or sum(w.values()) == 0:
+        raise ValueError(f"objective_weights must be finite, >= 0 and not all 0, got {weights!r}")
+    return w
+
+
+class PretrainModule(L.LightningModule):
+    """Wraps an encoder (and, for masked reconstruction, a linear head) for pre-training.
+
+    Logs ``train_loss`` (per step and per epoch); AdamW; gradients clipped to norm
+    ``grad_clip``; raises :class:`NonFiniteLossError` naming the step on a NaN/inf loss.
+    Random masks and crops come from a CPU generator seeded with ``seed`` (+ process rank).
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        n_channels: int,
+        repr_dim: int,
+        *,
+        weights: dict[str, float],
+        lr: float = 1e-3,
+        seed: int = 0,
+        mask_ratio: float = 0.15,
+        mask_mean_length: float = 3.0,
+        grad_clip: float = 5.0,
+        verbose: bool = False,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.weights = dict(weights)
+        self.recon_head = nn.Linear(repr_dim, n_channels) if self.weights["masked"] > 0 else None
+        self.lr = lr
+        self.seed = int(seed)
+        self.mask_ratio = mask_ratio
+        self.mask_mean_length = mask_mean_length
+        self.grad_clip = grad_clip
+        self.verbose = verbose
+        self._generator = None
+
+    def __setstate__(self, state):
+        # Runs in processes started by a spawn launcher: keep them as quiet as the caller.
+        super().__setstate__(state)
+        if not state.get("verbose", True):
+            silence_lightning()
+
+    def on_fit_start(self) -> None:
+        rank = int(self.global_rank)
+        self._generator = torch.Generator().manual_seed(self.seed + 104729 * rank)
+
+    def compute_loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if self._generator is None:
+            self._generator = torch.Generator().manual_seed(self.seed)
+        loss = x.new_zeros(())
+        if self.weights["masked"] > 0:
+            loss = loss + self.weights["masked"] * masked_reconstruction_loss(
+                self.encoder,
+                self.recon_head,
+                x,
+                lengths,
+                ratio=self.mask_ratio,
+                mean_length=self.mask_mean_length,
+                generator=self._generator,
+            )
+        if self.weights["contrastive"] > 0:
+            loss = loss + self.weights["contrastive"] * contrastive_loss(
+                self.encoder, x, lengths, generator=self._generator
+            )
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        x, lengths = batch[0], batch[1]
+        loss = self.compute_loss(x, lengths)
+        if not bool(torch.isfinite(loss)):
+            raise NonFiniteLossError(
+                f"pre-training loss became {float(loss)} at optimizer step {self.global_step} "
+                f"(epoch {self.current_epoch}, batch {batch_idx}); training stopped, the "
+                "encoder passed in is left unchanged. Try a lower lr or check the inputs' scale."
+            )
+        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(x))
+        return loss
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        clip = self.grad_clip if gradient_clip_val is None else gradient_clip_val
+        if clip:
+            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm="norm")
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.lr)

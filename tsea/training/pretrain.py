@@ -1,0 +1,180 @@
+"""``pretrain``: self-supervised pre-training of an encoder with Lightning.
+
+Training length. ``n_iters`` counts optimizer steps, ``max_epochs`` passes over the data; with
+both, training stops at whichever comes first. With neither, :func:`default_n_iters` gives
+100 steps when ``n * C * L <= 100_000`` and 300 above (half of TS2Vec's 200/600 budget, since an
+EA-DC step costs more than a plain-CNN step). When resuming, ``n_iters`` is the total step
+count including the steps already in the checkpoint.
+
+Distributed training (GPUs, nodes): see :mod:`tsea.training.runtime`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch import nn
+
+from .datamodule import SeriesDataModule
+from .module import PretrainModule, resolve_objective_weights
+from .runtime import build_trainer, default_n_iters, quiet, resolve_seed, scratch_dir, seeded
+from .runtime import num_threads as thread_limit
+
+__all__ = ["pretrain", "check_collection"]
+
+
+def check_collection(X, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the internal form: float (n, C, L) without +-inf, int lengths (n,) in [1, L]."""
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (n_series, n_channels, length), got {X.shape}")
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"X must be a float array (NaN = missing/padding), got dtype {X.dtype}")
+    if 0 in X.shape:
+        raise ValueError(f"X is empty: shape {X.shape}")
+    X = X.astype(np.float32, copy=False)
+    if np.isinf(X).any():
+        raise ValueError("X contains infinite values; use NaN for missing values")
+    lengths = np.asarray(lengths)
+    if lengths.shape != (X.shape[0],):
+        raise ValueError(f"lengths must have shape ({X.shape[0]},), got {lengths.shape}")
+    if not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be integers, got dtype {lengths.dtype}")
+    bad = np.flatnonzero((lengths < 1) | (lengths > X.shape[2]))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"lengths[{i}] = {int(lengths[i])} is outside [1, {X.shape[2]}]")
+    return X, lengths.astype(np.int64)
+
+
+def _positive_int_or_none(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+    return int(value)
+
+
+def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
+    """``(max_steps, max_epochs)`` for the Trainer (see the module docstring)."""
+    n_iters = _positive_int_or_none("n_iters", n_iters)
+    max_epochs = _positive_int_or_none("max_epochs", max_epochs)
+    if n_iters is None and max_epochs is None:
+        n_iters = default_n_iters(*shape)
+    return (-1 if n_iters is None else n_iters), max_epochs
+
+
+def pretrain(
+    encoder: nn.Module,
+    X,
+    lengths,
+    *,
+    objective: str = "masked",
+    objective_weights=None,
+    n_iters: int | None = None,
+    max_epochs: int | None = None,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    max_train_length: int = 3000,
+    random_state=None,
+    verbose: bool = False,
+    trainer_kwargs: dict | None = None,
+    run_dir: str | None = None,
+    resume_from: str | None = None,
+    device: str = "auto",
+    num_threads: int | None = None,
+    mask_ratio: float = 0.15,
+    mask_mean_length: float = 3.0,
+) -> nn.Module:
+    """Pre-train ``encoder`` without labels on the collection ``(X, lengths)``; return it.
+
+    ``X``: float (n, C, L) with NaN for missing values and padding; ``lengths``: int (n,).
+    ``objective``: "masked" (Zerveas et al. reconstruction, mask ratio ``mask_ratio`` and mean
+    masked run ``mask_mean_length``), "contrastive" (TS2Vec) or "hybrid" (weighted sum,
+    ``objective_weights`` = {"masked": w, "contrastive": w} or a pair; default 0.5/0.5).
+    A copy of the encoder is trained; on success its weights are copied into ``encoder``
+    (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
+    :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
+
+    Nothing is written to disk unless ``run_dir`` is given: then a CSV log
+    (``run_dir/logs``) and checkpoints ``run_dir/checkpoints/{last,best}.ckpt`` (best on the
+    epoch training loss) are kept; ``resume_from`` continues from such a checkpoint.
+    ``num_threads`` sets torch's intra-op threads during training only. The same
+    ``random_state`` on the same machine gives identical weights.
+    """
+    X, lengths = check_collection(X, lengths)
+    if not isinstance(encoder, nn.Module):
+        raise ValueError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
+    in_channels = getattr(encoder, "in_channels", X.shape[1])
+    if in_channels != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} channels but the encoder expects {in_channels}")
+    weights = resolve_objective_weights(objective, objective_weights)
+    batch_size = _positive_int_or_none("batch_size", batch_size)
+    max_train_length = _positive_int_or_none("max_train_length", max_train_length)
+    if batch_size is None or max_train_length is None:
+        raise ValueError("batch_size and max_train_length must be positive integers, not None")
+    if not (isinstance(lr, (int, float)) and 0 < lr < float("inf")):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if weights["contrastive"] > 0 and max_train_length < 2:
+        raise ValueError("the contrastive objective needs max_train_length >= 2")
+    max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
+    seed = resolve_seed(random_state)
+    repr_dim = _repr_dim(encoder)
+
+    with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
+        model = PretrainModule(
+            copy.deepcopy(encoder).cpu().train(),
+            X.shape[1],
+            repr_dim,
+            weights=weights,
+            lr=float(lr),
+            seed=seed,
+            mask_ratio=mask_ratio,
+            mask_mean_length=mask_mean_length,
+            verbose=verbose,
+        )
+        data = SeriesDataModule(
+            X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed
+        )
+        callbacks, logger = [], False
+        if run_dir is not None:
+            logger = CSVLogger(str(run_dir), name="logs", version="")
+            callbacks.append(
+                ModelCheckpoint(
+                    dirpath=f"{run_dir}/checkpoints",
+                    filename="best",
+                    monitor="train_loss_epoch",
+                    mode="min",
+                    save_last=True,
+                    save_top_k=1,
+                )
+            )
+        trainer = build_trainer(
+            root_dir=tmp,
+            max_steps=max_steps,
+            max_epochs=max_epochs,
+            verbose=verbose,
+            device=device,
+            trainer_kwargs=trainer_kwargs,
+            callbacks=callbacks,
+            logger=logger,
+        )
+        trainer.fit(model, datamodule=data, ckpt_path=None if resume_from is None else str(resume_from))
+        trained = {k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
+
+    was_training = encoder.training
+    encoder.load_state_dict(trained)
+    return encoder.cpu().train(was_training)
+
+
+
+def _repr_dim(encoder: nn.Module) -> int:
+    config = getattr(encoder, "config", None)
+    if isinstance(config, dict) and "repr_dim" in config:
+        return int(config["repr_dim"])
+    if hasattr(encoder, "repr_dim"):
+        return int(encoder.repr_dim)
+    raise ValueError("encoder must expose its output size as .config['repr_dim'] or .repr_dim")
