@@ -72,11 +72,11 @@ def _where(k: int, shape: tuple, series: int | None, ids=None) -> str:
     return ", ".join(parts)
 
 
-def _numeric(a: np.ndarray, what: str, series: int | None) -> np.ndarray:
+def _numeric(a: np.ndarray, what: str, series: int | None, ids=None) -> np.ndarray:
     try:
         return _to_float(a)
     except _NonNumeric as e:
-        raise ValueError(f"{what}: {_where(e.index, a.shape, series)} has {e.detail}") from None
+        raise ValueError(f"{what}: {_where(e.index, a.shape, series, ids)} has {e.detail}") from None
 
 
 def _finish(vals: np.ndarray, what: str, ids=None) -> Collection:
@@ -161,7 +161,7 @@ def _from_list(items: list, what: str, ids=None) -> Collection:
                 f"{what}: {_name(i, ids)} has {arr.shape[0]} channels, expected "
                 f"{arrays[0].shape[0]} (as series 0)"
             )
-        arrays.append(_numeric(arr, what, i))
+        arrays.append(_numeric(arr, what, i, ids))
     n, c = len(arrays), arrays[0].shape[0]
     out = np.full((n, c, max(a.shape[1] for a in arrays)), np.nan, dtype=np.float64)
     for i, arr in enumerate(arrays):
@@ -260,6 +260,23 @@ def _from_dataframe(df: pd.DataFrame, what: str) -> Collection:
         "channel), have a 2-level (instance, time) MultiIndex, or be an sktime nested "
         f"DataFrame (cells are pd.Series); got columns {list(df.columns)[:6]}"
     )
+
+
+def from_padded(a: np.ndarray, *, what: str = "X", ids=None) -> Collection:
+    """A Collection from an (n, C, L) array already NaN-padded; ``ids`` go into messages."""
+    a = np.asarray(a)
+    if a.ndim != 3:
+        raise ValueError(f"{what} must be a 3-D (n, C, L) array, got shape {a.shape}")
+    try:
+        vals = _to_float(a)
+    except _NonNumeric as e:
+        raise ValueError(f"{what}: {_where(e.index, a.shape, None, ids)} has {e.detail}") from None
+    return _finish(vals, what, ids)
+
+
+def from_arrays(items, *, what: str = "X", ids=None) -> Collection:
+    """A Collection from a sequence of (C, L_i) or (L_i,) arrays; ``ids`` go into messages."""
+    return _from_list(list(items), what, ids)
 
 
 def to_collection(X, *, what: str = "X") -> Collection:
