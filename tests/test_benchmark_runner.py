@@ -1,0 +1,165 @@
+"""Runner of the archive benchmark: rows, resumability, failures, isolation, CLI."""
+
+import argparse
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsea.benchmark import baselines, runner
+from tsea.benchmark.methods import MethodSpec, parse_methods
+from tsea.benchmark.results import COLUMNS, append_row, read_results
+
+MR = MethodSpec("mr", "minirocket", {"n_kernels": 84})
+CALLS = []
+
+
+def toy_loader(name, split, data_dir=None):
+    """Stand-in archive: easy two-class 'Waves', unequal-length 'Ragged', regression 'Level',
+    'Broken' raises, 'Sleepy' hangs."""
+    CALLS.append((name, split))
+    rng = np.random.default_rng(0 if split == "train" else 1)
+    t = np.linspace(0, 6 * np.pi, 40)
+    if name == "Waves":
+        y = np.array(["sine", "noise"] * 10)
+        X = np.stack([np.sin(t * (1 + 0.05 * rng.standard_normal())) if c == "sine"
+                      else rng.standard_normal(40) for c in y])[:, None, :]
+        return X + 0.1 * rng.standard_normal(X.shape), y
+    if name == "Ragged":
+        y = np.array(["a", "b"] * 8)
+        X = [np.vstack([np.sin(t[: 5 + i]) * (1 if c == "a" else -1)] * 2) for i, c in enumerate(y)]
+        return X, y
+    if name == "Level":
+        y = rng.uniform(0, 5, 20)
+        return (y[:, None, None] + 0.05 * rng.standard_normal((20, 1, 30))), y
+    if name == "Sleepy":
+        time.sleep(60)
+    raise FileNotFoundError(f"no dataset {name} here")
+
+
+def test_rows_written_and_resumed(tmp_path):
+    CALLS.clear()
+    out = tmp_path / "bench"
+    rows = runner.run_benchmark(["Waves", "Level"], [MR], seeds="0,1", out_dir=str(out),
+                                isolate=False, loader=toy_loader, quiet=True, report=False)
+    df = read_results(str(out / "results.csv"))
+    assert list(df.columns) == COLUMNS
+    assert len(df) == len(rows) == 4
+    assert set(df["status"]) == {"ok"}
+    waves = df[df["dataset"] == "Waves"]
+    assert set(waves["metric"]) == {"accuracy"} and (waves["score"] > 0.8).all()
+    level = df[df["dataset"] == "Level"].iloc[0]
+    assert level["task"] == "regression" and level["metric"] == "rmse" and level["score"] < 1.0
+    assert (level["n_train"], level["n_test"], level["length"], level["channels"]) == (20, 20, 30, 1)
+    assert (df["fit_seconds"] > 0).all()
+
+    CALLS.clear()
+    again = runner.run_benchmark(["Waves", "Level"], [MR], seeds=[0, 1], out_dir=str(out),
+                                 isolate=False, loader=toy_loader, quiet=True, report=False)
+    assert CALLS == []  # nothing recomputed
+    assert len(read_results(str(out / "results.csv"))) == 4
+    pd.testing.assert_frame_equal(again, rows)
+
+    # a new seed only runs the missing jobs
+    runner.run_benchmark(["Waves", "Level"], [MR], seeds=[0, 1, 2], out_dir=str(out),
+                         isolate=False, loader=toy_loader, quiet=True, report=False)
+    assert sorted(set(CALLS)) == [("Level", "test"), ("Level", "train"),
+                                  ("Waves", "test"), ("Waves", "train")]
+    assert len(read_results(str(out / "results.csv"))) == 6
+
+
+def test_failure_is_recorded_and_the_run_goes_on(tmp_path, capsys):
+    rows = runner.run_benchmark(["Broken", "Ragged"], [MR], out_dir=str(tmp_path), isolate=False,
+                                loader=toy_loader, report=False)
+    by = rows.set_index("dataset")
+    assert by.loc["Broken", "status"] == "failed"
+    assert "FileNotFoundError: no dataset Broken here" in by.loc["Broken", "error"]
+    assert by.loc["Ragged", "status"] == "ok"  # unequal lengths, padded for MiniRocket
+    assert by.loc["Ragged", "length"] == 20 and by.loc["Ragged", "channels"] == 2
+    assert "[2/2 datasets" in capsys.readouterr().out  # progress lines
+    # failed rows are kept on a rerun unless retried
+    CALLS.clear()
+    runner.run_benchmark(["Broken"], [MR], out_dir=str(tmp_path), isolate=False,
+                         loader=toy_loader, quiet=True, report=False)
+    assert CALLS == []
+    runner.run_benchmark(["Broken"], [MR], out_dir=str(tmp_path), isolate=False,
+                         loader=toy_loader, quiet=True, report=False, retry_failed=True)
+    assert ("Broken", "train") in CALLS
+    assert len(read_results(str(tmp_path / "results.csv"))) == 3
+
+
+def test_missing_baseline_is_skipped_and_retried(tmp_path, monkeypatch):
+    monkeypatch.setattr(baselines, "ts2vec_available", lambda: False)
+    rows = runner.run_benchmark(["Waves"], ["ts2vec"], out_dir=str(tmp_path), isolate=False,
+                                loader=toy_loader, quiet=True, report=False)
+    assert rows.loc[0, "status"] == "skipped"
+    assert "pip install --no-deps ts2vec" in rows.loc[0, "error"]
+    runner.run_benchmark(["Waves"], ["ts2vec"], out_dir=str(tmp_path), isolate=False,
+                         loader=toy_loader, quiet=True, report=False)
+    assert len(read_results(str(tmp_path / "results.csv"))) == 2  # skipped rows are retried
+
+
+@pytest.mark.slow
+def test_isolated_worker_measures_memory_and_times_out(tmp_path):
+    rows = runner.run_benchmark(["Waves", "Sleepy"], [MR], out_dir=str(tmp_path), jobs=2,
+                                timeout=20, loader=toy_loader, quiet=True, report=False)
+    by = rows.set_index("dataset")
+    assert by.loc["Waves", "status"] == "ok"
+    assert 50 < by.loc["Waves", "peak_memory_mb"] < 20_000
+    assert by.loc["Sleepy", "status"] == "timeout"
+    assert "20" in by.loc["Sleepy", "error"]
+
+
+def test_results_file_is_strict(tmp_path):
+    path = str(tmp_path / "results.csv")
+    append_row(path, {"dataset": "a,b", "method": "m", "seed": 0, "status": "failed",
+                      "error": 'line\nbreak "quoted"'})
+    df = read_results(path)
+    assert df.loc[0, "dataset"] == "a,b" and df.loc[0, "error"] == 'line\nbreak "quoted"'
+    with pytest.raises(ValueError, match="unknown result columns"):
+        append_row(path, {"dataset": "x", "accuracy": 1.0})
+    foreign = tmp_path / "other.csv"
+    foreign.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="does not look like a tsea results file"):
+        read_results(str(foreign))
+    assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
+
+
+def test_methods_parse(tmp_path):
+    specs = parse_methods(["minirocket,ts2vec", "ea-dc"])
+    assert [(s.name, s.kind) for s in specs] == [("minirocket", "minirocket"),
+                                                ("ts2vec", "ts2vec"), ("ea-dc", "ea-dc")]
+    with pytest.raises(ValueError, match="unknown method 'rocket'"):
+        parse_methods(["rocket"])
+    with pytest.raises(ValueError, match="more than once"):
+        parse_methods(["minirocket", "minirocket"])
+    with pytest.raises(ValueError, match="does not exist"):
+        parse_methods([str(tmp_path / "nope.yaml")])
+    with pytest.raises(ValueError, match="seeds"):
+        runner.parse_seeds("0,x")
+    with pytest.raises(ValueError, match="more than once"):
+        runner.run_benchmark("Waves,Waves", [MR], out_dir=str(tmp_path), isolate=False)
+
+
+def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
+    parser = argparse.ArgumentParser()
+    runner.add_arguments(parser)
+    args = parser.parse_args(["--datasets", "Waves,Level", "--methods", "minirocket",
+                              "--method", "ts2vec", "--seeds", "0,1", "--out", str(tmp_path),
+                              "--jobs", "2", "--timeout", "30", "--quiet", "--no-report"])
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"status": ["ok", "failed"]})
+
+    monkeypatch.setattr(runner, "run_benchmark", fake)
+    assert runner.main_from_args(args) == 1  # one failed job -> exit status 1
+    assert seen["datasets"] == "Waves,Level" and seen["methods"] == ["minirocket", "ts2vec"]
+    assert (seen["seeds"], seen["jobs"], seen["timeout"], seen["quiet"]) == ("0,1", 2, 30.0, True)
+    defaults = parser.parse_args([])
+    assert (defaults.suite, defaults.out, defaults.seeds) == ("quick", "./tsea-benchmark", "0")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--suite", "nope"])

@@ -1,0 +1,139 @@
+"""Methods of the archive benchmark: ``ea-dc``, a config file, ``minirocket``, ``ts2vec``.
+
+A method is named on the command line by a keyword or by the path of a YAML config file
+(its keys are EAEncoder parameters; the method is then named after the file stem, e.g.
+``configs/ablation-none.yaml`` -> ``ablation-none``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+BUILTIN = ("ea-dc", "minirocket", "ts2vec")
+DEFAULT_METHODS = ("ea-dc", "minirocket", "ts2vec")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A benchmark method: ``name`` (the results column), ``kind`` (``ea-dc``,
+    ``minirocket`` or ``ts2vec``) and keyword ``params`` (estimator parameters for
+    ``ea-dc``; ``n_kernels`` for ``minirocket``; ``n_iters`` for ``ts2vec``)."""
+
+    name: str
+    kind: str
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in BUILTIN:
+            raise ValueError(f"unknown method kind {self.kind!r}; expected one of {BUILTIN}")
+        if not self.name or "," in self.name:
+            raise ValueError(f"method name {self.name!r} must be non-empty and contain no comma")
+
+    def __hash__(self):
+        return hash((self.name, self.kind, tuple(sorted(map(str, self.params.items())))))
+
+
+def _read_config(path: str) -> dict:
+    """EAEncoder parameters from a YAML file (the CLI's loader when it exists)."""
+    try:
+        from tsea.config import load_config
+    except ImportError:
+        load_config = None
+    if load_config is not None:
+        return dict(load_config(path))
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        params = yaml.safe_load(fh) or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"config {path} must be a mapping of EAEncoder parameters")
+    from tsea.estimators import EAEncoder
+
+    valid = EAEncoder().get_params()
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"config {path}: unknown parameter(s) {unknown}; valid: {sorted(valid)}"
+        )
+    return params
+
+
+def parse_method(text: str) -> MethodSpec:
+    """A method keyword or config path -> :class:`MethodSpec`."""
+    text = text.strip()
+    if text in BUILTIN:
+        return MethodSpec(text, text)
+    if text.endswith((".yaml", ".yml")) or os.sep in text:
+        if not os.path.isfile(text):
+            raise ValueError(f"method config file {text!r} does not exist")
+        name = os.path.splitext(os.path.basename(text))[0]
+        if name in BUILTIN:
+            raise ValueError(f"config file {text!r} would shadow the built-in method {name!r}")
+        return MethodSpec(name, "ea-dc", _read_config(text))
+    raise ValueError(
+        f"unknown method {text!r}: use one of {', '.join(BUILTIN)} or the path of a YAML config"
+    )
+
+
+def parse_methods(items) -> list[MethodSpec]:
+    """Strings (comma lists allowed) or MethodSpecs -> unique MethodSpecs, order kept."""
+    specs: list[MethodSpec] = []
+    for item in items:
+        if isinstance(item, MethodSpec):
+            specs.append(item)
+            continue
+        parts = [p.strip() for p in str(item).split(",")]
+        if any(not p for p in parts):
+            raise ValueError(f"method list {item!r} has an empty item")
+        specs.extend(parse_method(p) for p in parts)
+    names = [s.name for s in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"method name(s) {dupes} given more than once")
+    if not specs:
+        raise ValueError("no methods given")
+    return specs
+
+
+def fit_predict_ea(X_train, y_train, X_test, task, seed, threads=None, **params):
+    """EAClassifier / EARegressor (default heads svm / ridge) with ``params`` on top of the
+    defaults; ``random_state`` is the seed."""
+    from tsea.estimators import EAClassifier, EARegressor
+
+    cls = EAClassifier if task == "classification" else EARegressor
+    valid = cls().get_params()
+    kwargs = dict(params)
+    kwargs["random_state"] = seed
+    if "verbose" in valid:
+        kwargs["verbose"] = False
+    if threads is not None and "n_jobs" in valid and "n_jobs" not in params:
+        kwargs["n_jobs"] = threads
+    model = cls(**kwargs)
+    t0 = time.perf_counter()
+    model.fit(X_train, y_train)
+    t1 = time.perf_counter()
+    y_pred = model.predict(X_test)
+    return y_pred, t1 - t0, time.perf_counter() - t1
+
+
+def fit_predict(spec: MethodSpec, X_train, y_train, X_test, task: str, seed: int, threads=None):
+    """Run one method: ``(y_pred, fit_seconds, transform_seconds)``."""
+    from tsea.benchmark import baselines
+
+    if spec.kind == "ea-dc":
+        return fit_predict_ea(X_train, y_train, X_test, task, seed, threads=threads, **spec.params)
+    if spec.kind == "minirocket":
+        return baselines.fit_predict_minirocket(X_train, y_train, X_test, task, seed, **spec.params)
+    return baselines.fit_predict_ts2vec(X_train, y_train, X_test, task, seed, **spec.params)
+
+
+def unavailable_reason(spec: MethodSpec) -> str | None:
+    """Why ``spec`` cannot run here (a missing optional package), or None."""
+    if spec.kind == "ts2vec":
+        from tsea.benchmark.baselines import TS2VEC_INSTALL_HINT, ts2vec_available
+
+        if not ts2vec_available():
+            return f"ts2vec not installed: {TS2VEC_INSTALL_HINT}"
+    return None

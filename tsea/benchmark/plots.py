@@ -1,0 +1,84 @@
+"""Benchmark plots (PNG, matplotlib Agg): critical-difference diagram and EA-DC scatter plots."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from tsea.benchmark.report import REFERENCE_METHOD, score_table
+
+MIN_CD_DATASETS = 5
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def critical_difference(table: pd.DataFrame, path: str) -> str | None:
+    """aeon's critical-difference diagram of accuracies (needs >= 3 methods and
+    >= MIN_CD_DATASETS complete datasets); returns the path or None when not drawn."""
+    complete = table.dropna()
+    if complete.shape[1] < 3 or len(complete) < MIN_CD_DATASETS:
+        return None
+    from aeon.visualisation import plot_critical_difference
+
+    plt = _pyplot()
+    fig, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns))
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def scatter(table: pd.DataFrame, reference: str, other: str, path: str, metric: str) -> str | None:
+    """One point per dataset: ``other`` on x, ``reference`` on y, with the diagonal."""
+    both = table[[reference, other]].dropna()
+    if both.empty:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.scatter(both[other], both[reference], s=18)
+    lo = float(np.nanmin(both.to_numpy()))
+    hi = float(np.nanmax(both.to_numpy()))
+    pad = 0.02 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=1, ls="--")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel(f"{other} {metric}")
+    ax.set_ylabel(f"{reference} {metric}")
+    wins = int((both[reference] > both[other]).sum() if metric == "accuracy"
+               else (both[reference] < both[other]).sum())
+    ax.set_title(f"{reference} vs {other}: better on {wins}/{len(both)}")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def write_plots(df: pd.DataFrame, plot_dir: str) -> list[str]:
+    """All plots that the results allow; returns the paths written."""
+    made: list[str] = []
+    for task, metric in (("classification", "accuracy"), ("regression", "rmse")):
+        table = score_table(df, task)
+        if table.empty:
+            continue
+        os.makedirs(plot_dir, exist_ok=True)
+        if task == "classification":
+            p = critical_difference(table, os.path.join(plot_dir, "critical_difference.png"))
+            if p:
+                made.append(p)
+        if REFERENCE_METHOD not in table.columns:
+            continue
+        for other in table.columns:
+            if other == REFERENCE_METHOD:
+                continue
+            name = f"scatter_{task}_{REFERENCE_METHOD}_vs_{other}.png"
+            p = scatter(table, REFERENCE_METHOD, other, os.path.join(plot_dir, name), metric)
+            if p:
+                made.append(p)
+    return made

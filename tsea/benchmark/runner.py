@@ -1,0 +1,194 @@
+"""The archive benchmark runner behind ``tsea benchmark``.
+
+Every (dataset, method, seed) job runs in a fresh worker process (see
+:mod:`tsea.benchmark.worker`) and its row is appended to ``<out>/results.csv`` as soon as it
+finishes; a rerun skips the rows already there, so an interrupted run resumes where it
+stopped. ``--jobs N`` runs N datasets at a time (joblib threads, each driving its own worker
+processes). At the end ``results.md`` and the plots are written from the whole results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+
+import pandas as pd
+
+from tsea.benchmark import results as results_io
+from tsea.benchmark.methods import DEFAULT_METHODS, MethodSpec, parse_methods, unavailable_reason
+from tsea.benchmark.suites import SUITES, parse_datasets, suite_datasets
+from tsea.benchmark.worker import run_isolated, run_job
+
+DEFAULT_OUT = "./tsea-benchmark"
+
+
+def parse_seeds(text) -> list[int]:
+    """``"0,1,2"`` (or an iterable of ints) -> ``[0, 1, 2]``; negatives/duplicates are errors."""
+    items = str(text).split(",") if isinstance(text, str | int) else list(text)
+    try:
+        seeds = [int(str(s).strip()) for s in items]
+    except ValueError:
+        raise ValueError(f"--seeds {text!r} must be integers separated by commas") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds {text!r} must be distinct non-negative integers")
+    return seeds
+
+
+class _Progress:
+    def __init__(self, n_datasets: int, quiet: bool):
+        self.n, self.done, self.quiet = n_datasets, 0, quiet
+        self.lock = threading.Lock()
+        self.t0 = time.perf_counter()
+
+    def say(self, msg: str) -> None:
+        if not self.quiet:
+            with self.lock:
+                print(f"[{self.done}/{self.n} datasets, {time.perf_counter() - self.t0:6.0f}s] {msg}",
+                      flush=True)
+
+    def dataset_done(self, name: str) -> None:
+        with self.lock:
+            self.done += 1
+        self.say(f"{name} done")
+
+
+def _row_message(row: dict) -> str:
+    head = f"{row['dataset']} {row['method']} seed={row['seed']}: "
+    if row.get("status") == "ok":
+        return head + (f"{row['metric']}={row['score']:.4f} fit {row['fit_seconds']:.1f}s "
+                       f"transform {row['transform_seconds']:.1f}s "
+                       f"peak {row.get('peak_memory_mb', float('nan')):.0f} MB")
+    return head + f"{row.get('status')}: {row.get('error')}"
+
+
+def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DEFAULT_OUT,
+                  data_dir=None, jobs=1, *, suite="quick", isolate=True, timeout=None,
+                  threads=None, loader=None, retry_failed=False, quiet=False,
+                  report=True) -> pd.DataFrame:
+    """Run ``methods`` x ``seeds`` on ``datasets`` (a list or comma string; default: the
+    datasets of ``suite``) and return the rows of ``<out_dir>/results.csv`` for them.
+
+    ``isolate=False`` runs jobs in this process (no peak-memory figure: the column is left
+    empty). ``loader(name, split, data_dir) -> (X, y)`` replaces ``tsea.datasets.load``
+    (picklable when isolated). ``timeout`` is seconds per job. ``threads`` is the torch
+    thread count of each job (default: CPU count / jobs).
+    """
+    names = parse_datasets(datasets) if isinstance(datasets, str) else (
+        list(datasets) if datasets is not None else suite_datasets(suite))
+    if not names:
+        raise ValueError("no datasets given")
+    if isinstance(methods, str | MethodSpec):
+        methods = [methods]
+    specs = parse_methods(methods)
+    seeds = parse_seeds(seeds)
+    jobs = int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be positive seconds, got {timeout}")
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "results.csv")
+    done = results_io.done_keys(path, retry_failed=retry_failed)
+    progress = _Progress(len(names), quiet)
+    missing = {s.name: unavailable_reason(s) for s in specs}
+
+    def run_dataset(name: str) -> None:
+        for spec in specs:
+            for seed in seeds:
+                if (name, spec.name, seed) in done:
+                    continue
+                if missing[spec.name]:
+                    row = {"dataset": name, "method": spec.name, "seed": seed,
+                           "status": "skipped", "error": missing[spec.name]}
+                elif isolate:
+                    row = run_isolated(name, spec, seed, data_dir=data_dir, loader=loader,
+                                       threads=threads, timeout=timeout)
+                else:
+                    row = run_job(name, spec, seed, data_dir=data_dir, loader=loader,
+                                  threads=threads)
+                results_io.append_row(path, row)
+                progress.say(_row_message(row))
+        progress.dataset_done(name)
+
+    progress.say(f"{len(names)} datasets x {len(specs)} methods x {len(seeds)} seeds -> {path}")
+    if jobs == 1:
+        for name in names:
+            run_dataset(name)
+    else:
+        from joblib import Parallel, delayed
+
+        Parallel(n_jobs=jobs, backend="threading")(delayed(run_dataset)(n) for n in names)
+
+    df = results_io.latest_rows(results_io.read_results(path))
+    mine = df[df["dataset"].isin(names) & df["method"].isin([s.name for s in specs])
+              & df["seed"].isin(seeds)]
+    if report:
+        from tsea.benchmark.report import write_report
+
+        md = write_report(out_dir)
+        if not quiet:
+            print(f"report: {md}")
+    return mine.reset_index(drop=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``tsea benchmark`` (the CLI adds them to its subcommand parser)."""
+    parser.add_argument("--suite", choices=SUITES, default="quick",
+                        help="named dataset suite (default: quick, offline)")
+    parser.add_argument("--datasets", default=None,
+                        help="comma-separated dataset names (replaces --suite)")
+    parser.add_argument("--data-dir", default=None,
+                        help="archive layout <dir>/<Name>/<Name>_TRAIN.ts|.tsv|.arff")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated methods: ea-dc, minirocket, ts2vec or YAML config "
+                             f"paths (default: {','.join(DEFAULT_METHODS)})")
+    parser.add_argument("--method", action="append", default=None, dest="method",
+                        help="one more method (repeatable), e.g. configs/ablation-none.yaml")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--jobs", type=int, default=1, help="datasets run in parallel (default 1)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per job (default: CPU count / jobs)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per job before it is killed")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="rerun jobs recorded as failed or timed out")
+    parser.add_argument("--no-report", action="store_true", help="do not write results.md/plots")
+    if "--quiet" not in parser._option_string_actions:
+        parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    """Run ``tsea benchmark``; 0 when no job failed, 1 otherwise (failures are in results.csv)."""
+    methods = []
+    if args.methods:
+        methods.append(args.methods)
+    methods.extend(args.method or [])
+    rows = run_benchmark(
+        datasets=args.datasets, methods=methods or DEFAULT_METHODS, seeds=args.seeds,
+        out_dir=args.out, data_dir=args.data_dir, jobs=args.jobs, suite=args.suite,
+        timeout=args.timeout, threads=args.threads, retry_failed=args.retry_failed,
+        quiet=getattr(args, "quiet", False), report=not args.no_report,
+    )
+    quiet = getattr(args, "quiet", False)
+    if not quiet and not args.no_report:
+        with open(os.path.join(args.out, "results.md"), encoding="utf-8") as fh:
+            print(fh.read())
+    bad = rows[rows["status"].isin(["failed", "timeout"])]
+    if len(bad):
+        print(f"{len(bad)} of {len(rows)} jobs failed; see {os.path.join(args.out, 'results.csv')}")
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="tsea benchmark", description=__doc__)
+    add_arguments(parser)
+    return main_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

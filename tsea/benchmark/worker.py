@@ -1,0 +1,130 @@
+"""One benchmark job — (dataset, method, seed) — run in a fresh worker process.
+
+Peak memory is measured honestly by giving every job its own freshly *spawned* Python
+process (``multiprocessing`` spawn context: nothing is inherited from the parent) and reading
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` in it when the job ends: the peak resident set
+of that process, i.e. the interpreter and imported libraries (torch, ...) plus the data,
+the model and everything the job allocated. A job that runs past its time limit is killed and
+recorded with status ``timeout``; a worker that dies (e.g. killed for memory) is recorded as
+``failed`` with its exit code.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import sys
+import traceback
+
+import numpy as np
+
+from tsea.benchmark.methods import MethodSpec, fit_predict
+from tsea.benchmark.suites import infer_task
+
+
+def default_loader(name: str, split: str, data_dir=None):
+    from tsea.datasets import load
+
+    return load(name, split=split, data_dir=data_dir)
+
+
+def _shape_info(X) -> tuple[int, int, int]:
+    """(n, channels, longest length) of an aeon-convention collection."""
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2:
+            return X.shape[0], 1, X.shape[1]
+        return X.shape[0], X.shape[1], X.shape[2]
+    shapes = [np.shape(s) for s in X]
+    channels = {1 if len(s) == 1 else s[0] for s in shapes}
+    return len(shapes), max(channels), max(s[-1] for s in shapes)
+
+
+def score(task: str, y_true, y_pred) -> tuple[str, float]:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"predictions have shape {y_pred.shape}, expected {y_true.shape}")
+    if task == "classification":
+        return "accuracy", float(np.mean(y_true.astype(str) == y_pred.astype(str)))
+    err = y_true.astype(np.float64) - y_pred.astype(np.float64)
+    return "rmse", float(np.sqrt(np.mean(err**2)))
+
+
+def peak_memory_mb() -> float:
+    import resource
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
+
+
+def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=None,
+            threads=None) -> dict:
+    """Load ``dataset``, fit and score ``spec`` with ``seed`` in this process; returns a
+    results row (``status`` ``ok`` or ``failed`` with the error); never raises for job errors."""
+    row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": "failed"}
+    try:
+        if threads:
+            try:
+                import torch
+
+                torch.set_num_threads(int(threads))
+            except ImportError:
+                pass
+        load = loader or default_loader
+        X_train, y_train = load(dataset, "train", data_dir)
+        X_test, y_test = load(dataset, "test", data_dir)
+        n_train, channels, l_train = _shape_info(X_train)
+        n_test, _, l_test = _shape_info(X_test)
+        task = infer_task(dataset, y_train)
+        row.update(task=task, n_train=n_train, n_test=n_test, channels=channels,
+                   length=max(l_train, l_test))
+        y_pred, fit_s, transform_s = fit_predict(spec, X_train, y_train, X_test, task, seed,
+                                                 threads=threads)
+        metric, value = score(task, y_test, y_pred)
+        row.update(metric=metric, score=value, fit_seconds=round(fit_s, 3),
+                   transform_seconds=round(transform_s, 3), status="ok", error="")
+    except Exception as exc:  # recorded, the run goes on
+        last = traceback.extract_tb(exc.__traceback__)[-1:] or None
+        where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
+        row["error"] = f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")[:500]
+    return row
+
+
+def _child(conn, dataset, spec, seed, data_dir, loader, threads):
+    try:
+        row = run_job(dataset, spec, seed, data_dir=data_dir, loader=loader, threads=threads)
+        row["peak_memory_mb"] = round(peak_memory_mb(), 1)
+        conn.send(row)
+    finally:
+        conn.close()
+
+
+def run_isolated(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=None,
+                 threads=None, timeout=None) -> dict:
+    """:func:`run_job` in a fresh spawned process (see the module docstring)."""
+    ctx = multiprocessing.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, dataset, spec, seed, data_dir, loader, threads),
+                       daemon=True)
+    proc.start()
+    send.close()
+    row = None
+    if recv.poll(timeout):
+        try:
+            row = recv.recv()
+        except EOFError:
+            row = None
+    proc.join(5 if row is not None else 0.1)
+    status, error = "failed", None
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        if row is None:
+            status, error = "timeout", f"killed after the {timeout} s time limit"
+    if row is None:
+        if error is None:
+            error = f"worker process died with exit code {proc.exitcode}"
+        row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": status,
+               "error": error, "peak_memory_mb": math.nan}
+    recv.close()
+    return row
