@@ -34,8 +34,9 @@ NOTES = """\
 """
 
 
-def load_published(path: str = PUBLISHED_CSV) -> pd.DataFrame:
+def load_published(path: str | None = None) -> pd.DataFrame:
     """The published reference numbers; every row must name its source."""
+    path = PUBLISHED_CSV if path is None else path
     if not os.path.exists(path):
         return pd.DataFrame(columns=PUBLISHED_COLUMNS)
     df = pd.read_csv(path, comment="#", dtype={"source": str})

@@ -1,0 +1,104 @@
+"""results.md, published numbers and plots of the archive benchmark."""
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsea.benchmark import report
+from tsea.benchmark.results import append_row
+
+ACC = {  # dataset -> method -> accuracy (seed 0); seed 1 shifts ea-dc by +0.02
+    "D1": {"ea-dc": 0.90, "minirocket": 0.80, "ts2vec": 0.70},
+    "D2": {"ea-dc": 0.60, "minirocket": 0.95, "ts2vec": 0.50},
+    "D3": {"ea-dc": 0.85, "minirocket": 0.75, "ts2vec": 0.80},
+    "D4": {"ea-dc": 0.70, "minirocket": 0.60, "ts2vec": 0.65},
+    "D5": {"ea-dc": 0.55, "minirocket": 0.50, "ts2vec": 0.40},
+    "GunPoint": {"ea-dc": 0.97, "minirocket": None, "ts2vec": 0.99},
+}
+
+
+def _write(out):
+    path = str(out / "results.csv")
+    for d, scores in ACC.items():
+        for m, s in scores.items():
+            for seed in (0, 1):
+                row = {"dataset": d, "task": "classification", "method": m, "seed": seed,
+                       "metric": "accuracy", "fit_seconds": 2.0 if m == "ea-dc" else 1.0,
+                       "transform_seconds": 0.1, "peak_memory_mb": 300.0}
+                if s is None:
+                    row.update(status="failed", error="RuntimeError: boom")
+                else:
+                    bump = 0.02 if (m == "ea-dc" and seed == 1) else 0.0
+                    row.update(status="ok", score=s + bump)
+                append_row(path, row)
+    for m, rmse in (("ea-dc", 2.0), ("minirocket", 1.5)):
+        append_row(path, {"dataset": "R1", "task": "regression", "method": m, "seed": 0,
+                          "metric": "rmse", "score": rmse, "status": "ok",
+                          "fit_seconds": 1.0, "transform_seconds": 0.1})
+
+
+def _table(md, title):
+    block = md.split(title)[1].split("\n## ")[0]
+    lines = [ln for ln in block.splitlines() if ln.startswith("| ")]
+    return {ln.split(" | ")[0][2:]: [c.strip() for c in ln.strip(" |").split(" | ")[1:]]
+            for ln in lines[1:]}
+
+
+def test_report_bold_best_mean_and_rank(tmp_path):
+    _write(tmp_path)
+    md = open(report.write_report(str(tmp_path))).read()
+    cls = _table(md, "Classification accuracy")
+    assert cls["D1"][:3] == ["**0.9100**", "0.8000", "0.7000"]  # mean over seeds, best bold
+    assert cls["D2"][:3] == ["0.6100", "**0.9500**", "0.5000"]
+    assert cls["GunPoint"][:3] == ["0.9800", "–", "**0.9900**"]
+    # means and ranks over the 5 complete datasets (GunPoint lacks minirocket)
+    mean = cls["mean accuracy (5 complete datasets)"]
+    assert mean[:3] == ["0.7300", "0.7200", "0.6100"]
+    assert cls["mean rank (5 complete datasets)"][:3] == ["1.20", "2.20", "2.60"]
+    reg = _table(md, "Regression RMSE")
+    assert reg["R1"][:2] == ["2.0000", "**1.5000**"]  # lower is better
+    assert "RuntimeError: boom" in md and "ea-dc / ts2vec fit time" in md
+    assert "(2 seeds)" in md
+
+
+def test_published_numbers_shown_and_sourced(tmp_path, monkeypatch):
+    pub = tmp_path / "pub.csv"
+    pub.write_text("dataset,archive,method,metric,score,source\n"
+                   "GunPoint,UCR,TS2Vec,accuracy,0.98,Yue et al. AAAI 2022 Table X\n")
+    monkeypatch.setattr(report, "PUBLISHED_CSV", str(pub))
+    _write(tmp_path)
+    md = open(report.write_report(str(tmp_path), plots=False)).read()
+    cls = _table(md, "Classification accuracy")
+    assert "TS2Vec (published)" in md
+    assert cls["GunPoint"][-1] == "0.9800" and cls["D1"][-1] == "–"
+    pub.write_text("dataset,archive,method,metric,score,source\nGunPoint,UCR,TS2Vec,accuracy,0.98,\n")
+    with pytest.raises(ValueError, match="needs a source"):
+        report.load_published(str(pub))
+
+
+def test_shipped_published_csv_has_a_source_for_every_number():
+    df = report.load_published()
+    assert list(df.columns) == report.PUBLISHED_COLUMNS
+    assert df["source"].str.len().min() > 10 if len(df) else True
+    assert df["score"].between(0, 1).all()
+    assert not df.duplicated(["dataset", "method"]).any()
+    assert set(df["method"]) <= {"TS2Vec", "T-Loss", "MiniRocket"}
+
+
+def test_plots_are_written_and_not_blank(tmp_path):
+    _write(tmp_path)
+    md = open(report.write_report(str(tmp_path))).read()
+    for name in ("critical_difference.png", "scatter_classification_ea-dc_vs_minirocket.png",
+                 "scatter_classification_ea-dc_vs_ts2vec.png",
+                 "scatter_regression_ea-dc_vs_minirocket.png"):
+        assert f"plots/{name}" in md
+        img = mpimg.imread(str(tmp_path / "plots" / name))
+        assert np.ptp(img[..., :3]) > 0.1
+
+
+def test_no_cd_diagram_with_too_few_datasets(tmp_path):
+    table = pd.DataFrame({"a": [0.1, 0.2], "b": [0.3, 0.1], "c": [0.5, 0.5]})
+    from tsea.benchmark.plots import critical_difference
+
+    assert critical_difference(table, str(tmp_path / "cd.png")) is None
