@@ -1,0 +1,166 @@
+"""EAEncoder: fit/transform shapes, pooling, batching invariants, normalisation, errors."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+from tsea.estimators import EAEncoder
+
+# n_jobs=1: on a loaded 2-core machine two torch threads are up to 50x slower than one
+TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
+
+
+def _series(n=10, channels=2, lo=5, hi=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(channels, int(L))).astype(np.float32) for L in rng.integers(lo, hi, n)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = _series()
+    return EAEncoder(random_state=0, **TINY).fit(X), X
+
+
+def test_transform_shapes_and_pooling(fitted):
+    enc, X = fitted
+    for pooling in ("max", "mean", "last"):
+        Z = enc.transform(X, pooling=pooling)
+        assert Z.shape == (len(X), 8) and Z.dtype == np.float32 and np.isfinite(Z).all()
+    H = enc.transform(X, pooling=None)
+    L_max = max(x.shape[1] for x in X)
+    assert H.shape == (len(X), L_max, 8) and H.dtype == np.float32
+    for i, x in enumerate(X):
+        assert np.isfinite(H[i, : x.shape[1]]).all()
+        assert np.isnan(H[i, x.shape[1] :]).all()
+    # pooled embeddings are the pooled per-step representations
+    assert np.allclose(enc.transform(X, pooling="max"), np.stack(
+        [H[i, : x.shape[1]].max(axis=0) for i, x in enumerate(X)]), atol=1e-6)
+    assert np.allclose(enc.transform(X, pooling="last"), np.stack(
+        [H[i, x.shape[1] - 1] for i, x in enumerate(X)]), atol=1e-6)
+    with pytest.raises(ValueError, match="pooling"):
+        enc.transform(X, pooling="median")
+
+
+def test_embedding_independent_of_batch_and_order(fitted):
+    enc, X = fitted
+    Z = enc.transform(X)
+    alone = np.stack([enc.transform([x])[0] for x in X])
+    assert np.allclose(Z, alone, atol=1e-5)
+    perm = np.random.default_rng(1).permutation(len(X))
+    Zp = enc.transform([X[i] for i in perm])
+    assert np.allclose(Zp, Z[perm], atol=1e-5)  # original order restored
+
+
+def test_batches_group_by_attention_stride_and_bound_memory(fitted):
+    enc, _ = fitted
+    lengths = np.array([5, 40, 16, 17, 33, 3, 1000, 20000], dtype=np.int64)
+    batches = list(enc._batches(lengths))
+    seen = np.sort(np.concatenate(batches))
+    assert np.array_equal(seen, np.arange(len(lengths)))  # nothing dropped or duplicated
+    for b in batches:
+        strides = {int(np.ceil(L / 16)) for L in lengths[b]}
+        assert len(strides) == 1
+        assert len(b) == 1 or len(b) * lengths[b].max() <= 2**16
+
+
+def test_long_series_and_equal_length_array(fitted):
+    enc, _ = fitted
+    rng = np.random.default_rng(2)
+    long = rng.normal(size=(2, 2, 3000))
+    Z = enc.transform(long)
+    assert Z.shape == (2, 8) and np.isfinite(Z).all()
+
+
+def test_nan_inside_series_is_accepted(fitted):
+    enc, X = fitted
+    x = X[0].copy()
+    x[0, 2] = np.nan
+    x[:, 3] = np.nan
+    assert np.isfinite(enc.transform([x])).all()
+
+
+def test_reproducible_with_random_state():
+    X = _series(6)
+    a = EAEncoder(random_state=3, **TINY).fit_transform(X)
+    b = EAEncoder(random_state=3, **TINY).fit_transform(X)
+    c = EAEncoder(random_state=4, **TINY).fit_transform(X)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("normalize", ["channel", "series", None])
+def test_normalize_modes(normalize):
+    X = np.random.default_rng(0).normal(size=(6, 2, 20))
+    X[:, 1] = X[:, 1] * 100 + 500
+    enc = EAEncoder(normalize=normalize, random_state=0, **TINY).fit(X)
+    Z = enc.transform(X)
+    assert np.isfinite(Z).all()
+    if normalize == "channel":
+        assert np.allclose(enc.channel_mean_, np.nanmean(X, axis=(0, 2)), rtol=1e-4)
+        assert np.allclose(enc.channel_std_, np.nanstd(X, axis=(0, 2)), rtol=1e-4)
+        # shift/scale of a channel in the same units as fit is undone by the statistics
+    if normalize == "series":
+        # per-series z-normalisation: invariant to a per-series affine change of a channel
+        X2 = X.copy()
+        X2[0, 0] = X2[0, 0] * 7 + 3
+        assert np.allclose(enc.transform(X2)[0], Z[0], atol=1e-5)
+
+
+def test_invalid_parameters_are_reported():
+    X = _series(4)
+    with pytest.raises(ValueError, match="attention must be one of"):
+        EAEncoder(attention="sparse", **{k: v for k, v in TINY.items()}).fit(X)
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        EAEncoder(normalize="minmax", **TINY).fit(X)
+
+
+def test_errors(fitted):
+    enc, X = fitted
+    with pytest.raises(NotFittedError):
+        EAEncoder().transform(X)
+    with pytest.raises(ValueError, match="channels"):
+        enc.transform(np.zeros((3, 5, 20)))
+    bad_inputs = {
+        "empty": np.zeros((0, 2, 10)),
+        "all-NaN": np.full((2, 2, 10), np.nan),
+        "infinite": np.where(np.eye(10)[None, :2] > 0, np.inf, 1.0),
+        "4-D": np.zeros((2, 2, 2, 10)),
+        "non-numeric": np.array([["a", "b"], ["c", "d"]]),
+        "zero length": [np.zeros((2, 0))],
+    }
+    for problem, bad in bad_inputs.items():
+        with pytest.raises(ValueError, match=problem):
+            enc.transform(bad)
+        with pytest.raises(ValueError, match=problem):
+            EAEncoder(**TINY).fit(bad)
+    with pytest.raises(ValueError, match="y has 3 entries"):
+        EAEncoder(**TINY).fit(X, y=np.zeros(3))
+
+
+def test_attention_maps(fitted):
+    enc, X = fitted
+    maps = enc.attention_maps(X[:3])
+    assert len(maps) == 3
+    for m, x in zip(maps, X[:3]):
+        tokens = int(np.ceil(x.shape[1] / np.ceil(x.shape[1] / 16)))
+        assert m.dtype == np.float32 and m.shape == (2, 2, tokens, tokens)  # 2 sub-layers, 2 heads
+        assert np.allclose(m.sum(axis=-1), 1.0, atol=1e-4)  # probabilities over keys
+    plain = EAEncoder(attention="none", random_state=0, **TINY).fit(X)
+    with pytest.raises(ValueError, match="attention='none'"):
+        plain.attention_maps(X[:1])
+
+
+def test_n_jobs_sets_and_restores_torch_threads():
+    X = _series(4)
+    before = torch.get_num_threads()
+    enc = EAEncoder(random_state=0, **TINY).fit(X)
+    enc.transform(X)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n_jobs"):
+        EAEncoder(**{**TINY, "n_jobs": 0}).fit(X)
+
+
+def test_device_validation():
+    with pytest.raises(ValueError, match="device"):
+        EAEncoder(device="tpu-9000", **TINY).fit(_series(3))

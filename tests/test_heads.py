@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from tsea.heads import SVM_C_GRID, make_head, scores_to_proba
+
+
+def _blobs(n_per_class, n_classes=3, dim=4, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = 4.0 * np.eye(dim)[:n_classes]  # one axis per class: linearly separable
+    Z = np.concatenate([rng.normal(loc=centres[k], size=(n_per_class, dim)) for k in range(n_classes)])
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    return Z, y
+
+
+def test_svm_uses_grid_search_only_with_enough_data():
+    Z, y = _blobs(20)  # 60 series, 20 per class
+    head = make_head("classification", "svm", len(y), y)
+    assert isinstance(head, GridSearchCV)
+    assert head.param_grid["C"] == SVM_C_GRID
+    assert SVM_C_GRID[0] == 1e-4 and SVM_C_GRID[-2] == 1e4 and np.isinf(SVM_C_GRID[-1])
+    assert head.fit(Z, y).score(Z, y) > 0.9
+
+    Z, y = _blobs(4)  # 12 series: too few -> hard margin
+    head = make_head("classification", "svm", len(y), y)
+    assert not isinstance(head, GridSearchCV) and np.isinf(head.C)
+    assert head.fit(Z, y).score(Z, y) == 1.0
+
+
+def test_svm_small_class_disables_grid_search():
+    Z, y = _blobs(30, n_classes=2)
+    y = y.copy()
+    y[:4] = 2  # a third class with only 4 series although n >= 50
+    head = make_head("classification", "svm", len(y), y)
+    assert not isinstance(head, GridSearchCV)
+
+
+@pytest.mark.parametrize("name", ["ridge", "logistic"])
+def test_linear_classifier_heads(name):
+    Z, y = _blobs(10)
+    head = clone(make_head("classification", name, len(y), y))
+    assert head.fit(Z, y).score(Z, y) > 0.9
+
+
+@pytest.mark.parametrize("name", ["ridge", "svr"])
+def test_regression_heads(name):
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(60, 3))
+    y = 100.0 + 50.0 * Z[:, 0] - 20.0 * Z[:, 1]
+    head = make_head("regression", name, len(y), y)
+    assert head.fit(Z, y).score(Z, y) > 0.9
+
+
+def test_bad_names_are_refused():
+    with pytest.raises(ValueError, match="unknown classification head 'svr'"):
+        make_head("classification", "svr", 10, np.arange(10) % 2)
+    with pytest.raises(ValueError, match="task must be"):
+        make_head("clustering", "svm", 10, None)
+    with pytest.raises(ValueError, match="finetune"):
+        make_head("regression", "finetune", 10, None)
+
+
+def test_scores_to_proba():
+    p = scores_to_proba(np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]]), 3)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert p[0].argmax() == 1 and np.allclose(p[1], 1 / 3)
+    binary = scores_to_proba(np.array([-2.0, 3.0]), 2)
+    assert binary.shape == (2, 2) and binary[0, 0] > 0.5 and binary[1, 1] > 0.5
+    assert np.isclose(binary[1, 1], 1 / (1 + np.exp(-3.0)))
+    with pytest.raises(ValueError, match="do not match"):
+        scores_to_proba(np.zeros((2, 3)), 2)

@@ -1,0 +1,259 @@
+"""Shared machinery of the tsea estimators: parameters, normalisation, pre-training, embedding.
+
+``_EABase`` holds no public API of its own; :class:`~tsea.estimators.EAEncoder`,
+:class:`~tsea.estimators.EAClassifier` and :class:`~tsea.estimators.EARegressor` build on it.
+The layers below are reached through their modules (``_data.to_collection``, ``_nn.EADCEncoder``,
+``_training.pretrain``) so that the internal interfaces of docs/INTERNALS.md are the only contract.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from tsea import data as _data
+from tsea import nn as _nn
+from tsea import training as _training
+
+ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
+NORMALIZE_MODES = ("channel", "series", None)
+POOLING_MODES = ("max", "mean", "last", None)
+
+# Names of the estimator parameters that configure the network (estimator name -> nn name).
+ARCH_PARAMS = {
+    "repr_dim": "repr_dim",
+    "d_model": "d_model",
+    "depth": "depth",
+    "n_heads": "n_heads",
+    "kernel_size": "kernel_size",
+    "attention": "mode",
+    "alpha": "alpha",
+    "beta": "beta",
+    "reuse_heads": "reuse_heads",
+    "k_ratio": "k_ratio",
+    "v_ratio": "v_ratio",
+    "max_attention_len": "max_attention_len",
+    "dropout": "dropout",
+}
+
+# Upper bound on (series x steps) embedded in one forward pass; keeps transform memory bounded.
+_STEPS_PER_BATCH = 2**16
+_MAX_BATCH = 256
+
+
+@contextmanager
+def torch_threads(n_jobs):
+    """Use ``n_jobs`` torch CPU threads inside the block (joblib convention for negatives)."""
+    if n_jobs is None:
+        yield
+        return
+    n_jobs = int(n_jobs)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive or negative integer or None, got 0")
+    n = n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch.device."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+
+
+class _EABase(BaseEstimator):
+    """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.attention not in ATTENTION_MODES:
+            raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")
+        if self.normalize not in NORMALIZE_MODES:
+            raise ValueError(f"normalize must be one of {list(NORMALIZE_MODES)}, got {self.normalize!r}")
+        if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
+            raise ValueError(
+                f"trainer_kwargs must be a dict or None, got {type(self.trainer_kwargs).__name__}"
+            )
+        resolve_device(self.device)
+
+    def _arch_kwargs(self) -> dict:
+        kwargs = {nn_name: getattr(self, name) for name, nn_name in ARCH_PARAMS.items()}
+        if kwargs["reuse_heads"] is None:  # default: half of the heads reuse (nn's 4 of 8)
+            kwargs["reuse_heads"] = int(self.n_heads) // 2
+        return kwargs
+
+    def _seed(self) -> int:
+        """The integer seed of this fit (random_state None draws one from numpy's global RNG)."""
+        if isinstance(self.random_state, (int, np.integer)) and not isinstance(self.random_state, bool):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    # -- input --------------------------------------------------------------------------------
+    @staticmethod
+    def _collection(X, what: str = "X"):
+        return _data.to_collection(X, what=what)
+
+    def _check_channels(self, coll) -> None:
+        if coll.n_channels != self.n_channels_:
+            raise ValueError(
+                f"X has {coll.n_channels} channels, but this {type(self).__name__} was fitted on "
+                f"{self.n_channels_} channels"
+            )
+
+    # -- normalisation ------------------------------------------------------------------------
+    def _fit_normalizer(self, X: np.ndarray) -> None:
+        if self.normalize == "channel":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels handled below
+                mean = np.nanmean(X, axis=(0, 2), dtype=np.float64)
+                std = np.nanstd(X, axis=(0, 2), dtype=np.float64)
+            mean = np.where(np.isfinite(mean), mean, 0.0)
+            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
+            self.channel_mean_ = mean.astype(np.float32)
+            self.channel_std_ = std.astype(np.float32)
+        else:
+            self.channel_mean_ = None
+            self.channel_std_ = None
+
+    def _normalize(self, X: np.ndarray) -> np.ndarray:
+        if self.normalize == "channel":
+            return (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
+        if self.normalize == "series":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a channel unobserved in a series
+                mean = np.nanmean(X, axis=2, keepdims=True, dtype=np.float64)
+                std = np.nanstd(X, axis=2, keepdims=True, dtype=np.float64)
+            mean = np.where(np.isfinite(mean), mean, 0.0)
+            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
+            return ((X - mean) / std).astype(np.float32)
+        return X
+
+    # -- pre-training -------------------------------------------------------------------------
+    def _fit_encoder(self, coll) -> None:
+        """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
+        self._check_params()
+        seed = self._seed()
+        self._fit_normalizer(coll.X)
+        X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
+        with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder = _nn.EADCEncoder(coll.n_channels, **self._arch_kwargs())
+            encoder = _training.pretrain(
+                encoder,
+                X,
+                coll.lengths,
+                objective=self.objective,
+                objective_weights=self.objective_weights,
+                n_iters=self.n_iters,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                max_train_length=self.max_train_length,
+                random_state=seed,
+                verbose=self.verbose,
+                trainer_kwargs=self.trainer_kwargs,
+                device=self.device,
+            )
+        self.encoder_ = encoder.cpu().eval()
+        self.n_channels_ = coll.n_channels
+        self.seed_ = seed
+
+    # -- embedding ----------------------------------------------------------------------------
+    def _batches(self, lengths: np.ndarray):
+        """Yield index arrays: series with the same attention stride, sorted by length."""
+        cap = max(1, int(self.max_attention_len)) if self.attention != "none" else None
+        groups = (
+            np.zeros_like(lengths) if cap is None else -(-lengths // cap)  # ceil(length / cap)
+        )
+        order = np.lexsort((lengths, groups))
+        start = 0
+        while start < len(order):
+            group = groups[order[start]]
+            stop = start
+            while stop < len(order) and groups[order[stop]] == group:
+                stop += 1
+            i = start
+            while i < stop:
+                # sorted by length within the group: the last member fixes the batch width
+                j = i + 1
+                while j < stop and j - i < _MAX_BATCH and (j - i + 1) * lengths[order[j]] <= _STEPS_PER_BATCH:
+                    j += 1
+                yield order[i:j]
+                i = j
+            start = stop
+
+    def _embed(self, coll, pooling="max", model=None) -> np.ndarray:
+        """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of a validated collection."""
+        if pooling not in POOLING_MODES:
+            raise ValueError(f"pooling must be one of {list(POOLING_MODES)}, got {pooling!r}")
+        check_is_fitted(self, "encoder_")
+        self._check_channels(coll)
+        X = self._normalize(coll.X)
+        lengths = coll.lengths
+        encoder = self.encoder_ if model is None else model
+        device = resolve_device(self.device)
+        n, L = X.shape[0], X.shape[2]
+        out = None
+        with torch_threads(self.n_jobs), torch.inference_mode():
+            encoder = encoder.to(device).eval()
+            try:
+                for idx in self._batches(lengths):
+                    width = int(lengths[idx].max())
+                    xb = torch.from_numpy(np.ascontiguousarray(X[idx, :, :width])).to(device)
+                    lb = torch.from_numpy(lengths[idx]).to(device)
+                    H = encoder(xb, lengths=lb)
+                    if pooling is None:
+                        Hb = H.float().cpu().numpy()
+                        if out is None:
+                            out = np.full((n, L, Hb.shape[-1]), np.nan, dtype=np.float32)
+                        for row, i in enumerate(idx):
+                            out[i, : lengths[i]] = Hb[row, : lengths[i]]
+                    else:
+                        mask = _nn.valid_mask(xb, lb)
+                        Zb = _nn.pool(H, mask, how=pooling).float().cpu().numpy()
+                        if out is None:
+                            out = np.empty((n, Zb.shape[-1]), dtype=np.float32)
+                        out[idx] = Zb
+            finally:
+                encoder.cpu()
+        return out
+
+    def _attention_maps(self, coll) -> list[np.ndarray]:
+        check_is_fitted(self, "encoder_")
+        if self.attention == "none":
+            raise ValueError("attention='none' has no attention maps (a plain dilated CNN)")
+        self._check_channels(coll)
+        X = self._normalize(coll.X)
+        maps_out = []
+        with torch_threads(self.n_jobs), torch.inference_mode():
+            encoder = self.encoder_.eval()
+            for i in range(coll.n_series):
+                length = int(coll.lengths[i])
+                xb = torch.from_numpy(np.ascontiguousarray(X[i : i + 1, :, :length]))
+                _, maps = encoder(xb, lengths=torch.tensor([length]), return_attention=True)
+                maps_out.append(np.stack([m[0].float().numpy() for m in maps]).astype(np.float32))
+        return maps_out
+
+    # -- sklearn plumbing ---------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        return tags
+

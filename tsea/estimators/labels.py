@@ -1,0 +1,86 @@
+"""Target validation for the supervised estimators: class labels and regression targets."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+_NON_CLASS_TARGETS = (
+    "continuous",
+    "continuous-multioutput",
+    "multilabel-indicator",
+    "multiclass-multioutput",
+)
+
+
+def _check_length(y: np.ndarray, n_series: int) -> None:
+    if y.shape[0] != n_series:
+        raise ValueError(f"y has {y.shape[0]} entries but X has {n_series} series")
+
+
+def _label_key(value):
+    """Order of mixed-type labels: numbers (by value), then strings, then anything else (repr)."""
+    if isinstance(value, numbers.Real):
+        return (0, float(value), "")
+    if isinstance(value, str):
+        return (1, 0.0, value)
+    return (2, 0.0, repr(value))
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, numbers.Real) and value != value  # NaN
+
+
+def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate class labels; return ``(classes_, y_index)``.
+
+    ``classes_`` is sorted (``np.unique``) when the labels are mutually comparable. Mixed labels
+    that numpy cannot sort (e.g. ``[1, "a"]``) are ordered numbers first (by value), then strings
+    (alphabetically), then any other object (by ``repr``); ``classes_`` is then an object array.
+    """
+    y = column_or_1d(y, warn=True)
+    _check_length(y, n_series)
+    try:
+        kind = type_of_target(y)
+    except ValueError:
+        kind = "unknown"
+    if kind in _NON_CLASS_TARGETS:
+        raise ValueError(f"Unknown label type: {kind!r}; EAClassifier needs class labels")
+    if y.dtype.kind == "f":
+        if np.isnan(y).any():
+            raise ValueError("y contains NaN labels")
+    elif y.dtype == object and any(_is_missing(v) for v in y):
+        raise ValueError("y contains missing labels (None or NaN)")
+    try:
+        classes, y_index = np.unique(y, return_inverse=True)
+    except TypeError:
+        values = y.tolist()
+        ordered = sorted(set(values), key=_label_key)
+        classes = np.empty(len(ordered), dtype=object)
+        classes[:] = ordered
+        lookup = {v: i for i, v in enumerate(ordered)}
+        y_index = np.array([lookup[v] for v in values], dtype=np.int64)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"y has a single class ({classes[0]!r}); a classifier needs at least 2 classes "
+            "(Classifier can't train when only one class is present.)"
+        )
+    return classes, np.asarray(y_index, dtype=np.int64).ravel()
+
+
+def check_targets(y, n_series: int) -> np.ndarray:
+    """Validate regression targets: 1-D, numeric, finite; return float64 (n,)."""
+    y = column_or_1d(y, warn=True)
+    _check_length(y, n_series)
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("y must be numeric for a regressor") from None
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinite values")
+    return y

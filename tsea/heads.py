@@ -1,0 +1,130 @@
+"""Prediction heads: scikit-learn estimators that map embeddings (n, repr_dim) to predictions.
+
+Only scikit-learn lives here (no torch). ``make_head`` returns an *unfitted* estimator; the
+estimators in :mod:`tsea.estimators` fit it on the encoder's pooled embeddings.
+
+Classification heads
+--------------------
+``svm``       The TS2Vec evaluation protocol: RBF ``SVC(gamma="scale")``. With at least 50
+              training series and at least 5 series in every class, C is chosen by a 5-fold
+              (stratified) grid search over ``10**-4 .. 10**4`` and ``inf``; otherwise
+              ``C = inf`` (a hard margin; scikit-learn's libsvm accepts ``np.inf``).
+``ridge``     ``StandardScaler`` + ``RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))``.
+``logistic``  ``StandardScaler`` + ``LogisticRegression(max_iter=1000)``.
+
+Regression heads
+----------------
+``ridge``     ``StandardScaler`` + ``RidgeCV(alphas=np.logspace(-3, 3, 10))``.
+``svr``       ``StandardScaler`` + RBF ``SVR`` on a standardised target; C chosen by a 5-fold
+              grid search over ``10**-2 .. 10**3`` when there are at least 50 training series,
+              else ``C = 1``.
+
+``finetune`` is not a scikit-learn head: the estimators train the encoder and a linear layer
+end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a clear error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import LogisticRegression, RidgeClassifierCV, RidgeCV
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, SVR
+
+__all__ = [
+    "CLASSIFICATION_HEADS",
+    "REGRESSION_HEADS",
+    "SVM_C_GRID",
+    "make_head",
+    "scores_to_proba",
+]
+
+CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
+REGRESSION_HEADS = ("ridge", "svr", "finetune")
+
+#: The TS2Vec grid: 1e-4 .. 1e4 (powers of ten) and a hard margin.
+SVM_C_GRID = [10.0**p for p in range(-4, 5)] + [np.inf]
+_SVR_C_GRID = [10.0**p for p in range(-2, 4)]
+_RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+
+
+def _class_counts(y) -> np.ndarray:
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    return counts
+
+
+def _svm_head(n_train: int, y) -> object:
+    counts = _class_counts(y)
+    if n_train >= 50 and counts.size > 0 and counts.min() >= 5:
+        return GridSearchCV(
+            SVC(kernel="rbf", gamma="scale"),
+            {"C": SVM_C_GRID},
+            cv=StratifiedKFold(n_splits=5),
+            n_jobs=None,
+        )
+    return SVC(kernel="rbf", gamma="scale", C=np.inf)
+
+
+def _svr_head(n_train: int) -> object:
+    if n_train >= 50:
+        svr = GridSearchCV(SVR(kernel="rbf", gamma="scale"), {"C": _SVR_C_GRID}, cv=KFold(5))
+    else:
+        svr = SVR(kernel="rbf", gamma="scale", C=1.0)
+    return TransformedTargetRegressor(
+        regressor=make_pipeline(StandardScaler(), svr), transformer=StandardScaler()
+    )
+
+
+def make_head(task: str, name: str, n_train: int, y=None) -> object:
+    """Return an unfitted scikit-learn estimator for ``task`` ("classification"|"regression").
+
+    ``n_train`` and ``y`` (the encoded training targets) select the protocol where the head's
+    recipe depends on the training-set size (the SVM's C grid search). Raises ``ValueError`` for
+    an unknown task or head name, and for ``finetune`` (not a scikit-learn head).
+    """
+    if task == "classification":
+        allowed = CLASSIFICATION_HEADS
+    elif task == "regression":
+        allowed = REGRESSION_HEADS
+    else:
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    if name not in allowed:
+        raise ValueError(f"unknown {task} head {name!r}; expected one of {list(allowed)}")
+    if name == "finetune":
+        raise ValueError(
+            "head 'finetune' trains the encoder end-to-end and has no scikit-learn head; "
+            "it is handled by the estimators through tsea.training.finetune"
+        )
+    n_train = int(n_train)
+    if task == "classification":
+        if name == "svm":
+            if y is None:
+                raise ValueError("the 'svm' head needs the training labels y to pick its protocol")
+            return _svm_head(n_train, y)
+        if name == "ridge":
+            return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=_RIDGE_ALPHAS))
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    if name == "ridge":
+        return make_pipeline(StandardScaler(), RidgeCV(alphas=_RIDGE_ALPHAS))
+    return _svr_head(n_train)
+
+
+def scores_to_proba(scores: np.ndarray, n_classes: int) -> np.ndarray:
+    """Turn decision-function scores into class probabilities with a softmax.
+
+    Used for heads without ``predict_proba`` (``svm``, ``ridge``): Platt scaling would need an
+    extra internal cross-validation and can disagree with ``predict``; the softmax keeps the
+    arg-max of the scores. Binary scores of shape (n,) are read as the logit of class 1.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        if n_classes != 2:
+            raise ValueError(f"1-D decision scores need 2 classes, got {n_classes}")
+        scores = np.stack([np.zeros_like(scores), scores], axis=1)
+    if scores.ndim != 2 or scores.shape[1] != n_classes:
+        raise ValueError(f"decision scores of shape {scores.shape} do not match {n_classes} classes")
+    scores = scores - scores.max(axis=1, keepdims=True)
+    expd = np.exp(scores)
+    return expd / expd.sum(axis=1, keepdims=True)
