@@ -49,7 +49,9 @@ def _pick(path, columns, given, defaults, role) -> str | None:
 
 def _read(path, text_columns) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=True)
+        return pd.read_csv(
+            path, dtype={c: str for c in text_columns}, float_precision="round_trip"
+        )
     except (pd.errors.ParserError, ValueError) as e:
         raise ValueError(f"{path}: could not be parsed as CSV ({e})") from None
 
@@ -78,13 +80,14 @@ def _labels(path, labels, task):
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
     labels = np.asarray(labels, dtype=object)
     if task == "regression":
-        num = pd.to_numeric(pd.Series(labels), errors="coerce").to_numpy()
-        bad = np.isnan(num)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(
-                f"{path}: regression target of series {i} is {labels[i]!r}, not a number"
-            )
+        num = np.empty(len(labels), dtype=np.float64)
+        for i, v in enumerate(labels):
+            try:
+                num[i] = float(v)  # exact for the shortest-repr text the writers produce
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{path}: regression target of series {i} is {v!r}, not a number"
+                ) from None
         return check_y(num, len(num), "regression", what=f"{path} targets")
     return labels.astype(str)  # text read from the file, kept as it was written
 
@@ -163,6 +166,8 @@ def _prepare(X, y, ids):
         y = np.asarray(y)
         if y.shape != (coll.n_series,):
             raise ValueError(f"y has shape {y.shape}, expected ({coll.n_series},)")
+        if y.dtype.kind == "f":  # float targets: shortest text that reads back exactly
+            y = np.array([repr(float(v)) for v in y], dtype=object)
     return coll, y, ids
 
 
