@@ -113,3 +113,59 @@ def test_fuzz_long_dataframe(data):
         want = part.v.to_numpy(dtype=np.float32)
         np.testing.assert_array_equal(coll.X[i, 0, : coll.lengths[i]], want[: coll.lengths[i]])
         assert np.isnan(want[coll.lengths[i] :]).all()
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_nested_dataframe(data):
+    n = data.draw(st.integers(1, 3))
+    channels = data.draw(st.integers(1, 3))
+    cells = {
+        f"dim_{c}": [
+            pd.Series(data.draw(st.lists(values, min_size=0, max_size=5)), dtype=float)
+            for _ in range(n)
+        ]
+        for c in range(channels)
+    }
+    df = pd.DataFrame(cells)
+    try:
+        coll = to_collection(df)
+    except ValueError as e:
+        assert str(e)
+        event("ValueError")
+        return
+    event("valid")
+    check_valid(coll)
+    assert coll.n_series == n and coll.n_channels == channels
+    for i in range(n):
+        for c in range(channels):
+            cell = df.iat[i, c].to_numpy(dtype=np.float32)
+            np.testing.assert_array_equal(coll.X[i, c, : len(cell)], cell)
+
+
+ragged = st.lists(
+    st.lists(st.one_of(st.floats(-1e6, 1e6, width=32), st.just(np.nan)), min_size=1, max_size=6),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(series=ragged, layout=st.sampled_from(["wide", "long"]))
+def test_fuzz_csv_round_trip(tmp_path_factory, series, layout):
+    from tsea.data import read_file, write_csv_long, write_csv_wide
+
+    arrays = [np.array(s, dtype=np.float32) for s in series]
+    try:
+        expected = to_collection(arrays)
+    except ValueError:  # an all-NaN series: the writers refuse it the same way
+        event("ValueError")
+        return
+    event("valid")
+    path = tmp_path_factory.mktemp("csv") / "x.csv"
+    ids = [f"s{i}" for i in range(len(arrays))]
+    writer = write_csv_wide if layout == "wide" else write_csv_long
+    coll, _ = read_file(writer(path, arrays, ids=ids))
+    np.testing.assert_array_equal(coll.lengths, expected.lengths)
+    np.testing.assert_array_equal(coll.X, expected.X)
+    assert list(coll.ids) == ids
