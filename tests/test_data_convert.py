@@ -1,5 +1,9 @@
 """tsea.data.to_collection: every accepted form, every listed error, and the checks helpers."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +219,14 @@ def test_check_y():
         check_y(np.ones((2, 2)), 2, "regression")
     with pytest.raises(ValueError, match="task"):
         check_y([1], 1, "clustering")
+
+
+def test_data_layer_never_imports_torch():
+    code = (
+        "import sys, tsea.data, tsea.datasets, tsea.data.readers;"
+        "tsea.datasets.load('GunPoint');"
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
