@@ -1,0 +1,147 @@
+"""Model file (.tsea) and pickle/joblib round trips of the estimators."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+
+from tsea.estimators import EAClassifier, EAEncoder
+from tsea.modelfile import read_model, write_model
+
+TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
+
+
+def _series(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(2, int(L))) for L in rng.integers(8, 40, n)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = _series()
+    return EAEncoder(random_state=0, **TINY).fit(X), X
+
+
+@pytest.mark.parametrize("normalize", ["channel", "series", None])
+def test_save_load_reproduces_transform_exactly(tmp_path, normalize):
+    X = _series()
+    enc = EAEncoder(normalize=normalize, attention="reuse", random_state=1, **TINY).fit(X)
+    path = tmp_path / "model.tsea"
+    enc.save(path)
+    loaded = EAEncoder.load(path)
+    assert loaded.get_params() == enc.get_params()
+    assert np.array_equal(loaded.transform(X), enc.transform(X))
+    H, H2 = enc.transform(X, pooling=None), loaded.transform(X, pooling=None)
+    assert np.array_equal(H, H2, equal_nan=True)
+
+
+def test_pickle_and_joblib_round_trips(tmp_path, fitted):
+    enc, X = fitted
+    Z = enc.transform(X)
+    assert np.array_equal(pickle.loads(pickle.dumps(enc)).transform(X), Z)
+    joblib.dump(enc, tmp_path / "enc.joblib")
+    assert np.array_equal(joblib.load(tmp_path / "enc.joblib").transform(X), Z)
+
+
+def test_classifier_pickles(fitted):
+    _, X = fitted
+    clf = EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)
+    clone = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(clone.predict_proba(X), clf.predict_proba(X))
+    assert list(clone.classes_) == ["a", "b"]
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path, fitted):
+    enc, _ = fitted
+    path = tmp_path / "model.tsea"
+    enc.save(path)
+    raw = path.read_bytes()
+    for cut in (10, len(raw) // 2, len(raw) - 5):
+        bad = tmp_path / f"cut{cut}.tsea"
+        bad.write_bytes(raw[:cut])
+        with pytest.raises(ValueError, match="not a valid tsea model file"):
+            EAEncoder.load(bad)
+    foreign = tmp_path / "foreign.tsea"
+    foreign.write_text("hello, I am a CSV file\n1,2,3\n")
+    with pytest.raises(ValueError, match="not a valid tsea model file"):
+        EAEncoder.load(foreign)
+    other_zip = tmp_path / "other.tsea"
+    with zipfile.ZipFile(other_zip, "w") as zf:
+        zf.writestr("tsea.json", json.dumps({"magic": "something-else"}))
+        zf.writestr("arrays.npz", b"")
+    with pytest.raises(ValueError, match="wrong magic"):
+        EAEncoder.load(other_zip)
+    with pytest.raises(FileNotFoundError):
+        EAEncoder.load(tmp_path / "missing.tsea")
+
+
+def test_future_version_and_wrong_kind(tmp_path):
+    path = tmp_path / "m.tsea"
+    write_model(path, "EAClassifier", {"a": 1}, {}, {"w": np.zeros(3, dtype=np.float32)})
+    with pytest.raises(ValueError, match="holds a 'EAClassifier', not a 'EAEncoder'"):
+        EAEncoder.load(path)
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("tsea.json"))
+        arrays = zf.read("arrays.npz")
+    header["format_version"] = 99
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("tsea.json", json.dumps(header))
+        zf.writestr("arrays.npz", arrays)
+    with pytest.raises(ValueError, match="format version 99"):
+        read_model(path)
+
+
+def test_pickled_arrays_are_never_loaded(tmp_path):
+    path = tmp_path / "evil.tsea"
+    buf = io.BytesIO()
+    np.savez(buf, w=np.array([{"x": 1}], dtype=object))  # an object array needs pickle
+    header = {"magic": "tsea-model", "format_version": 1, "kind": "EAEncoder", "params": {},
+              "meta": {}, "arrays": ["w"]}
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("tsea.json", json.dumps(header))
+        zf.writestr("arrays.npz", buf.getvalue())
+    with pytest.raises(ValueError, match="corrupted arrays"):
+        read_model(path)
+
+
+def test_save_is_atomic_and_refuses_unserialisable_params(tmp_path, fitted):
+    enc, X = fitted
+    path = tmp_path / "model.tsea"
+    enc.save(path)
+    before = path.read_bytes()
+    bad = EAEncoder(trainer_kwargs={"callbacks": [object()]}, **TINY)
+    bad.__dict__.update({k: v for k, v in enc.__dict__.items() if k.endswith("_")})
+    with pytest.raises(ValueError, match="JSON-serialisable"):
+        bad.save(path)
+    assert path.read_bytes() == before  # the existing model file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tsea"]  # no temp file left behind
+    with pytest.raises(ValueError, match="object arrays"):
+        write_model(tmp_path / "x.tsea", "EAEncoder", {}, {}, {"w": np.array([None])})
+    assert not (tmp_path / "x.tsea").exists()
+
+
+def test_crash_while_writing_keeps_the_old_file(tmp_path, fitted, monkeypatch):
+    enc, _ = fitted
+    path = tmp_path / "model.tsea"
+    enc.save(path)
+    before = path.read_bytes()
+
+    def crash(self, name, data, *args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", crash)
+    with pytest.raises(OSError, match="disk full"):
+        enc.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tsea"]
+
+
+def test_save_before_fit_raises(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        EAEncoder().save(tmp_path / "m.tsea")
