@@ -1,0 +1,182 @@
+"""What each ``tsea`` subcommand does once its arguments are parsed (see :mod:`tsea.cli`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from tsea._cli_io import check_output_dir, infer_task, load_data, regression_targets
+
+CLASSIFIER_HEADS = ("svm", "ridge", "logistic", "finetune")
+REGRESSOR_HEADS = ("ridge", "svr", "finetune")
+
+
+class UsageError(Exception):
+    """A bad combination of arguments found after parsing: exit status 2."""
+
+
+def info(args, message: str) -> None:
+    """Progress/summary line on stderr (stdout is kept for results); silent with --quiet."""
+    if not getattr(args, "quiet", False):
+        print(f"tsea: {message}", file=sys.stderr, flush=True)
+
+
+def quiet_libraries() -> None:
+    """--quiet: no Lightning info logs ("GPU available: ...") and no library warnings."""
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("lightning", "pytorch_lightning", "torch", "sklearn"):
+        warnings.filterwarnings("ignore", module=module + r"(\..*)?$")
+
+
+def encoder_params(args) -> dict:
+    """Config file + --set overrides, with ``verbose`` following --quiet (progress bars are
+    shown by default) unless ``verbose`` is set explicitly with --set."""
+    from tsea.config import load_config, parse_override
+
+    params = load_config(args.config, args.set or ())
+    explicit = {parse_override(s)[0] for s in (args.set or ())}
+    if args.quiet:
+        params["verbose"] = False
+    elif "verbose" not in explicit:
+        params["verbose"] = True
+    return params
+
+
+def _require_file(path: str, what: str) -> None:
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, f"{what} not found", path)
+
+
+def _load_model(path: str):
+    _require_file(path, "model file")
+    from tsea.estimators import EAEncoder
+
+    return EAEncoder.load(path)
+
+
+def _describe(data) -> str:
+    return f"{data.n_series} series from {data.source}"
+
+
+def cmd_fit(args) -> int:
+    check_output_dir(args.out)
+    params = encoder_params(args)
+    data = load_data(
+        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
+    )
+    from tsea.estimators import EAEncoder
+
+    encoder = EAEncoder(**params)
+    info(args, f"pre-training on {_describe(data)}")
+    start = time.perf_counter()
+    encoder.fit(data.X)
+    seconds = time.perf_counter() - start
+    encoder.save(args.out)
+    info(args, f"saved model to {args.out} (fit {seconds:.1f} s)")
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from tsea._cli_io import write_embeddings
+
+    check_output_dir(args.output)
+    encoder = _load_model(args.model)
+    data = load_data(
+        args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
+    )
+    Z = encoder.transform(data.X, pooling=args.pooling)
+    written = write_embeddings(args.output, Z, data.ids)
+    info(args, f"wrote {Z.shape[0]} x {Z.shape[1]} embeddings to {', '.join(written)}")
+    return 0
+
+
+def _labels(data, what: str) -> np.ndarray:
+    if data.y is None:
+        raise ValueError(f"{what} data {data.source} has no labels (use --label-column for CSV)")
+    return data.y
+
+
+def cmd_evaluate(args) -> int:
+    from tsea._cli_io import is_file_spec
+
+    train_is_file = is_file_spec(args.data)
+    if train_is_file and args.test is None:
+        raise UsageError("--test is required when --data is a file (a dataset name brings its own test split)")
+    params = encoder_params(args)
+    kw = {"label_column": args.label_column, "id_column": args.id_column}
+    if args.task != "auto":
+        kw["task"] = args.task
+    train = load_data(args.data, split="train", **(kw if train_is_file else {}))
+    if args.test is not None:
+        if not is_file_spec(args.test):
+            raise UsageError(f"--test expects a file, got {args.test!r}")
+        test = load_data(args.test, **kw)
+    else:
+        test = load_data(args.data, split="test")
+    y_train, y_test = _labels(train, "training"), _labels(test, "test")
+
+    task = args.task if args.task != "auto" else infer_task(y_train, train.dataset)
+    heads = CLASSIFIER_HEADS if task == "classification" else REGRESSOR_HEADS
+    head = args.head or heads[0]
+    if head not in heads:
+        raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
+
+    from tsea.estimators import EAClassifier, EARegressor
+
+    if task == "regression":
+        y_train = regression_targets(y_train, "training")
+        y_test = regression_targets(y_test, "test")
+        model = EARegressor(head=head, **params)
+    else:
+        model = EAClassifier(head=head, **params)
+    info(args, f"{task} with head {head}: training on {_describe(train)}")
+    start = time.perf_counter()
+    model.fit(train.X, y_train)
+    fit_seconds = time.perf_counter() - start
+    predictions = np.asarray(model.predict(test.X))
+    info(args, f"fit {fit_seconds:.1f} s; testing on {_describe(test)}")
+
+    if task == "classification":
+        # Compare as strings when the label types differ (e.g. ints in train, strings in test).
+        truth = np.asarray(y_test)
+        if predictions.dtype != truth.dtype and (predictions.dtype.kind in "OUS" or truth.dtype.kind in "OUS"):
+            predictions, truth = predictions.astype(str), truth.astype(str)
+        accuracy = float(np.mean(predictions == truth))
+        print(f"accuracy: {accuracy:.4f}")
+    else:
+        error = predictions.astype(np.float64) - y_test
+        print(f"rmse: {float(np.sqrt(np.mean(error**2))):.6g}")
+        print(f"mae: {float(np.mean(np.abs(error))):.6g}")
+    return 0
+
+
+def cmd_attention(args) -> int:
+    from tsea._cli_plot import save_attention_png
+
+    check_output_dir(args.output)
+    encoder = _load_model(args.model)
+    data = load_data(
+        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
+    )
+    if not 0 <= args.index < data.n_series:
+        raise ValueError(f"--index {args.index} is out of range: {data.source} has {data.n_series} series")
+    series = data.series(args.index)
+    maps = encoder.attention_maps([series])[0]
+    title = f"{data.source} — series {data.ids[args.index]} (index {args.index})"
+    save_attention_png(args.output, series, maps, title=title)
+    info(args, f"wrote attention maps of {maps.shape[0]} layers to {args.output}")
+    return 0
+
+
+COMMANDS = {
+    "fit": cmd_fit,
+    "embed": cmd_embed,
+    "evaluate": cmd_evaluate,
+    "attention": cmd_attention,
+}

@@ -1,0 +1,73 @@
+"""The ``tsea attention`` figure: a series over its head-averaged attention map per layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
+    """Build the figure (matplotlib Agg; nothing is shown).
+
+    series: (C, L) values of one series (NaN = missing / padding, drawn as gaps).
+    maps: (n_layers, n_heads, L', L') attention probabilities of that series; each layer's
+    heads are averaged and the layers drawn side by side, left to right, under the series.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.gridspec import GridSpec
+
+    series = np.asarray(series, dtype=np.float64)
+    maps = np.asarray(maps, dtype=np.float64)
+    if series.ndim != 2:
+        raise ValueError(f"series must be (channels, length), got shape {series.shape}")
+    if maps.ndim != 4 or maps.shape[0] == 0 or maps.shape[2] != maps.shape[3]:
+        raise ValueError(
+            f"attention maps must be (n_layers, n_heads, L', L') with n_layers >= 1, "
+            f"got shape {maps.shape}"
+        )
+    averaged = maps.mean(axis=1)  # (n_layers, L', L')
+    n_layers, n_tokens = averaged.shape[0], averaged.shape[1]
+    vmax = float(np.nanmax(averaged)) if np.isfinite(averaged).any() else 1.0
+
+    width = max(7.0, 2.7 * n_layers + 1.0)
+    fig = plt.figure(figsize=(width, 6.0), dpi=100)
+    grid = GridSpec(2, n_layers, figure=fig, height_ratios=[1.0, 1.6], hspace=0.45, wspace=0.3)
+
+    top = fig.add_subplot(grid[0, :])
+    steps = np.arange(series.shape[1])
+    for c in range(series.shape[0]):
+        top.plot(steps, series[c], lw=1.0, label=f"channel {c}")
+    if series.shape[0] > 1:
+        top.legend(loc="upper right", fontsize="small", ncol=min(series.shape[0], 6))
+    top.set_xlabel("time step")
+    top.set_xlim(0, max(series.shape[1] - 1, 1))
+    stride = int(np.ceil(series.shape[1] / n_tokens)) if n_tokens else 1
+    note = f" (attention on {n_tokens} pooled tokens, stride {stride})" if stride > 1 else ""
+    top.set_title((title + note).strip())
+
+    image = None
+    for layer in range(n_layers):
+        ax = fig.add_subplot(grid[1, layer])
+        image = ax.imshow(averaged[layer], cmap="viridis", vmin=0.0, vmax=vmax, aspect="equal")
+        ax.set_title(f"layer {layer + 1}")
+        ax.set_xlabel("key")
+        if layer == 0:
+            ax.set_ylabel("query")
+    if image is not None:
+        fig.colorbar(image, ax=fig.axes[1:], shrink=0.8, label="attention (head mean)")
+    return fig
+
+
+def save_attention_png(path: str, series: np.ndarray, maps: np.ndarray, *, title: str = "") -> None:
+    """Draw :func:`attention_figure` and write it as PNG atomically (temp file + os.replace)."""
+    import matplotlib.pyplot as plt
+
+    from tsea._cli_io import _atomic_write
+
+    fig = attention_figure(series, maps, title=title)
+    try:
+        _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    finally:
+        plt.close(fig)

@@ -1,0 +1,253 @@
+"""The ``tsea`` command line: fit / embed / evaluate / benchmark / attention.
+
+Exit status: 0 success, 1 runtime error (one line ``tsea: error: ...``; the traceback only
+with ``--debug``), 2 usage error (one line naming the problem). Results go to stdout,
+progress and summaries to stderr; ``--quiet`` silences progress bars and summaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from tsea import __version__
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+MAIN_EPILOG = """\
+examples:
+  tsea fit --data BasicMotions --config tiny --out model.tsea
+  tsea embed --model model.tsea datasets/basicmotions_wide.csv -o embeddings.csv
+  tsea evaluate --data BasicMotions --head svm
+  tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
+  tsea benchmark
+
+Run `tsea <command> --help` for the options of one command.
+"""
+
+FIT_EPILOG = """\
+examples:
+  tsea fit --data BasicMotions --out model.tsea
+  tsea fit --data train.csv --config configs/paper.yaml --out model.tsea
+  tsea fit --data BasicMotions --config tiny --set n_iters=50 --set random_state=0 --out m.tsea
+
+--config takes a path or a preset name (tiny, default, paper, ablation-none, ...);
+--set key=value overrides one encoder parameter (the value is read as YAML).
+"""
+
+EMBED_EPILOG = """\
+examples:
+  tsea embed --model model.tsea series.csv -o embeddings.csv
+  tsea embed --model model.tsea data/X_TEST.ts -o embeddings.parquet --pooling mean
+  tsea embed --model model.tsea BasicMotions --split test -o embeddings.npy
+
+.csv/.parquet: one row per series, column `id` first (ids from the file, else 0..n-1),
+then emb_0..emb_{d-1}. .npy: the float32 (n, d) array; the ids go one per line to the
+sibling file NAME.ids.txt (embeddings.npy -> embeddings.ids.txt).
+"""
+
+EVALUATE_EPILOG = """\
+examples:
+  tsea evaluate --data BasicMotions --head svm
+  tsea evaluate --data train.ts --test test.ts --head ridge --config tiny
+  tsea evaluate --data train.csv --label-column label --test test.csv --task regression
+
+The task is inferred (numeric targets with a non-integer value, or a regression dataset
+name -> regression) unless --task is given. Prints accuracy, or RMSE and MAE, on the test set.
+Heads: classification svm (default), ridge, logistic, finetune; regression ridge (default),
+svr, finetune.
+"""
+
+ATTENTION_EPILOG = """\
+examples:
+  tsea attention --model model.tsea --data BasicMotions --index 3 -o attention.png
+  tsea attention --model model.tsea --data series.csv --index 0 -o attention.png
+
+Draws the series and, under it, the head-averaged attention map of every attention layer
+side by side (layer 1 on the left), so the maps can be followed layer by layer.
+"""
+
+BENCHMARK_EPILOG = """\
+examples:
+  tsea benchmark                 # the offline quick suite, prints a table
+  tsea benchmark --help          # all options of the benchmark runner
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _add_common(parser, *, top_level: bool) -> None:
+    # On the subcommands the default is SUPPRESS so that `tsea --quiet fit` is not undone.
+    default = False if top_level else argparse.SUPPRESS
+    parser.add_argument("--quiet", "-q", action="store_true", default=default,
+                        help="no progress bars or summaries (results still print)")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="print the full traceback on errors")
+
+
+def _add_config(parser) -> None:
+    parser.add_argument("--config", "-c", metavar="PATH|PRESET",
+                        help="YAML config of encoder parameters (path or preset name); "
+                             "default: the estimator defaults")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                        help="override one encoder parameter (repeatable); VALUE is YAML")
+
+
+def _add_csv_columns(parser) -> None:
+    parser.add_argument("--label-column", metavar="NAME", help="CSV column holding the labels")
+    parser.add_argument("--id-column", metavar="NAME", help="CSV column holding the series ids")
+
+
+def _index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a series index (integer >= 0), got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a series index (integer >= 0), got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tsea", description="Time-series representation learning with the "
+                     "EA-DC-Transformer.", epilog=MAIN_EPILOG, formatter_class=_RAW)
+    parser.add_argument("--version", action="version", version=f"tsea {__version__}")
+    _add_common(parser, top_level=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = sub.add_parser("fit", help="pre-train an encoder and save it", epilog=FIT_EPILOG,
+                         formatter_class=_RAW, description="Pre-train an EA-DC encoder "
+                         "without labels and save it to one model file.")
+    fit.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
+                     help="dataset name or .ts/.tsv/.arff/.csv file")
+    fit.add_argument("--split", default="train", choices=("train", "test", "all"),
+                     help="split of a named dataset (default: train)")
+    fit.add_argument("--out", "-o", required=True, metavar="MODEL", help="model file to write")
+    _add_config(fit)
+    _add_csv_columns(fit)
+    _add_common(fit, top_level=False)
+
+    embed = sub.add_parser("embed", help="embed series with a saved model", epilog=EMBED_EPILOG,
+                           formatter_class=_RAW, description="Embed every series of a file "
+                           "(or named dataset) with a saved model: one row per series.")
+    embed.add_argument("input", metavar="INPUT", help=".csv/.ts/.tsv/.arff file or dataset name")
+    embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
+    embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet")
+    embed.add_argument("--pooling", default="max", choices=("max", "mean", "last"),
+                       help="pooling over time steps (default: max)")
+    embed.add_argument("--split", default="train", choices=("train", "test", "all"),
+                       help="split of a named dataset (default: train)")
+    _add_csv_columns(embed)
+    _add_common(embed, top_level=False)
+
+    ev = sub.add_parser("evaluate", help="fit on train, score on test", epilog=EVALUATE_EPILOG,
+                        formatter_class=_RAW, description="Pre-train and fit a head on the "
+                        "training data; print accuracy or RMSE/MAE on the test data.")
+    ev.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
+                    help="dataset name (its own test split is used) or training file")
+    ev.add_argument("--test", "-t", metavar="FILE", help="test file (required with a file --data)")
+    ev.add_argument("--head", help="classifier/regressor head (default: svm / ridge)")
+    ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
+                    help="default: inferred from the training targets")
+    _add_config(ev)
+    _add_csv_columns(ev)
+    _add_common(ev, top_level=False)
+
+    att = sub.add_parser("attention", help="plot attention maps layer by layer",
+                         epilog=ATTENTION_EPILOG, formatter_class=_RAW,
+                         description="Plot one series and its head-averaged attention map "
+                         "in every attention layer (PNG).")
+    att.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
+    att.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
+                     help="dataset name or data file")
+    att.add_argument("--index", "-i", type=_index, default=0, help="series index (default 0)")
+    att.add_argument("--split", default="train", choices=("train", "test", "all"),
+                     help="split of a named dataset (default: train)")
+    att.add_argument("--output", "-o", required=True, help="PNG file to write")
+    _add_csv_columns(att)
+    _add_common(att, top_level=False)
+
+    # The benchmark runner owns its options; they are parsed in _run_benchmark so that
+    # `tsea --help` does not import it. add_help=False lets --help reach that parser.
+    bench = sub.add_parser("benchmark", help="run the archive benchmark (offline quick suite "
+                           "without arguments)", add_help=False)
+    bench.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
+    return parser
+
+
+def _benchmark_parser():
+    from tsea.benchmark import runner
+
+    parser = _Parser(prog="tsea benchmark", formatter_class=_RAW, epilog=BENCHMARK_EPILOG,
+                     description="Benchmark tsea and baselines on UCR/UEA/TSER archives. "
+                     "Without arguments: the offline quick suite.")
+    runner.add_arguments(parser)
+    return parser, runner
+
+
+def _run_benchmark(extra: list[str]) -> int:
+    parser, runner = _benchmark_parser()
+    bench_args = parser.parse_args(extra)
+    status = runner.main_from_args(bench_args)
+    return 0 if status is None else int(status)
+
+
+def _usage_errors() -> tuple:
+    from tsea._cli_commands import UsageError
+
+    return (UsageError,)
+
+
+def _error_line(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        what = exc.strerror or "file not found"
+        return f"{what}: {exc.filename}"
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (ValueError, OSError, _usage_errors())):
+        return message
+    return f"{type(exc).__name__}: {message}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tsea`` console script; returns the exit status."""
+    from tsea._cli_commands import COMMANDS, UsageError, quiet_libraries
+    from tsea.config import ConfigError
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    debug = getattr(args, "debug", False)
+    prog = f"tsea {args.command}"
+    if extra and args.command != "benchmark":
+        print(f"{prog}: error: unrecognized arguments: {' '.join(extra)} "
+              f"(see `{prog} --help`)", file=sys.stderr)
+        return 2
+    if getattr(args, "quiet", False) or (args.command == "benchmark" and "--quiet" in extra):
+        quiet_libraries()
+    try:
+        if args.command == "benchmark":
+            return _run_benchmark(extra)
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError) as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {_error_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tsea: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"tsea: error: {_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
