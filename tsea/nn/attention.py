@@ -118,23 +118,29 @@ class EvolvingAttention(nn.Module):
             raise ValueError(
                 f"prev_logits must have shape {(B, H, n_tok, n_tok)}, got {tuple(prev_logits.shape)}"
             )
-        pair = (tmask.unsqueeze(-1) & tmask.unsqueeze(-2)).unsqueeze(1)  # (B, 1, T, T)
+        # Masking is skipped when every token is valid (the common equal-length case).
+        all_valid = bool(tmask.all())
+        pair = None if all_valid else (tmask.unsqueeze(-1) & tmask.unsqueeze(-2)).unsqueeze(1)
 
         logits = self._fresh_logits(tokens, prev_logits)
         if prev_logits is not None and not self.first:
             if self.mode == "residual":
-                logits = (1.0 - self.beta) * logits + self.beta * prev_logits
+                logits = torch.lerp(logits, prev_logits, self.beta)
             elif self.mode == "evolving":
-                mixed = (1.0 - self.beta) * logits + self.beta * prev_logits
-                mixed = mixed.masked_fill(~pair, 0.0)
-                logits = self.alpha * torch.relu(self.map_conv(mixed)) + (1.0 - self.alpha) * mixed
-        logits = logits.masked_fill(~pair, 0.0)
-
-        key_ok = tmask.view(B, 1, 1, n_tok)
-        probs = logits.masked_fill(~key_ok, torch.finfo(logits.dtype).min).softmax(dim=-1)
+                mixed = torch.lerp(logits, prev_logits, self.beta)
+                if pair is not None:
+                    mixed = mixed.masked_fill(~pair, 0.0)
+                conv = torch.relu(self.map_conv(mixed))
+                logits = torch.lerp(mixed, conv, self.alpha)
+        if pair is not None:
+            logits = logits.masked_fill(~pair, 0.0)
+            key_ok = tmask.view(B, 1, 1, n_tok)
+            probs = logits.masked_fill(~key_ok, torch.finfo(logits.dtype).min).softmax(dim=-1)
+        else:
+            probs = logits.softmax(dim=-1)
         v = self.v(tokens).view(B, n_tok, H, self.d_v // H).transpose(1, 2)  # (B, H, T, dv)
-        out = self.dropout(probs) @ v  # (B, H, T, dv)
-        out = out.transpose(1, 2).reshape(B, n_tok, self.d_v).transpose(1, 2)
+        out = probs @ v  # (B, H, T, dv)
+        out = self.dropout(out.transpose(1, 2).reshape(B, n_tok, self.d_v).transpose(1, 2))
         return upsample_tokens(out, stride, L), logits, probs
 
     def _fresh_logits(self, tokens: Tensor, prev_logits: Tensor | None) -> Tensor:

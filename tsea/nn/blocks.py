@@ -3,8 +3,8 @@
 A sub-layer maps x (B, C_in, L) to (B, C_out, L):
     h = concat(causal_dilated_conv(x) [C_out - d_v channels], attention(x) [d_v channels])
     out = LayerNorm_channels(residual(x) + dropout(FFN(h)))
-with a position-wise feed-forward ``FFN`` (1x1 conv, GELU, 1x1 conv), ``residual`` the identity or
-a 1x1 conv when channel counts differ, and LayerNorm over channels at every step (position-wise,
+with a position-wise feed-forward ``FFN`` (Linear, GELU, Linear over channels), ``residual`` the
+identity or a 1x1 conv (per-step Linear) when channel counts differ, and LayerNorm over channels at every step (position-wise,
 so padding steps cannot influence valid ones). Without attention (``attention=None``) the conv
 produces all C_out channels: the plain dilated causal CNN of mode ``none``.
 """
@@ -43,13 +43,14 @@ class AttentionDilatedConv(nn.Module):
         self.conv = nn.Conv1d(in_channels, out_channels - d_v, kernel_size, dilation=dilation)
         self.attention = attention
         hidden = max(1, int(round(ffn_ratio * out_channels)))
+        # Position-wise layers act on (B, L, C) views: Linear maps to a plain matrix product.
         self.ffn = nn.Sequential(
-            nn.Conv1d(out_channels, hidden, 1),
+            nn.Linear(out_channels, hidden),
             nn.GELU(),
-            nn.Conv1d(hidden, out_channels, 1),
+            nn.Linear(hidden, out_channels),
         )
         self.residual = (
-            nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
+            nn.Identity() if in_channels == out_channels else nn.Linear(in_channels, out_channels)
         )
         self.norm = nn.LayerNorm(out_channels)
         self.dropout = nn.Dropout(dropout)
@@ -68,9 +69,8 @@ class AttentionDilatedConv(nn.Module):
         if self.attention is not None:
             a, logits, probs = self.attention(x, mask, prev_logits)
             h = torch.cat([h, a], dim=1)
-        h = self.dropout(self.ffn(h))
-        out = self.residual(x) + h
-        out = self.norm(out.transpose(1, 2)).transpose(1, 2)
+        h = self.dropout(self.ffn(h.transpose(1, 2)))
+        out = self.norm(self.residual(x.transpose(1, 2)) + h).transpose(1, 2)
         return out, logits, probs
 
 

@@ -31,7 +31,7 @@ class EADCEncoder(nn.Module):
         in_channels: int,
         repr_dim: int = 320,
         d_model: int = 64,
-        depth: int = 6,
+        depth: int = 5,
         kernel_size: int = 3,
         mode: str = "evolving",
         n_heads: int = 8,
@@ -43,7 +43,7 @@ class EADCEncoder(nn.Module):
         max_attention_len: int = 64,
         dropout: float = 0.1,
         ffn_ratio: float = 2.0,
-        map_conv: str = "conv2d",
+        map_conv: str = "channels_last",
     ):
         super().__init__()
         for name, value in (

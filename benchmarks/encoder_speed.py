@@ -1,0 +1,263 @@
+"""Encoder speed and memory on CPU: forward+backward time per batch and peak memory.
+
+    python benchmarks/encoder_speed.py            # full run (a few minutes), updates BENCHMARKS.md
+    python benchmarks/encoder_speed.py --quick --no-write
+
+Three parts:
+1. map convolution formulations (same full 3x3 H->H conv): forward+backward time;
+2. candidate default settings against a TS2Vec-sized plain encoder (mode none, depth 10,
+   width 64, repr 320) at L=128 and 512 (the project's goal: EA-DC <= 1.5x TS2Vec);
+3. modes none/vanilla/evolving/reuse (encoder defaults) at L in {128, 512, 2048, 8192}, batch 8:
+   training step time and peak RSS, eval forward peak RSS. Each configuration runs in a fresh
+   subprocess so its peak resident memory (``resource.getrusage`` max RSS) is its own.
+
+Times are medians of several repeats of ``time.process_time`` (CPU seconds of the process, one
+torch thread), which is far less disturbed by other processes on a shared machine than wall time;
+wall-clock medians are reported alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+BATCH = 8
+CHANNELS = 3
+REFERENCE = {"mode": "none", "depth": 10, "d_model": 64, "repr_dim": 320}
+MODES = ("none", "vanilla", "evolving", "reuse")
+LENGTHS = (128, 512, 2048, 8192)
+IMPLS = ("conv2d", "channels_last", "shifted", "unfold")
+CANDIDATES = (
+    {"mode": "evolving", "depth": 6, "max_attention_len": 64},
+    {"mode": "evolving", "depth": 6, "max_attention_len": 64, "map_conv": "channels_last"},
+    {"mode": "evolving", "depth": 5, "max_attention_len": 64},
+    {"mode": "evolving", "depth": 5, "max_attention_len": 64, "map_conv": "channels_last"},
+    {"mode": "evolving", "depth": 6, "max_attention_len": 48},
+    {"mode": "evolving", "depth": 6, "max_attention_len": 32},
+)
+
+
+def _torch():
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("TSEA_BENCH_THREADS", "1")))
+    return torch
+
+
+def _time(fn, repeats):
+    fn()  # warm-up
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c, w = time.process_time(), time.perf_counter()
+        fn()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def worker(spec: dict) -> dict:
+    """One configuration in this (fresh) process: time and peak RSS."""
+    torch = _torch()
+    from tsea.nn import EADCEncoder
+
+    torch.manual_seed(0)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    enc = EADCEncoder(CHANNELS, **spec["encoder"])
+    x = torch.randn(BATCH, CHANNELS, spec["length"])
+    if spec["task"] == "train":
+        enc.train()
+
+        def step():
+            enc.zero_grad(set_to_none=True)
+            enc(x).pow(2).mean().backward()
+    else:
+        enc.eval()
+
+        def step():
+            with torch.no_grad():
+                enc(x)
+
+    cpu, wall = _time(step, spec["repeats"])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"cpu_s": cpu, "wall_s": wall, "peak_mb": peak / 1024, "base_mb": rss0 / 1024}
+
+
+def run_worker(spec: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def map_conv_table(sizes, repeats):
+    torch = _torch()
+    from tsea.nn import MapConv
+
+    rows = []
+    for T in sizes:
+        m = torch.randn(BATCH, 8, T, T, requires_grad=True)
+        convs = {impl: MapConv(8, impl) for impl in IMPLS}
+        times = {impl: [] for impl in IMPLS}
+        for _ in range(repeats + 1):  # interleaved rounds; the first is a warm-up
+            for impl, conv in convs.items():
+                c = time.process_time()
+                torch.relu(conv(m)).sum().backward()
+                times[impl].append(time.process_time() - c)
+        rows.append((T, {impl: statistics.median(t[1:]) for impl, t in times.items()}))
+        print(f"map conv T={T}: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in rows[-1][1].items()), flush=True)
+    return rows
+
+
+def candidates_table(lengths, repeats):
+    torch = _torch()
+    from tsea.nn import EADCEncoder
+
+    configs = (REFERENCE,) + CANDIDATES
+    rows = []
+    for L in lengths:
+        models = []
+        for kw in configs:
+            torch.manual_seed(0)
+            models.append(EADCEncoder(CHANNELS, **kw).train())
+        x = torch.randn(BATCH, CHANNELS, L)
+        times = [[] for _ in configs]
+        for r in range(repeats + 1):
+            for i, enc in enumerate(models):
+                c = time.process_time()
+                enc(x).pow(2).mean().backward()
+                if r:
+                    times[i].append(time.process_time() - c)
+        med = [statistics.median(t) for t in times]
+        for kw, t in zip(configs, med):
+            rows.append((L, kw, t, t / med[0]))
+            print(f"candidates L={L} {kw}: {t:.3f} s ({t / med[0]:.2f}x)", flush=True)
+    return rows
+
+
+def modes_table(lengths, quick):
+    rows = []
+    configs = [("none (TS2Vec size)", REFERENCE)] + [(m, {"mode": m}) for m in MODES]
+    for L in lengths:
+        repeats = 5 if L <= 512 else (3 if L <= 2048 else 2)
+        if quick:
+            repeats = 2
+        for name, enc in configs:
+            train = run_worker({"encoder": enc, "length": L, "task": "train", "repeats": repeats})
+            ev = run_worker({"encoder": enc, "length": L, "task": "eval", "repeats": 1})
+            rows.append((L, name, train, ev))
+            print(
+                f"L={L} {name}: train {train['cpu_s']:.3f} s cpu / {train['wall_s']:.3f} s wall, "
+                f"peak {train['peak_mb']:.0f} MB (+{train['peak_mb'] - train['base_mb']:.0f}); "
+                f"eval fwd peak {ev['peak_mb']:.0f} MB (+{ev['peak_mb'] - ev['base_mb']:.0f})",
+                flush=True,
+            )
+    return rows
+
+
+def _fmt_kw(kw):
+    return ", ".join(f"{k}={v}" for k, v in kw.items())
+
+
+def render(conv_rows, cand_rows, mode_rows, command):
+    from tsea.nn import EADCEncoder
+
+    defaults = {k: v for k, v in EADCEncoder(CHANNELS).config.items() if k != "in_channels"}
+    lines = [
+        "## Encoder speed and memory (`benchmarks/encoder_speed.py`)",
+        "",
+        f"Command: `{command}`. Machine: 2-core CPU, 24 GB, no GPU; torch "
+        f"{__import__('torch').__version__}, 1 torch thread. Date: {date.today().isoformat()}.",
+        "Taken **under load** (other jobs shared the 2 cores): times are medians of repeats of the",
+        "process CPU time (`time.process_time`), wall medians alongside; batch 8, 3 channels.",
+        "",
+        f"Encoder defaults: `{_fmt_kw(defaults)}`.",
+        "",
+        "### 1. Map convolution formulations (3x3, 8 -> 8 heads, batch 8, forward+backward, ms)",
+        "",
+        "| tokens T | " + " | ".join(IMPLS) + " |",
+        "|---:|" + "---:|" * len(IMPLS),
+    ]
+    for T, times in conv_rows:
+        lines.append(f"| {T} | " + " | ".join(f"{times[i] * 1e3:.1f}" for i in IMPLS) + " |")
+    lines += [
+        "",
+        "### 2. Default candidates vs TS2Vec-sized plain encoder (train step, CPU s)",
+        "",
+        "| L | config | time (s) | vs TS2Vec size |",
+        "|---:|---|---:|---:|",
+    ]
+    for L, kw, t, ratio in cand_rows:
+        lines.append(f"| {L} | {_fmt_kw(kw)} | {t:.3f} | {ratio:.2f}x |")
+    lines += [
+        "",
+        "### 3. Modes at the defaults (train = forward+backward per batch; peaks are process max RSS)",
+        "",
+        "| L | mode | train CPU s | train wall s | vs TS2Vec size | train peak MB (+model) "
+        "| eval fwd peak MB (+model) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    ref = {L: tr["cpu_s"] for L, name, tr, _ in mode_rows if name.startswith("none (")}
+    for L, name, tr, ev in mode_rows:
+        lines.append(
+            f"| {L} | {name} | {tr['cpu_s']:.3f} | {tr['wall_s']:.3f} | {tr['cpu_s'] / ref[L]:.2f}x "
+            f"| {tr['peak_mb']:.0f} (+{tr['peak_mb'] - tr['base_mb']:.0f}) "
+            f"| {ev['peak_mb']:.0f} (+{ev['peak_mb'] - ev['base_mb']:.0f}) |"
+        )
+    base = max(ev["base_mb"] for *_, ev in mode_rows)
+    worst = max(ev["peak_mb"] for L, _, _, ev in mode_rows if L == max(r[0] for r in mode_rows))
+    lines += [
+        "",
+        f"Peak RSS includes the Python + torch process itself (~{base:.0f} MB before the model; "
+        "'+model' is the rise of the max RSS above that). "
+        f"Floor (batch 8, L=8192, eval forward < 2 GB in every mode): worst {worst:.0f} MB.",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text):
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    with open(path) as f:
+        content = f.read()
+    pattern = re.compile(r"(<!-- section: encoder-speed -->\n).*?(\n<!-- end: encoder-speed -->)", re.S)
+    if not pattern.search(content):
+        raise ValueError("BENCHMARKS.md has no encoder-speed section markers")
+    content = pattern.sub(lambda m: m.group(1) + text + m.group(2), content)
+    with open(path, "w") as f:
+        f.write(content)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (smoke run)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return
+    command = "python benchmarks/encoder_speed.py" + (" --quick" if args.quick else "")
+    conv_rows = map_conv_table((32, 64) if args.quick else (32, 64, 128, 256), 3 if args.quick else 7)
+    cand_rows = candidates_table((128,) if args.quick else (128, 512), 2 if args.quick else 7)
+    mode_rows = modes_table((128, 512) if args.quick else LENGTHS, args.quick)
+    text = render(conv_rows, cand_rows, mode_rows, command)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
