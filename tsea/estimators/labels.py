@@ -47,7 +47,7 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     _check_length(y, n_series)
     try:
         kind = type_of_target(y)
-    except ValueError:
+    except (TypeError, ValueError):  # e.g. mixed labels that numpy cannot sort
         kind = "unknown"
     if kind in _NON_CLASS_TARGETS:
         raise ValueError(f"Unknown label type: {kind!r}; EAClassifier needs class labels")

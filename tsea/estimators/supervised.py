@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from tsea import training as _training
 from tsea.estimators._base import _EABase, torch_threads
@@ -171,6 +171,14 @@ class EAClassifier(ClassifierMixin, _Supervised):
         else:
             index = np.asarray(self.head_.predict(out), dtype=np.int64)
         return self.classes_[index]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy; works for mixed-type labels too (compared element by element)."""
+        pred = np.asarray(self.predict(X), dtype=object)
+        y = np.asarray(column_or_1d(y), dtype=object)
+        if y.shape != pred.shape:
+            raise ValueError(f"y has {y.shape[0]} entries but X has {pred.shape[0]} series")
+        return float(np.average(pred == y, weights=sample_weight))
 
 
 class EARegressor(RegressorMixin, _Supervised):

@@ -1,0 +1,147 @@
+"""EAClassifier / EARegressor: heads, labels, errors, ecosystem (Pipeline, GridSearchCV...)."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from tsea.estimators import EAClassifier, EAEncoder, EARegressor
+
+TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
+
+
+def _two_classes(n_per_class=8, seed=0):
+    """Class 0: slow sine; class 1: fast sine (unequal lengths, 2 channels)."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for label, freq in ((0, 0.1), (1, 0.8)):
+        for _ in range(n_per_class):
+            L = int(rng.integers(20, 40))
+            t = np.arange(L)
+            x = np.stack([np.sin(freq * t), np.cos(freq * t)]) + 0.05 * rng.normal(size=(2, L))
+            X.append(x)
+            y.append(label)
+    return X, np.array(y)
+
+
+@pytest.mark.parametrize("head", ["svm", "ridge", "logistic"])
+def test_classifier_heads_learn_an_easy_problem(head):
+    X, y = _two_classes()
+    clf = EAClassifier(head=head, random_state=0, **TINY).fit(X, y)
+    assert clf.score(X, y) >= 0.9
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+
+
+@pytest.mark.slow
+def test_finetune_head_classifier():
+    X, y = _two_classes()
+    clf = EAClassifier(head="finetune", random_state=0, **{**TINY, "n_iters": 50}).fit(X, y)
+    assert isinstance(clf.predict(X)[0], np.integer)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) >= 0.8
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["walk", "run"]),
+        np.array([3, -1]),
+        np.array([1, "a"], dtype=object),
+    ],
+    ids=["str", "int", "mixed"],
+)
+def test_labels_round_trip(labels):
+    X, y = _two_classes(4)
+    y_lab = labels[y]
+    clf = EAClassifier(head="ridge", random_state=0, **TINY).fit(X, y_lab)
+    assert set(clf.classes_.tolist()) == set(labels.tolist())
+    pred = clf.predict(X)
+    assert set(pred.tolist()) <= set(labels.tolist())
+    assert clf.score(X, y_lab) >= 0.9
+    if labels.dtype == object:
+        assert clf.classes_.tolist() == [1, "a"]  # numbers first, then strings
+    else:
+        assert clf.classes_.tolist() == sorted(labels.tolist())
+
+
+@pytest.mark.parametrize("head", ["ridge", "svr", "finetune"])
+def test_regressor_heads(head):
+    X, y = _two_classes(8)
+    target = 100.0 + 10.0 * y  # frequency -> a number
+    reg = EARegressor(head=head, random_state=0, **{**TINY, "n_iters": 20}).fit(X, target)
+    pred = reg.predict(X)
+    assert pred.shape == (len(X),) and pred.dtype == np.float64
+    assert np.abs(pred - target).mean() < 5.0  # far better than the constant 105 (error 5)
+
+
+def test_supervised_errors():
+    X, y = _two_classes(3)
+    with pytest.raises(NotFittedError):
+        EAClassifier(**TINY).predict(X)
+    with pytest.raises(NotFittedError):
+        EARegressor(**TINY).predict(X)
+    with pytest.raises(ValueError, match="y has 5 entries but X has 6 series"):
+        EAClassifier(**TINY).fit(X, y[:5])
+    with pytest.raises(ValueError, match="y has 7 entries but X has 6 series"):
+        EARegressor(**TINY).fit(X, np.zeros(7))
+    with pytest.raises(ValueError, match="single class"):
+        EAClassifier(**TINY).fit(X, np.zeros(6, dtype=int))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        EAClassifier(**TINY).fit(X, np.linspace(0, 1, 6))
+    with pytest.raises(ValueError, match="missing labels"):
+        EAClassifier(**TINY).fit(X, np.array(["a", None, "b", "a", "b", "a"], dtype=object))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        EARegressor(**TINY).fit(X, np.array([1.0, np.nan, 2, 3, 4, 5]))
+    with pytest.raises(ValueError, match="numeric"):
+        EARegressor(**TINY).fit(X, np.array(list("abcdef")))
+    with pytest.raises(ValueError, match="unknown classification head 'svr'"):
+        EAClassifier(head="svr", **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="unknown regression head 'svm'"):
+        EARegressor(head="svm", **TINY).fit(X, y.astype(float))
+    clf = EAClassifier(head="ridge", **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="3 channels"):
+        clf.predict(np.zeros((2, 3, 10)))
+
+
+def test_pipeline_grid_search_cross_val_and_clone():
+    X, y = _two_classes(6)
+    X = np.stack([x[:, :20] for x in X])  # equal length (n, C, L)
+    clf = EAClassifier(head="ridge", random_state=0, **TINY)
+    scores = cross_val_score(clf, X, y, cv=2)
+    assert scores.shape == (2,) and np.all(scores >= 0.5)
+    search = GridSearchCV(clf, {"attention": ["none", "evolving"]}, cv=2).fit(X, y)
+    assert search.best_params_["attention"] in ("none", "evolving")
+    assert search.predict(X).shape == (len(X),)
+    assert clone(clf).get_params() == clf.get_params()
+
+    from sklearn.linear_model import LogisticRegression
+
+    pipe = Pipeline([("enc", EAEncoder(random_state=0, **TINY)), ("lr", LogisticRegression())])
+    assert pipe.fit(X, y).score(X, y) >= 0.9
+
+
+def test_accepts_aeon_and_sktime_loader_outputs():
+    from aeon.datasets import load_classification
+
+    X, y = load_classification("BasicMotions", split="train")
+    idx = np.r_[0:3, 37:40]  # a handful of series from two different classes
+    clf = EAClassifier(head="ridge", random_state=0, **TINY).fit(X[idx], y[idx])
+    assert set(clf.classes_) == set(y[idx]) and clf.classes_.dtype.kind == "U"
+
+    sktime_datasets = pytest.importorskip("sktime.datasets")
+    Xs, ys = sktime_datasets.load_basic_motions(split="train", return_X_y=True)
+    sub = Xs.iloc[idx]
+    clf2 = EAClassifier(head="ridge", random_state=0, **TINY).fit(sub, ys[idx])
+    # the same data in the sktime nested DataFrame gives the same model as aeon's array
+    assert np.allclose(clf2.predict_proba(sub), clf.predict_proba(X[idx]), atol=1e-5)
+
+    from aeon.datasets import load_regression
+
+    Xr, yr = load_regression("Covid3Month", split="train")
+    reg = EARegressor(random_state=0, **TINY).fit(Xr[:8], yr[:8])
+    assert reg.predict(Xr[:8]).shape == (8,)
