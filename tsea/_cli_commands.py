@@ -26,8 +26,19 @@ def info(args, message: str) -> None:
         print(f"tsea: {message}", file=sys.stderr, flush=True)
 
 
-def quiet_libraries() -> None:
-    """--quiet: no Lightning info logs ("GPU available: ...") and no library warnings."""
+def estimators(args):
+    """Import :mod:`tsea.estimators` (torch, Lightning) and, unless --debug, silence library
+    chatter: Lightning's info logs ("GPU available", tips) and library warnings. Progress bars
+    are the estimators' own (``verbose``) and stay. Lightning sets its log level on import,
+    hence after the import."""
+    import tsea.estimators as module
+
+    if not getattr(args, "debug", False):
+        _quiet_libraries()
+    return module
+
+
+def _quiet_libraries() -> None:
     for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
     for module in ("lightning", "pytorch_lightning", "torch", "sklearn"):
@@ -53,11 +64,9 @@ def _require_file(path: str, what: str) -> None:
         raise FileNotFoundError(2, f"{what} not found", path)
 
 
-def _load_model(path: str):
+def _load_model(args, path: str):
     _require_file(path, "model file")
-    from tsea.estimators import EAEncoder
-
-    return EAEncoder.load(path)
+    return estimators(args).EAEncoder.load(path)
 
 
 def _describe(data) -> str:
@@ -70,9 +79,7 @@ def cmd_fit(args) -> int:
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
-    from tsea.estimators import EAEncoder
-
-    encoder = EAEncoder(**params)
+    encoder = estimators(args).EAEncoder(**params)
     info(args, f"pre-training on {_describe(data)}")
     start = time.perf_counter()
     encoder.fit(data.X)
@@ -86,7 +93,7 @@ def cmd_embed(args) -> int:
     from tsea._cli_io import write_embeddings
 
     check_output_dir(args.output)
-    encoder = _load_model(args.model)
+    encoder = _load_model(args, args.model)
     data = load_data(
         args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
@@ -127,14 +134,13 @@ def cmd_evaluate(args) -> int:
     if head not in heads:
         raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
 
-    from tsea.estimators import EAClassifier, EARegressor
-
+    module = estimators(args)
     if task == "regression":
         y_train = regression_targets(y_train, "training")
         y_test = regression_targets(y_test, "test")
-        model = EARegressor(head=head, **params)
+        model = module.EARegressor(head=head, **params)
     else:
-        model = EAClassifier(head=head, **params)
+        model = module.EAClassifier(head=head, **params)
     info(args, f"{task} with head {head}: training on {_describe(train)}")
     start = time.perf_counter()
     model.fit(train.X, y_train)
@@ -160,7 +166,7 @@ def cmd_attention(args) -> int:
     from tsea._cli_plot import save_attention_png
 
     check_output_dir(args.output)
-    encoder = _load_model(args.model)
+    encoder = _load_model(args, args.model)
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
@@ -168,7 +174,7 @@ def cmd_attention(args) -> int:
         raise ValueError(f"--index {args.index} is out of range: {data.source} has {data.n_series} series")
     series = data.series(args.index)
     maps = encoder.attention_maps([series])[0]
-    title = f"{data.source} — series {data.ids[args.index]} (index {args.index})"
+    title = f"{os.path.basename(data.source)}: series {data.ids[args.index]} (index {args.index})"
     save_attention_png(args.output, series, maps, title=title)
     info(args, f"wrote attention maps of {maps.shape[0]} layers to {args.output}")
     return 0

@@ -50,11 +50,13 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
     image = None
     for layer in range(n_layers):
         ax = fig.add_subplot(grid[1, layer])
-        image = ax.imshow(averaged[layer], cmap="viridis", vmin=0.0, vmax=vmax, aspect="equal")
+        # extent: tokens drawn over the time steps they cover, aligned with the series plot.
+        image = ax.imshow(averaged[layer], cmap="viridis", vmin=0.0, vmax=vmax, aspect="equal",
+                          extent=(0, series.shape[1], series.shape[1], 0), interpolation="nearest")
         ax.set_title(f"layer {layer + 1}")
-        ax.set_xlabel("key")
+        ax.set_xlabel("key (time step)")
         if layer == 0:
-            ax.set_ylabel("query")
+            ax.set_ylabel("query (time step)")
     if image is not None:
         fig.colorbar(image, ax=fig.axes[1:], shrink=0.8, label="attention (head mean)")
     return fig

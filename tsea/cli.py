@@ -71,6 +71,8 @@ side by side (layer 1 on the left), so the maps can be followed layer by layer.
 BENCHMARK_EPILOG = """\
 examples:
   tsea benchmark                 # the offline quick suite, prints a table
+  tsea benchmark --datasets GunPoint,ItalyPowerDemand --methods ea-dc,minirocket --seeds 0,1
+  tsea benchmark --datasets BasicMotions --method configs/ablation-none.yaml --out runs/abl
   tsea benchmark --help          # all options of the benchmark runner
 """
 
@@ -192,9 +194,11 @@ def _benchmark_parser():
     return parser, runner
 
 
-def _run_benchmark(extra: list[str]) -> int:
+def _run_benchmark(args, extra: list[str]) -> int:
     parser, runner = _benchmark_parser()
     bench_args = parser.parse_args(extra)
+    if getattr(args, "quiet", False):  # `tsea --quiet benchmark ...`
+        bench_args.quiet = True
     status = runner.main_from_args(bench_args)
     return 0 if status is None else int(status)
 
@@ -217,7 +221,7 @@ def _error_line(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tsea`` console script; returns the exit status."""
-    from tsea._cli_commands import COMMANDS, UsageError, quiet_libraries
+    from tsea._cli_commands import COMMANDS, UsageError
     from tsea.config import ConfigError
 
     parser = build_parser()
@@ -228,11 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: error: unrecognized arguments: {' '.join(extra)} "
               f"(see `{prog} --help`)", file=sys.stderr)
         return 2
-    if getattr(args, "quiet", False) or (args.command == "benchmark" and "--quiet" in extra):
-        quiet_libraries()
     try:
         if args.command == "benchmark":
-            return _run_benchmark(extra)
+            return _run_benchmark(args, extra)
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError) as exc:
         if debug:

@@ -18,6 +18,7 @@ Public functions::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -39,6 +40,21 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # shipped as package data.
 PRESET_DIRS = (_PACKAGE_DIR.parent / "configs", _PACKAGE_DIR / "configs")
 _SUFFIXES = (".yaml", ".yml")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML safe loader that also reads ``1e-4`` as a float (YAML 1.1 wants ``1.0e-4``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _yaml_load(text: str):
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: plain data only
 
 
 class ConfigError(ValueError):
@@ -122,7 +138,7 @@ def parse_override(text: str) -> tuple[str, object]:
     if not key:
         raise ConfigError(f"--set expects key=value, got {text!r} (empty key)")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = _yaml_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {problem}") from None
@@ -135,7 +151,7 @@ def _read_yaml(path: Path) -> dict:
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        data = _yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -1,0 +1,160 @@
+"""YAML presets and the config loader (tsea.config)."""
+
+import filecmp
+from pathlib import Path
+
+import pytest
+
+from tsea.config import (
+    PRESET_DIRS,
+    ConfigError,
+    list_presets,
+    load_config,
+    parse_override,
+    resolve_config_path,
+)
+from tsea.estimators import EAEncoder
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+PACKAGED = REPO / "tsea" / "configs"
+PRESETS = ["default", "paper", "tiny", "ablation-none", "ablation-vanilla", "ablation-residual",
+           "ablation-reuse"]
+
+
+def test_preset_files_exist_in_repo_and_package():
+    assert set(list_presets()) >= set(PRESETS)
+    assert PRESET_DIRS[0] == CONFIGS
+    for name in PRESETS:
+        assert (CONFIGS / f"{name}.yaml").is_file()
+
+
+def test_packaged_copies_are_identical_to_top_level_configs():
+    top = sorted(p.name for p in CONFIGS.glob("*.yaml"))
+    packaged = sorted(p.name for p in PACKAGED.glob("*.yaml"))
+    assert top == packaged
+    for name in top:
+        assert filecmp.cmp(CONFIGS / name, PACKAGED / name, shallow=False), name
+
+
+def test_default_preset_equals_estimator_defaults():
+    assert load_config("default") == EAEncoder().get_params()
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_is_complete_and_constructs_an_encoder(name):
+    params = load_config(name)
+    assert set(params) == set(EAEncoder().get_params())
+    assert EAEncoder(**params).get_params() == params
+
+
+@pytest.mark.parametrize("mode", ["none", "vanilla", "residual", "reuse"])
+def test_ablation_changes_only_attention(mode):
+    default, ablation = load_config("default"), load_config(f"ablation-{mode}")
+    changed = {k for k in default if default[k] != ablation[k]}
+    assert changed == {"attention"}
+    assert ablation["attention"] == mode
+
+
+def test_paper_preset_has_the_authors_settings_and_cites_them():
+    params = load_config("paper")
+    expected = {"alpha": 0.5, "beta": 0.3, "k_ratio": 0.25, "v_ratio": 0.25, "n_heads": 8,
+                "kernel_size": 3, "d_model": 128, "attention": "evolving"}
+    assert {k: params[k] for k in expected} == expected
+    text = (CONFIGS / "paper.yaml").read_text()
+    assert "2212.08330" in text and "Convolution-enhanced Evolving Attention Networks" in text
+    assert "github.com/pkuyym/EvolvingAttention" in text
+
+
+def test_tiny_preset_is_smaller_than_default():
+    tiny, default = load_config("tiny"), EAEncoder().get_params()
+    for key in ("repr_dim", "d_model", "depth", "n_heads", "batch_size"):
+        assert tiny[key] < default[key], key
+    assert isinstance(tiny["n_iters"], int) and tiny["n_iters"] <= 10
+    assert tiny["attention"] == "evolving"
+
+
+def test_preset_by_name_and_by_path_give_the_same_dict():
+    assert load_config("tiny") == load_config(str(CONFIGS / "tiny.yaml"))
+    assert resolve_config_path("tiny") == CONFIGS / "tiny.yaml"
+
+
+def test_missing_config_file_names_the_file(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(FileNotFoundError, match="nope.yaml"):
+        load_config(str(missing))
+
+
+def test_unknown_preset_lists_the_presets():
+    with pytest.raises(ConfigError, match="unknown config preset 'tinyy'.*ablation-none.*tiny"):
+        load_config("tinyy")
+
+
+def test_unknown_key_in_file_names_key_and_lists_valid_ones(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("depth: 2\nlearning_rate: 0.1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    message = str(info.value)
+    assert "'learning_rate'" in message and str(path) in message
+    for key in EAEncoder().get_params():
+        assert key in message
+
+
+def test_invalid_yaml_and_non_mapping_are_errors(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("depth: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml.*line"):
+        load_config(str(broken))
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- depth\n- 2\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(str(listing))
+
+
+def test_empty_file_means_all_defaults(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing set\n")
+    assert load_config(str(empty)) == {}
+
+
+@pytest.mark.parametrize(
+    "text, key, value",
+    [("depth=3", "depth", 3), ("lr=1e-4", "lr", 1e-4), ("lr=0.5", "lr", 0.5),
+     ("n_iters=null", "n_iters", None), ("verbose=true", "verbose", True),
+     ("attention=reuse", "attention", "reuse"), ("trainer_kwargs={precision: 32}",
+     "trainer_kwargs", {"precision": 32}), (" depth = 4", "depth", 4)],
+)
+def test_parse_override_reads_values_as_yaml(text, key, value):
+    parsed_key, parsed = parse_override(text)
+    assert parsed_key == key and parsed == value and type(parsed) is type(value)
+
+
+@pytest.mark.parametrize("text", ["depth", "=3", "depth=[1,"])
+def test_malformed_override_is_an_error(text):
+    with pytest.raises(ConfigError, match="--set"):
+        parse_override(text)
+
+
+def test_overrides_win_over_the_file_in_order():
+    params = load_config("tiny", ["depth=3", "lr=0.01", "depth=1"])
+    assert params["depth"] == 1 and params["lr"] == 0.01
+    assert params["repr_dim"] == load_config("tiny")["repr_dim"]
+
+
+def test_unknown_override_key_is_an_error():
+    with pytest.raises(ConfigError, match="--set: unknown parameter 'dept'; valid parameters: "):
+        load_config("tiny", ["dept=3"])
+
+
+def test_no_file_gives_only_the_overrides():
+    assert load_config(None, ["depth=2"]) == {"depth": 2}
+    assert load_config(None) == {}
+
+
+def test_exponent_floats_without_a_dot_are_floats_in_files(tmp_path):
+    path = tmp_path / "lr.yaml"
+    path.write_text("lr: 1e-4\ndropout: .5\nattention: e1e2\n")
+    params = load_config(str(path))
+    assert params == {"lr": 1e-4, "dropout": 0.5, "attention": "e1e2"}
+    assert isinstance(params["lr"], float)
