@@ -9,7 +9,7 @@ Three parts:
    width 64, repr 320) at L=128 and 512 (the project's goal: EA-DC <= 1.5x TS2Vec);
 3. modes none/vanilla/evolving/reuse (encoder defaults) at L in {128, 512, 2048, 8192}, batch 8:
    training step time and peak RSS, eval forward peak RSS. Each configuration runs in a fresh
-   subprocess so its peak resident memory (``resource.getrusage`` max RSS) is its own.
+   subprocess so its peak resident memory (VmHWM, the high-water RSS) is its own.
 
 Times are medians of several repeats of ``time.process_time`` (CPU seconds of the process, one
 torch thread), which is far less disturbed by other processes on a shared machine than wall time;
@@ -66,13 +66,23 @@ def _time(fn, repeats):
     return statistics.median(cpu), statistics.median(wall)
 
 
+def _peak_rss_mb() -> float:
+    """High-water resident memory of this process (VmHWM; unlike ``ru_maxrss`` it is not
+    inherited from the parent across fork+exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(spec: dict) -> dict:
     """One configuration in this (fresh) process: time and peak RSS."""
     torch = _torch()
     from tsea.nn import EADCEncoder
 
     torch.manual_seed(0)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = _peak_rss_mb()
     enc = EADCEncoder(CHANNELS, **spec["encoder"])
     x = torch.randn(BATCH, CHANNELS, spec["length"])
     if spec["task"] == "train":
@@ -89,8 +99,7 @@ def worker(spec: dict) -> dict:
                 enc(x)
 
     cpu, wall = _time(step, spec["repeats"])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"cpu_s": cpu, "wall_s": wall, "peak_mb": peak / 1024, "base_mb": rss0 / 1024}
+    return {"cpu_s": cpu, "wall_s": wall, "peak_mb": _peak_rss_mb(), "base_mb": rss0}
 
 
 def run_worker(spec: dict) -> dict:

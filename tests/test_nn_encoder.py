@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from tsea.nn import ENCODER_MODES, EADCEncoder, pool, valid_mask
+from tsea.nn import ENCODER_MODES, EADCEncoder, EvolvingAttention, pool, valid_mask
 
 NAN = float("nan")
 ATT_MODES = ("vanilla", "residual", "evolving", "reuse")
@@ -121,9 +121,16 @@ def test_length_100_then_5000():
 @pytest.mark.parametrize("mode", ATT_MODES)
 def test_attention_bounded_at_5000(mode):
     enc = _enc(mode, depth=2, max_attention_len=256).eval()
+    logit_shapes = []
+    for module in enc.modules():
+        if isinstance(module, EvolvingAttention):
+            module.register_forward_hook(lambda mod, inp, out: logit_shapes.append(out[1].shape))
     with torch.no_grad():
         h, maps = enc(torch.randn(1, 2, 5000), return_attention=True)
     assert h.shape == (1, 5000, 12)
+    assert len(logit_shapes) == 4
+    for shape in logit_shapes:  # stride ceil(5000/256) = 20 -> 250 tokens
+        assert shape == (1, 4, 250, 250)
     assert len(maps) == 4
     for m in maps:
         assert m.shape[0] == 1 and m.shape[1] == 4
