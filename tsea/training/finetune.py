@@ -73,7 +73,7 @@ class FinetuneModule(L.LightningModule):
             from .module import NonFiniteLossError
 
             raise NonFiniteLossError(
-                f"fine-tuning loss became {float(loss)} at optimizer step {self.global_step}; "
+                f"fine-tuning loss became {float(loss.detach())} at optimizer step {self.global_step}; "
                 "training stopped, the encoder passed in is left unchanged"
             )
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))

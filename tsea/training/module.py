@@ -123,7 +123,7 @@ class PretrainModule(L.LightningModule):
         loss = self.compute_loss(x, lengths)
         if not bool(torch.isfinite(loss)):
             raise NonFiniteLossError(
-                f"pre-training loss became {float(loss)} at optimizer step {self.global_step} "
+                f"pre-training loss became {float(loss.detach())} at optimizer step {self.global_step} "
                 f"(epoch {self.current_epoch}, batch {batch_idx}); training stopped, the "
                 "encoder passed in is left unchanged. Try a lower lr or check the inputs' scale."
             )

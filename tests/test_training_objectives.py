@@ -1,0 +1,158 @@
+import numpy as np
+import pytest
+import torch
+
+from tsea.nn import EADCEncoder
+from tsea.training.contrastive import (
+    contrastive_loss,
+    draw_crops,
+    hierarchical_contrastive_loss,
+)
+from tsea.training.datamodule import SeriesDataModule
+from tsea.training.masked import masked_reconstruction_loss
+from tsea.training.module import PretrainModule, resolve_objective_weights
+from tsea.training.runtime import build_trainer, num_threads, quiet, seeded
+
+
+def tiny_encoder(C=2, seed=0):
+    torch.manual_seed(seed)
+    return EADCEncoder(
+        C, repr_dim=16, d_model=16, depth=2, n_heads=2, reuse_heads=1, max_attention_len=32, dropout=0.0
+    )
+
+
+def sines(n=16, C=2, L=48, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(L)
+    freqs = rng.choice([1.0, 2.0, 4.0], size=(n, C))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, C))
+    X = np.sin(2 * np.pi * freqs[..., None] * t / L + phase[..., None]).astype(np.float32)
+    return X, np.full(n, L, dtype=np.int64)
+
+
+def test_masked_loss_ignores_padding_values():
+    X, lengths = sines(n=4, L=40)
+    lengths[:] = [40, 25, 31, 12]
+    x = torch.tensor(X)
+    enc, head = tiny_encoder().eval(), torch.nn.Linear(16, 2)
+    x_nan = x.clone()
+    x_junk = x.clone()
+    for i, n in enumerate(lengths):
+        x_nan[i, :, n:] = float("nan")
+        x_junk[i, :, n:] = torch.randn(2, 40 - n) * 100
+    lens = torch.tensor(lengths)
+    losses = [
+        masked_reconstruction_loss(enc, head, xx, lens, generator=torch.Generator().manual_seed(5))
+        for xx in (x_nan, x_junk)
+    ]
+    assert torch.isfinite(losses[0])
+    assert torch.allclose(losses[0], losses[1], rtol=1e-5, atol=1e-6)
+    # ... while the loss does depend on the valid values.
+    x_other = x_nan.clone()
+    x_other[0, :, :10] += 1.0
+    other = masked_reconstruction_loss(enc, head, x_other, lens, generator=torch.Generator().manual_seed(5))
+    assert not torch.allclose(losses[0], other)
+
+
+def test_masked_loss_counts_only_masked_observed_values():
+    # A head that reconstructs 0 everywhere: the loss is the mean of x^2 over the target set.
+    X, lengths = sines(n=3, L=30)
+    x = torch.tensor(X)
+    x[1, 0, 5:20] = float("nan")  # missing values of one channel
+    head = torch.nn.Linear(16, 2)
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.zeros_(head.bias)
+    lens = torch.tensor(lengths)
+    loss = masked_reconstruction_loss(tiny_encoder().eval(), head, x, lens, generator=torch.Generator().manual_seed(9))
+    from tsea.training.masks import geometric_noise_mask
+
+    m = geometric_noise_mask(3, 2, 30, generator=torch.Generator().manual_seed(9))
+    target = m & ~torch.isnan(x)
+    assert torch.allclose(loss, (x[target] ** 2).mean())
+
+
+def test_crops_stay_inside_each_series():
+    lengths = torch.tensor([5, 17, 40, 2])
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        crop, a, s, b = draw_crops(lengths, g)
+        assert 2 <= crop <= 2
+        assert torch.all((0 <= a) & (a <= s) & (s + crop <= b) & (b <= lengths))
+    crops = {draw_crops(torch.tensor([30, 20]), g)[0] for _ in range(300)}
+    assert min(crops) == 2 and max(crops) == 20
+
+
+def test_hierarchical_loss_prefers_aligned_views():
+    torch.manual_seed(0)
+    z = torch.randn(6, 16, 8) * 3
+    aligned = hierarchical_contrastive_loss(z, z + 0.01 * torch.randn_like(z))
+    shuffled = hierarchical_contrastive_loss(z, z[torch.randperm(6)][:, torch.randperm(16)])
+    assert aligned < shuffled
+    # One series of one step: nothing to contrast.
+    assert hierarchical_contrastive_loss(z[:1, :1], z[:1, :1]).item() == 0.0
+    with pytest.raises(ValueError, match="same"):
+        hierarchical_contrastive_loss(z, z[:, :4])
+
+
+def test_contrastive_loss_ignores_padding_values():
+    X, lengths = sines(n=4, L=40)
+    lengths[:] = [40, 25, 31, 12]
+    x_nan, x_junk = torch.tensor(X), torch.tensor(X)
+    for i, n in enumerate(lengths):
+        x_nan[i, :, n:] = float("nan")
+        x_junk[i, :, n:] = 1e3
+    enc = tiny_encoder().eval()
+    lens = torch.tensor(lengths)
+    a = contrastive_loss(enc, x_nan, lens, generator=torch.Generator().manual_seed(1))
+    b = contrastive_loss(enc, x_junk, lens, generator=torch.Generator().manual_seed(1))
+    assert torch.isfinite(a) and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_objective_weights():
+    assert resolve_objective_weights("masked", None) == {"masked": 1.0, "contrastive": 0.0}
+    assert resolve_objective_weights("hybrid", (2, 1)) == {"masked": 2.0, "contrastive": 1.0}
+    assert resolve_objective_weights("hybrid", {"contrastive": 3}) == {"masked": 0.0, "contrastive": 3.0}
+    for bad, match in [((1, 2, 3), "pair"), ({"mask": 1}, "unknown"), ((-1, 1), ">= 0"), ((0, 0), "not all 0")]:
+        with pytest.raises(ValueError, match=match):
+            resolve_objective_weights("hybrid", bad)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        resolve_objective_weights("simclr", None)
+    with pytest.raises(ValueError, match="only applies"):
+        resolve_objective_weights("masked", (1, 1))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Two intra-op threads on a loaded 2-core machine are many times slower than one.
+    with num_threads(1):
+        yield
+
+
+def _fixed_eval_loss(module, x, lengths, draws=4):
+    """Mean loss over fixed random draws (same draws before and after training)."""
+    module.eval()
+    with torch.no_grad():
+        values = []
+        for k in range(draws):
+            module._generator = torch.Generator().manual_seed(1000 + k)
+            values.append(float(module.compute_loss(x, lengths)))
+    module.train()
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("objective", ["masked", "contrastive", "hybrid"])
+def test_each_objective_lowers_its_loss(objective, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths = sines(n=16, L=48)
+    weights = resolve_objective_weights(objective, None)
+    with seeded(0):
+        module = PretrainModule(tiny_encoder(), 2, 16, weights=weights, lr=3e-3, seed=0)
+    x, lens = torch.tensor(X), torch.tensor(lengths)
+    before = _fixed_eval_loss(module, x, lens)
+    with quiet(False), seeded(0):
+        trainer = build_trainer(
+            root_dir=str(tmp_path), max_steps=120, max_epochs=None, verbose=False, device="cpu", trainer_kwargs=None
+        )
+        trainer.fit(module, datamodule=SeriesDataModule(X, lengths, batch_size=8, seed=0))
+    after = _fixed_eval_loss(module, x, lens)
+    assert after < 0.75 * before, (before, after)

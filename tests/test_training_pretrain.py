@@ -1,0 +1,161 @@
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from tsea.nn import EADCEncoder
+from tsea.training import NonFiniteLossError, pretrain
+from tsea.training.runtime import default_n_iters
+
+
+def tiny_encoder(C=2, seed=0):
+    torch.manual_seed(seed)
+    return EADCEncoder(C, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1, max_attention_len=16)
+
+
+def sines(n=8, C=2, L=32, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(L)
+    freqs = rng.choice([1.0, 3.0], size=(n, C))
+    X = np.sin(2 * np.pi * freqs[..., None] * t / L + rng.uniform(0, 6, (n, C, 1))).astype(np.float32)
+    lengths = np.full(n, L, dtype=np.int64)
+    lengths[: n // 2] = L // 2
+    X[: n // 2, :, L // 2 :] = np.nan
+    return X, lengths
+
+
+FAST = dict(n_iters=3, batch_size=4, device="cpu", num_threads=1)
+
+
+def states_equal(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("objective", ["masked", "contrastive", "hybrid"])
+def test_same_seed_same_weights_and_training_changes_them(objective):
+    X, lengths = sines()
+    init = tiny_encoder()
+    a = pretrain(tiny_encoder(), X, lengths, objective=objective, random_state=3, **FAST)
+    b = pretrain(tiny_encoder(), X, lengths, objective=objective, random_state=3, **FAST)
+    c = pretrain(tiny_encoder(), X, lengths, objective=objective, random_state=4, **FAST)
+    assert states_equal(a, b)
+    assert not states_equal(a, init)
+    assert not states_equal(a, c)
+
+
+def test_returns_same_object_on_cpu_keeps_mode_and_global_state():
+    X, lengths = sines()
+    enc = tiny_encoder().eval()
+    threads = torch.get_num_threads()
+    random.seed(11)
+    np.random.seed(11)
+    torch.manual_seed(11)
+    expected = (random.random(), np.random.rand(), torch.rand(1))
+    random.seed(11)
+    np.random.seed(11)
+    torch.manual_seed(11)
+    out = pretrain(enc, X, lengths, random_state=0, n_iters=2, batch_size=4, device="cpu", num_threads=1)
+    assert out is enc and not enc.training
+    assert all(p.device.type == "cpu" for p in enc.parameters())
+    assert torch.get_num_threads() == threads
+    # The caller's random generators are left where they were.
+    assert (random.random(), np.random.rand()) == expected[:2] and torch.equal(torch.rand(1), expected[2])
+
+
+def test_nothing_written_to_cwd_without_run_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths = sines()
+    pretrain(tiny_encoder(), X, lengths, random_state=0, **FAST)
+    assert os.listdir(tmp_path) == []
+
+
+def test_silent_unless_verbose(capfd):
+    X, lengths = sines()
+    pretrain(tiny_encoder(), X, lengths, random_state=0, **FAST)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_run_dir_checkpoints_and_resume(tmp_path):
+    X, lengths = sines()
+    run = tmp_path / "run"
+    full = pretrain(tiny_encoder(), X, lengths, random_state=0, run_dir=str(run), **{**FAST, "n_iters": 4})
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert (run / "checkpoints" / "best.ckpt").is_file()
+    logs = list(run.rglob("metrics.csv"))
+    assert logs and "train_loss" in logs[0].read_text()
+
+    # Two steps, then resume up to four in total: training really continues from the checkpoint.
+    part_dir = tmp_path / "part"
+    part = pretrain(tiny_encoder(), X, lengths, random_state=0, run_dir=str(part_dir), **{**FAST, "n_iters": 2})
+    ckpt = torch.load(part_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert ckpt["global_step"] == 2
+    resumed = pretrain(
+        tiny_encoder(seed=99), X, lengths, random_state=0, resume_from=str(part_dir / "checkpoints" / "last.ckpt"),
+        **{**FAST, "n_iters": 4},
+    )
+    assert not states_equal(resumed, part)
+    fresh_from_other_init = tiny_encoder(seed=99)
+    assert not states_equal(resumed, fresh_from_other_init)
+    # Resumed weights descend from the checkpoint, not from the (different) initial encoder:
+    # they are much closer to the uninterrupted run than to the seed-99 initialisation.
+    def dist(m1, m2):
+        return sum((p - q).abs().sum().item() for p, q in zip(m1.parameters(), m2.parameters()))
+
+    assert dist(resumed, full) < dist(resumed, fresh_from_other_init)
+
+
+class _NaNAfter(torch.nn.Module):
+    """Wraps an encoder; its output turns NaN from the 3rd forward call on."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.config = inner.config
+        self.register_buffer("calls", torch.zeros((), dtype=torch.long))
+
+    def forward(self, x, lengths=None, mask=None, proj_mask=None):
+        self.calls += 1
+        H = self.inner(x, lengths=lengths, mask=mask, proj_mask=proj_mask)
+        return H * float("nan") if self.calls >= 3 else H
+
+
+def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
+    X, lengths = sines()
+    enc = _NaNAfter(tiny_encoder())
+    before = {k: v.clone() for k, v in enc.state_dict().items()}
+    with pytest.raises(NonFiniteLossError, match="step 2"):
+        pretrain(enc, X, lengths, random_state=0, **{**FAST, "n_iters": 5})
+    assert all(torch.equal(before[k], v) for k, v in enc.state_dict().items())
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+@pytest.mark.parametrize(
+    "X,lengths,kwargs,match",
+    [
+        (np.zeros((2, 32), np.float32), [32, 32], {}, "shape"),
+        (np.zeros((2, 2, 32), np.int64), [32, 32], {}, "float"),
+        (np.full((2, 2, 32), np.inf, np.float32), [32, 32], {}, "infinite"),
+        (np.zeros((2, 2, 32), np.float32), [32], {}, "lengths must have shape"),
+        (np.zeros((2, 2, 32), np.float32), [32, 40], {}, r"lengths\[1\] = 40"),
+        (np.zeros((2, 3, 32), np.float32), [32, 32], {}, "3 channels"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"objective": "bert"}, "objective"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"n_iters": 0}, "n_iters"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"batch_size": 0}, "batch_size"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"lr": -1.0}, "lr"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"device": "tpu"}, "device"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"random_state": "x"}, "random_state"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"num_threads": 0}, "num_threads"),
+    ],
+)
+def test_bad_input(X, lengths, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pretrain(tiny_encoder(), X, np.asarray(lengths), **kwargs)
+
+
+def test_default_budget_heuristic():
+    assert default_n_iters(40, 6, 100) == 100
+    assert default_n_iters(1000, 6, 100) == 300
