@@ -163,3 +163,20 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     assert (defaults.suite, defaults.out, defaults.seeds) == ("quick", "./tsea-benchmark", "0")
     with pytest.raises(SystemExit):
         parser.parse_args(["--suite", "nope"])
+
+
+def test_config_method_and_ts2vec_run(tmp_path):
+    pytest.importorskip("ts2vec")  # optional 'bench' extra
+    cfg = tmp_path / "tiny-evolving.yaml"
+    cfg.write_text("repr_dim: 8\nd_model: 8\ndepth: 1\nn_heads: 2\nattention: evolving\n"
+                   "n_iters: 2\nbatch_size: 4\nmax_attention_len: 16\n")
+    spec = parse_methods([str(cfg)])[0]
+    assert (spec.name, spec.kind, spec.params["attention"]) == ("tiny-evolving", "ea-dc", "evolving")
+    t2v = MethodSpec("ts2vec", "ts2vec", {"n_iters": 2})
+    rows = runner.run_benchmark(["Waves", "Level", "Ragged"], [spec, t2v], out_dir=str(tmp_path),
+                                isolate=False, loader=toy_loader, quiet=True, report=False)
+    assert list(rows["status"]) == ["ok"] * 6, rows["error"].tolist()
+    assert set(rows["method"]) == {"tiny-evolving", "ts2vec"}
+    acc = rows[rows["metric"] == "accuracy"]["score"]
+    assert acc.between(0, 1).all()
+    assert (rows[rows["metric"] == "rmse"]["score"] >= 0).all()

@@ -73,7 +73,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     ``isolate=False`` runs jobs in this process (no peak-memory figure: the column is left
     empty). ``loader(name, split, data_dir) -> (X, y)`` replaces ``tsea.datasets.load``
     (picklable when isolated). ``timeout`` is seconds per job. ``threads`` is the torch
-    thread count of each job (default: CPU count / jobs).
+    thread count of each job (default 1; use ``jobs`` for parallelism).
     """
     names = parse_datasets(datasets) if isinstance(datasets, str) else (
         list(datasets) if datasets is not None else suite_datasets(suite))
@@ -89,7 +89,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout}")
     if threads is None:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+        threads = 1  # one torch thread per job: spinning OpenMP threads collapse on a busy machine
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "results.csv")
     done = results_io.done_keys(path, retry_failed=retry_failed)
@@ -152,7 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=int, default=1, help="datasets run in parallel (default 1)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per job (default: CPU count / jobs)")
+                        help="torch threads per job (default 1; use --jobs for parallelism)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per job before it is killed")
     parser.add_argument("--retry-failed", action="store_true",
                         help="rerun jobs recorded as failed or timed out")

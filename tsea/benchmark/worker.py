@@ -64,6 +64,9 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
     row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": "failed"}
     try:
         if threads:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(int(threads))  # BLAS/OpenMP pools of numpy and scikit-learn
             try:
                 import torch
 
