@@ -64,6 +64,27 @@ def _require_file(path: str, what: str) -> None:
         raise FileNotFoundError(2, f"{what} not found", path)
 
 
+def precheck(args, *data_specs: str | None) -> None:
+    """Fail fast, before torch and Lightning are imported (seconds): --set syntax, the config
+    file or preset, data files and output directories."""
+    from tsea._cli_io import is_file_spec
+    from tsea.config import parse_override, resolve_config_path
+
+    for text in getattr(args, "set", None) or ():
+        parse_override(text)
+    if getattr(args, "config", None) is not None:
+        resolve_config_path(args.config)
+    model = getattr(args, "model", None)
+    if model is not None:
+        _require_file(model, "model file")
+    for spec in data_specs:
+        if spec is not None and is_file_spec(spec):
+            _require_file(spec, "data file")
+    for out in (getattr(args, "out", None), getattr(args, "output", None)):
+        if out is not None:
+            check_output_dir(out)
+
+
 def _load_model(args, path: str):
     _require_file(path, "model file")
     return estimators(args).EAEncoder.load(path)
@@ -74,7 +95,7 @@ def _describe(data) -> str:
 
 
 def cmd_fit(args) -> int:
-    check_output_dir(args.out)
+    precheck(args, args.data)
     params = encoder_params(args)
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
@@ -92,11 +113,11 @@ def cmd_fit(args) -> int:
 def cmd_embed(args) -> int:
     from tsea._cli_io import write_embeddings
 
-    check_output_dir(args.output)
-    encoder = _load_model(args, args.model)
+    precheck(args, args.input)
     data = load_data(
         args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
+    encoder = _load_model(args, args.model)
     Z = encoder.transform(data.X, pooling=args.pooling)
     written = write_embeddings(args.output, Z, data.ids)
     info(args, f"wrote {Z.shape[0]} x {Z.shape[1]} embeddings to {', '.join(written)}")
@@ -115,14 +136,15 @@ def cmd_evaluate(args) -> int:
     train_is_file = is_file_spec(args.data)
     if train_is_file and args.test is None:
         raise UsageError("--test is required when --data is a file (a dataset name brings its own test split)")
+    if args.test is not None and not is_file_spec(args.test):
+        raise UsageError(f"--test expects a file, got {args.test!r}")
+    precheck(args, args.data, args.test)
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
     if args.task != "auto":
         kw["task"] = args.task
     train = load_data(args.data, split="train", **(kw if train_is_file else {}))
     if args.test is not None:
-        if not is_file_spec(args.test):
-            raise UsageError(f"--test expects a file, got {args.test!r}")
         test = load_data(args.test, **kw)
     else:
         test = load_data(args.data, split="test")
@@ -165,13 +187,13 @@ def cmd_evaluate(args) -> int:
 def cmd_attention(args) -> int:
     from tsea._cli_plot import save_attention_png
 
-    check_output_dir(args.output)
-    encoder = _load_model(args, args.model)
+    precheck(args, args.data)
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
     if not 0 <= args.index < data.n_series:
         raise ValueError(f"--index {args.index} is out of range: {data.source} has {data.n_series} series")
+    encoder = _load_model(args, args.model)
     series = data.series(args.index)
     maps = encoder.attention_maps([series])[0]
     title = f"{os.path.basename(data.source)}: series {data.ids[args.index]} (index {args.index})"
