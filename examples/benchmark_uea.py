@@ -10,8 +10,10 @@ Results go to ``--out`` (results.csv, results.md, plots/); rerunning resumes.
 
 import argparse
 import os
+import sys
 
-from tsea.benchmark.runner import run_benchmark
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # source checkout
+from tsea.benchmark.runner import run_benchmark  # noqa: E402
 
 BUNDLED = ["BasicMotions", "JapaneseVowels"]
 
