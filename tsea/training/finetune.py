@@ -46,8 +46,9 @@ TASKS = ("classification", "regression")
 class FinetuneModule(L.LightningModule):
     """Encoder + linear head on pooled representations; cross-entropy or MSE."""
 
-    def __init__(self, encoder, head, *, task, pooling, lr, verbose=False):
+    def __init__(self, encoder, head, *, task, pooling, lr, verbose=False, num_threads=None):
         super().__init__()
+        self.num_threads = num_threads
         self.encoder, self.head = encoder, head
         self.task, self.pooling, self.lr, self.verbose = task, pooling, lr, verbose
 
@@ -55,6 +56,11 @@ class FinetuneModule(L.LightningModule):
         super().__setstate__(state)
         if not state.get("verbose", True):
             silence_lightning()
+
+    def setup(self, stage: str) -> None:
+        # Also runs in processes started by a spawn launcher, which do not inherit the setting.
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
 
     def forward(self, x, lengths):
         H = self.encoder(x, lengths=lengths)
@@ -206,7 +212,8 @@ def finetune(
     with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         head = nn.Linear(_repr_dim(encoder), n_outputs)
         model = FinetuneModule(
-            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose
+            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,
+            num_threads=num_threads,
         )
         data = SeriesDataModule(
             X, lengths, y, batch_size=batch_size, max_train_length=max_train_length, seed=seed,

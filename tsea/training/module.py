@@ -75,8 +75,10 @@ class PretrainModule(L.LightningModule):
         mask_mean_length: float = 3.0,
         grad_clip: float = 5.0,
         verbose: bool = False,
+        num_threads: int | None = None,
     ):
         super().__init__()
+        self.num_threads = num_threads
         self.encoder = encoder
         self.weights = dict(weights)
         self.recon_head = nn.Linear(repr_dim, n_channels) if self.weights["masked"] > 0 else None
@@ -93,6 +95,11 @@ class PretrainModule(L.LightningModule):
         super().__setstate__(state)
         if not state.get("verbose", True):
             silence_lightning()
+
+    def setup(self, stage: str) -> None:
+        # Also runs in processes started by a spawn launcher, which do not inherit the setting.
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
 
     def on_fit_start(self) -> None:
         rank = int(self.global_rank)

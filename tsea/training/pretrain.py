@@ -135,6 +135,7 @@ def pretrain(
             mask_ratio=mask_ratio,
             mask_mean_length=mask_mean_length,
             verbose=verbose,
+            num_threads=num_threads,
         )
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed

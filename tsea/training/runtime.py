@@ -180,7 +180,10 @@ def build_trainer(
     if trainer_kwargs:
         if not isinstance(trainer_kwargs, dict):
             raise ValueError(f"trainer_kwargs must be a dict, got {type(trainer_kwargs).__name__}")
-        kwargs.update(trainer_kwargs)
+        extra = dict(trainer_kwargs)
+        # The caller's callbacks are added to tsea's (early stopping, checkpoints), not swapped in.
+        kwargs["callbacks"] = kwargs["callbacks"] + list(extra.pop("callbacks", None) or [])
+        kwargs.update(extra)
     return L.Trainer(**kwargs)
 
 

@@ -1,0 +1,38 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from tsea.nn import EADCEncoder
+from tsea.training import pretrain
+
+
+@pytest.mark.slow
+def test_ddp_spawn_two_cpu_processes_returns_trained_weights(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 2, 24)).astype(np.float32)
+    lengths = np.full(8, 24, dtype=np.int64)
+    torch.manual_seed(0)
+    enc = EADCEncoder(2, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1, max_attention_len=16)
+    before = {k: v.clone() for k, v in enc.state_dict().items()}
+    out = pretrain(
+        enc,
+        X,
+        lengths,
+        objective="hybrid",
+        n_iters=2,
+        batch_size=2,
+        random_state=0,
+        device="cpu",
+        num_threads=1,
+        trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"},
+    )
+    assert out is enc
+    after = enc.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())
+    assert os.listdir(tmp_path) == []
+    out_text, _ = capfd.readouterr()
+    assert out_text == ""

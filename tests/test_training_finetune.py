@@ -1,0 +1,117 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from tsea.nn import EADCEncoder, pool, valid_mask
+from tsea.training import finetune
+from tsea.training.finetune import split_validation
+
+FAST = dict(device="cpu", num_threads=1, batch_size=8)
+
+
+def tiny_encoder(C=1, seed=0):
+    torch.manual_seed(seed)
+    return EADCEncoder(C, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1, max_attention_len=16)
+
+
+def two_frequencies(n=24, L=32, seed=0):
+    """Class 0: slow sine; class 1: fast sine (random phases)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    t = np.arange(L)
+    phase = rng.uniform(0, 2 * np.pi, n)
+    X = np.sin(2 * np.pi * np.where(y == 1, 6, 1)[:, None] * t / L + phase[:, None])
+    return X[:, None, :].astype(np.float32), np.full(n, L, dtype=np.int64), y.astype(np.int64)
+
+
+def predict(enc, head, X):
+    x = torch.tensor(X)
+    enc.eval()
+    with torch.no_grad():
+        return head(pool(enc(x), valid_mask(x), "max"))
+
+
+def test_classification_learns_separable_classes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies()
+    enc = tiny_encoder()
+    out, head = finetune(enc, X, lengths, y, n_outputs=2, lr=3e-3, max_epochs=40, patience=40, random_state=0, **FAST)
+    assert out is enc and isinstance(head, torch.nn.Linear) and head.out_features == 2
+    Xt, _, yt = two_frequencies(seed=1)
+    acc = (predict(enc, head, Xt).argmax(1).numpy() == yt).mean()
+    assert acc >= 0.9
+    assert os.listdir(tmp_path) == []
+
+
+def test_regression_fits_targets_and_is_deterministic():
+    X, lengths, y = two_frequencies()
+    target = np.where(y == 1, 1.0, -1.0).astype(np.float32)
+    runs = [
+        finetune(tiny_encoder(), X, lengths, target, task="regression", n_outputs=1, lr=3e-3,
+                 n_iters=40, val_fraction=0.0, random_state=5, **FAST)
+        for _ in range(2)
+    ]
+    for a, b in zip(runs[0][0].state_dict().values(), runs[1][0].state_dict().values()):
+        assert torch.equal(a, b)
+    pred = predict(*runs[0], X)[:, 0].numpy()
+    assert np.mean((pred - target) ** 2) < 0.5
+
+
+class _RecordValLoss(Callback):
+    def __init__(self):
+        self.losses = []
+
+    def on_validation_epoch_end(self, trainer, module):
+        self.losses.append(float(trainer.callback_metrics["val_loss"]))
+
+
+def test_early_stopping_restores_best_validation_weights():
+    # Pure-noise labels: the validation loss soon stops improving, so early stopping must end
+    # training before max_epochs, and the returned weights are those of the best epoch.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 1, 16)).astype(np.float32)
+    y = rng.integers(0, 2, 30)
+    record = _RecordValLoss()
+    enc, head = finetune(tiny_encoder(), X, np.full(30, 16), y, n_outputs=2, lr=1e-2, max_epochs=200,
+                         patience=2, random_state=0, trainer_kwargs={"callbacks": [record]}, **FAST)
+    assert 3 <= len(record.losses) < 200
+    best = int(np.argmin(record.losses))
+    assert best < len(record.losses) - 1  # the last epoch was not the best one
+    _, val = split_validation(y, "classification", 0.2, seed=0)
+    logits = predict(enc, head, X[val])
+    val_loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y[val])).item()
+    assert val_loss == pytest.approx(record.losses[best], rel=1e-4, abs=1e-5)
+
+
+def test_split_validation_is_stratified_and_disjoint():
+    y = np.array([0] * 10 + [1] * 5 + [2] * 2)
+    train, val = split_validation(y, "classification", 0.2, seed=0)
+    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(y)
+    assert sorted(np.bincount(y[val], minlength=3).tolist()) == [0, 1, 2]  # 2, 1 and 0 (of 2)
+    assert set(y[train]) == {0, 1, 2}
+    train, val = split_validation(np.linspace(0, 1, 10), "regression", 0.3, seed=0)
+    assert len(val) == 3 and len(train) == 7
+    with pytest.raises(ValueError, match="no validation series"):
+        split_validation(np.array([0, 1]), "classification", 0.2, seed=0)
+    with pytest.raises(ValueError, match="val_fraction"):
+        split_validation(y, "classification", 1.0, seed=0)
+
+
+@pytest.mark.parametrize(
+    "y,kwargs,match",
+    [
+        (np.arange(24) % 3, {"n_outputs": 2}, "class codes"),
+        (np.zeros(24) + 0.5, {"n_outputs": 2}, "integer class codes"),
+        (np.zeros(23, dtype=int), {"n_outputs": 2}, "24 entries"),
+        (np.full(24, np.nan), {"n_outputs": 1, "task": "regression"}, "NaN"),
+        (np.zeros((24, 2)), {"n_outputs": 1, "task": "regression"}, "shape"),
+        (np.zeros(24, dtype=int), {"n_outputs": 2, "task": "ranking"}, "task"),
+    ],
+)
+def test_bad_targets(y, kwargs, match):
+    X, lengths, _ = two_frequencies()
+    with pytest.raises(ValueError, match=match):
+        finetune(tiny_encoder(), X, lengths, y, **kwargs)
