@@ -36,9 +36,13 @@ __all__ = [
 ]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-# Search order for preset names: the repository's configs/ (source checkout), then the copy
-# shipped as package data.
-PRESET_DIRS = (_PACKAGE_DIR.parent / "configs", _PACKAGE_DIR / "configs")
+# Search order for preset names: the repository's configs/ (source checkout only: the folder next
+# to pyproject.toml, never a stray site-packages/configs), then the copy shipped as package data.
+_REPO_CONFIGS = _PACKAGE_DIR.parent / "configs"
+PRESET_DIRS = (
+    ((_REPO_CONFIGS,) if (_PACKAGE_DIR.parent / "pyproject.toml").is_file() else ())
+    + (_PACKAGE_DIR / "configs",)
+)
 _SUFFIXES = (".yaml", ".yml")
 
 
