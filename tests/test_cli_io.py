@@ -125,7 +125,8 @@ def test_attention_png_is_not_blank(tmp_path):
     pixels = matplotlib.image.imread(out)
     assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.std() > 0.05
     fig = attention_figure(series, maps)
-    assert [ax.get_title() for ax in fig.axes[1:4]] == ["layer 1", "layer 2", "layer 3"]
+    assert [ax.get_title() for ax in fig.axes[1:4]] == ["attention layer 1", "attention layer 2",
+                                                   "attention layer 3"]
 
 
 def test_attention_figure_rejects_bad_shapes():

@@ -29,7 +29,11 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
         )
     averaged = maps.mean(axis=1)  # (n_layers, L', L')
     n_layers, n_tokens = averaged.shape[0], averaged.shape[1]
-    vmax = float(np.nanmax(averaged)) if np.isfinite(averaged).any() else 1.0
+    # One colour scale for all layers (so they can be compared), stretched to the values shown.
+    finite = averaged[np.isfinite(averaged)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if vmax <= vmin:
+        vmax = vmin + 1e-6
 
     width = max(7.0, 2.7 * n_layers + 1.0)
     fig = plt.figure(figsize=(width, 6.0), dpi=100)
@@ -39,10 +43,11 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
     steps = np.arange(series.shape[1])
     for c in range(series.shape[0]):
         top.plot(steps, series[c], lw=1.0, label=f"channel {c}")
-    if series.shape[0] > 1:
-        top.legend(loc="upper right", fontsize="small", ncol=min(series.shape[0], 6))
+    if 1 < series.shape[0] <= 8:
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     top.set_xlabel("time step")
-    top.set_xlim(0, max(series.shape[1] - 1, 1))
+    top.set_ylabel("value" if series.shape[0] == 1 else f"{series.shape[0]} channels")
+    top.set_xlim(0, max(series.shape[1], 1))
     stride = int(np.ceil(series.shape[1] / n_tokens)) if n_tokens else 1
     note = f" (attention on {n_tokens} pooled tokens, stride {stride})" if stride > 1 else ""
     top.set_title((title + note).strip())
@@ -51,9 +56,9 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
     for layer in range(n_layers):
         ax = fig.add_subplot(grid[1, layer])
         # extent: tokens drawn over the time steps they cover, aligned with the series plot.
-        image = ax.imshow(averaged[layer], cmap="viridis", vmin=0.0, vmax=vmax, aspect="equal",
+        image = ax.imshow(averaged[layer], cmap="viridis", vmin=vmin, vmax=vmax, aspect="equal",
                           extent=(0, series.shape[1], series.shape[1], 0), interpolation="nearest")
-        ax.set_title(f"layer {layer + 1}")
+        ax.set_title(f"attention layer {layer + 1}")
         ax.set_xlabel("key (time step)")
         if layer == 0:
             ax.set_ylabel("query (time step)")
