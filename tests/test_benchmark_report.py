@@ -102,3 +102,19 @@ def test_no_cd_diagram_with_too_few_datasets(tmp_path):
     from tsea.benchmark.plots import critical_difference
 
     assert critical_difference(table, str(tmp_path / "cd.png")) is None
+
+
+def test_goals_section(tmp_path):
+    _write(tmp_path)
+    for d, (none, vanilla) in {"D1": (0.5, 0.95), "D2": (0.4, 0.3)}.items():
+        for m, s in (("ablation-none", none), ("ablation-vanilla", vanilla)):
+            append_row(str(tmp_path / "results.csv"), {
+                "dataset": d, "task": "classification", "method": m, "seed": 0,
+                "metric": "accuracy", "score": s, "status": "ok", "fit_seconds": 1.0})
+    md = open(report.write_report(str(tmp_path), plots=False)).read()
+    goals = md.split("## Goals")[1].split("\n## ")[0]
+    # ea-dc (0.91+0.61+0.86+0.71+0.56+0.98)/6 vs ts2vec (0.7+0.5+0.8+0.65+0.4+0.99)/6
+    assert "ea-dc 0.7717 vs ts2vec 0.6733 on 6 datasets: met" in goals
+    assert "above 1.5x on 6/6 datasets: NOT met" in goals  # ea-dc fits take 2x
+    # D1: ea-dc 2nd (0.91 < 0.95), D2: ea-dc 1st -> ea-dc 1.50, none 2.50, vanilla 2.00
+    assert "ea-dc 1.50, ablation-none 2.50, ablation-vanilla 2.00: met" in goals

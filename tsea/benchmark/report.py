@@ -143,6 +143,43 @@ def timing_section(df: pd.DataFrame) -> str:
     return text + "\n"
 
 
+def goals_section(df: pd.DataFrame) -> str:
+    """The issue's floors for EA-DC, checked on the rows present (classification only)."""
+    table = score_table(df, "classification")
+    ref = REFERENCE_METHOD
+    if table.empty or ref not in table.columns:
+        return ""
+    lines = []
+    if "ts2vec" in table.columns:
+        both = table[[ref, "ts2vec"]].dropna()
+        if len(both):
+            a, b = both[ref].mean(), both["ts2vec"].mean()
+            lines.append(f"- mean accuracy {ref} {a:.4f} vs ts2vec {b:.4f} on {len(both)} datasets: "
+                         f"{'met' if a > b else 'NOT met'} (goal: above TS2Vec)")
+        ok = df[(df["status"] == "ok") & (df["task"] == "classification")]
+        fit = ok.pivot_table(index="dataset", columns="method", values="fit_seconds", aggfunc="mean")
+        if {ref, "ts2vec"} <= set(fit.columns):
+            ratio = (fit[ref] / fit["ts2vec"]).dropna()
+            if len(ratio):
+                over = int((ratio > 1.5).sum())
+                lines.append(f"- fit time {ref}/ts2vec per dataset: median {ratio.median():.2f}x, "
+                             f"max {ratio.max():.2f}x, above 1.5x on {over}/{len(ratio)} datasets: "
+                             f"{'met' if over == 0 else 'NOT met'} (goal: <= 1.5x)")
+    ablations = [m for m in ("ablation-none", "ablation-vanilla") if m in table.columns]
+    if ablations:
+        sub = table[[ref] + ablations]
+        rk = ranks(sub, higher_is_better=True)
+        if len(rk):
+            means = ", ".join(f"{m} {rk[m].mean():.2f}" for m in sub.columns)
+            best = all(rk[ref].mean() < rk[m].mean() for m in ablations)
+            lines.append(f"- mean rank among {{{', '.join(sub.columns)}}} on {len(rk)} datasets: "
+                         f"{means}: {'met' if best else 'NOT met'} (goal: evolving attention ranks "
+                         f"better than none and vanilla)")
+    if not lines:
+        return ""
+    return "## Goals of the default EA-DC config\n\n" + "\n".join(lines) + "\n"
+
+
 def problems_section(df: pd.DataFrame) -> str:
     bad = df[df["status"] != "ok"]
     if bad.empty:
@@ -163,7 +200,7 @@ def write_report(out_dir: str, plots: bool = True) -> str:
         sec = task_section(df, task, published)
         if sec:
             parts.append(sec)
-    for sec in (timing_section(df), problems_section(df)):
+    for sec in (goals_section(df), timing_section(df), problems_section(df)):
         if sec:
             parts.append(sec)
     if plots:
