@@ -164,3 +164,23 @@ def test_n_jobs_sets_and_restores_torch_threads():
 def test_device_validation():
     with pytest.raises(ValueError, match="device"):
         EAEncoder(device="tpu-9000", **TINY).fit(_series(3))
+
+
+def test_architecture_defaults_mirror_the_encoder():
+    import inspect
+
+    from tsea.estimators import EAClassifier, EARegressor
+    from tsea.estimators._base import ARCH_PARAMS
+    from tsea.nn import EADCEncoder
+
+    nn_defaults = {
+        k: p.default for k, p in inspect.signature(EADCEncoder.__init__).parameters.items()
+    }
+    for cls in (EAEncoder, EAClassifier, EARegressor):
+        params = cls().get_params()
+        for name, nn_name in ARCH_PARAMS.items():
+            if name == "reuse_heads":  # None -> n_heads // 2
+                assert params[name] is None
+                assert params["n_heads"] // 2 == nn_defaults["reuse_heads"]
+            else:
+                assert params[name] == nn_defaults[nn_name], (cls.__name__, name)

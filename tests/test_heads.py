@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from tsea.heads import SVM_C_GRID, make_head, scores_to_proba
+from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, make_head, scores_to_proba
 
 
 def _blobs(n_per_class, n_classes=3, dim=4, seed=0):
@@ -26,6 +26,22 @@ def test_svm_uses_grid_search_only_with_enough_data():
     head = make_head("classification", "svm", len(y), y)
     assert not isinstance(head, GridSearchCV) and np.isinf(head.C)
     assert head.fit(Z, y).score(Z, y) == 1.0
+
+
+def test_hard_margin_svm_terminates_on_inseparable_data():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    Z = np.repeat(rng.normal(size=(20, 3)), 2, axis=0)  # every point twice ...
+    y = np.tile([0, 1], 20)  # ... with both labels: no hard margin exists
+    head = make_head("classification", "svm", len(y), y)
+    assert head.max_iter == SVM_MAX_ITER
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        head.fit(Z, y)  # without the iteration cap libsvm would run forever
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def test_svm_small_class_disables_grid_search():

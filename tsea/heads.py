@@ -8,7 +8,11 @@ Classification heads
 ``svm``       The TS2Vec evaluation protocol: RBF ``SVC(gamma="scale")``. With at least 50
               training series and at least 5 series in every class, C is chosen by a 5-fold
               (stratified) grid search over ``10**-4 .. 10**4`` and ``inf``; otherwise
-              ``C = inf`` (a hard margin; scikit-learn's libsvm accepts ``np.inf``).
+              ``C = inf`` (a hard margin; scikit-learn's libsvm accepts ``np.inf``). Every SVC
+              gets ``max_iter=SVM_MAX_ITER`` (10**6; TS2Vec uses 10**7): with a hard margin on
+              data that are not separable (duplicate embeddings with different labels) libsvm
+              never converges; the cap bounds the time and scikit-learn then warns
+              (``ConvergenceWarning``).
 ``ridge``     ``StandardScaler`` + ``RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))``.
 ``logistic``  ``StandardScaler`` + ``LogisticRegression(max_iter=1000)``.
 
@@ -37,6 +41,7 @@ __all__ = [
     "CLASSIFICATION_HEADS",
     "REGRESSION_HEADS",
     "SVM_C_GRID",
+    "SVM_MAX_ITER",
     "make_head",
     "scores_to_proba",
 ]
@@ -46,6 +51,7 @@ REGRESSION_HEADS = ("ridge", "svr", "finetune")
 
 #: The TS2Vec grid: 1e-4 .. 1e4 (powers of ten) and a hard margin.
 SVM_C_GRID = [10.0**p for p in range(-4, 5)] + [np.inf]
+SVM_MAX_ITER = 1_000_000
 _SVR_C_GRID = [10.0**p for p in range(-2, 4)]
 _RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
@@ -59,12 +65,12 @@ def _svm_head(n_train: int, y) -> object:
     counts = _class_counts(y)
     if n_train >= 50 and counts.size > 0 and counts.min() >= 5:
         return GridSearchCV(
-            SVC(kernel="rbf", gamma="scale"),
+            SVC(kernel="rbf", gamma="scale", max_iter=SVM_MAX_ITER),
             {"C": SVM_C_GRID},
             cv=StratifiedKFold(n_splits=5),
             n_jobs=None,
         )
-    return SVC(kernel="rbf", gamma="scale", C=np.inf)
+    return SVC(kernel="rbf", gamma="scale", C=np.inf, max_iter=SVM_MAX_ITER)
 
 
 def _svr_head(n_train: int) -> object:

@@ -54,7 +54,7 @@ class EAEncoder(TransformerMixin, _EABase):
         *,
         repr_dim=320,
         d_model=64,
-        depth=6,
+        depth=5,
         n_heads=8,
         kernel_size=3,
         attention="evolving",
