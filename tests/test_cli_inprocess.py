@@ -80,3 +80,14 @@ def test_benchmark_subcommand_uses_the_runner_arguments():
     with pytest.raises(SystemExit) as info:
         parser.parse_args(["--suite", "nope"])
     assert info.value.code == 2
+
+
+def test_benchmark_arguments_reach_the_runner(monkeypatch):
+    from tsea.benchmark import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "main_from_args", lambda args: seen.append(args) or 3)
+    assert main(["benchmark"]) == 3  # the runner's status is the exit status
+    assert seen[-1].suite == "quick" and seen[-1].quiet is False
+    assert main(["--quiet", "benchmark", "--datasets", "GunPoint", "--seeds", "0,1"]) == 3
+    assert seen[-1].quiet is True and seen[-1].datasets == "GunPoint" and seen[-1].seeds == "0,1"
