@@ -12,6 +12,8 @@ import sys
 import traceback
 
 from tsea import __version__
+from tsea._cli_commands import COMMANDS, UsageError
+from tsea.config import ConfigError
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
@@ -203,27 +205,18 @@ def _run_benchmark(args, extra: list[str]) -> int:
     return 0 if status is None else int(status)
 
 
-def _usage_errors() -> tuple:
-    from tsea._cli_commands import UsageError
-
-    return (UsageError,)
-
-
 def _error_line(exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError) and exc.filename is not None:
         what = exc.strerror or "file not found"
         return f"{what}: {exc.filename}"
     message = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (ValueError, OSError, _usage_errors())):
+    if isinstance(exc, (ValueError, OSError, UsageError)):
         return message
     return f"{type(exc).__name__}: {message}"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tsea`` console script; returns the exit status."""
-    from tsea._cli_commands import COMMANDS, UsageError
-    from tsea.config import ConfigError
-
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     debug = getattr(args, "debug", False)
