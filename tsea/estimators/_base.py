@@ -46,10 +46,7 @@ ARCH_PARAMS = {
 
 # scikit-learn's estimator checks that tsea fails by design (sklearn >= 1.6 passes these to
 # parametrize_with_checks / check_estimator as ``expected_failed_checks``).
-_FEATURES = (
-    "a 2-D array is (n_series, n_steps): a different number of steps is a different length, "
-    "which tsea accepts by design"
-)
+_FEATURES = "2-D X is (n, n_steps); other lengths are valid by design"
 SKLEARN_EXPECTED_FAILURES = {
     "check_n_features_in": "no n_features_in_: " + _FEATURES + " (n_channels_ is stored)",
     "check_n_features_in_after_fitting": "no n_features_in_: " + _FEATURES,
