@@ -91,3 +91,16 @@ def test_benchmark_arguments_reach_the_runner(monkeypatch):
     assert seen[-1].suite == "quick" and seen[-1].quiet is False
     assert main(["--quiet", "benchmark", "--datasets", "GunPoint", "--seeds", "0,1"]) == 3
     assert seen[-1].quiet is True and seen[-1].datasets == "GunPoint" and seen[-1].seeds == "0,1"
+
+
+def test_embed_csv_example_runs(tmp_path, monkeypatch, capsys):
+    import runpy
+
+    script = os.path.join(REPO, "examples", "embed_csv.py")
+    monkeypatch.setattr("sys.argv", [script, "--out-dir", str(tmp_path)])
+    runpy.run_path(script, run_name="__main__")
+    out = capsys.readouterr().out
+    assert "$ tsea fit" in out and "$ tsea embed" in out and "test-0" in out
+    frame = pd.read_csv(tmp_path / "embeddings.csv", dtype={"id": str})
+    source = pd.read_csv(os.path.join(DATASETS, "ItalyPowerDemand_TEST_wide.csv"), dtype={"id": str})
+    assert list(frame["id"]) == list(source["id"])
