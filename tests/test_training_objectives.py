@@ -9,6 +9,7 @@ from tsea.training.contrastive import (
     hierarchical_contrastive_loss,
 )
 from tsea.training.datamodule import SeriesDataModule
+from tsea.training.hybrid import hybrid_loss
 from tsea.training.masked import masked_reconstruction_loss
 from tsea.training.module import PretrainModule, resolve_objective_weights
 from tsea.training.runtime import build_trainer, num_threads, quiet, seeded
@@ -106,6 +107,25 @@ def test_contrastive_loss_ignores_padding_values():
     a = contrastive_loss(enc, x_nan, lens, generator=torch.Generator().manual_seed(1))
     b = contrastive_loss(enc, x_junk, lens, generator=torch.Generator().manual_seed(1))
     assert torch.isfinite(a) and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_hybrid_is_the_weighted_sum_and_ignores_padding():
+    X, lengths = sines(n=4, L=40)
+    lengths[:] = [40, 25, 31, 12]
+    x_nan, x_junk = torch.tensor(X), torch.tensor(X)
+    for i, n in enumerate(lengths):
+        x_nan[i, :, n:] = float("nan")
+        x_junk[i, :, n:] = -7.0
+    enc, head, lens = tiny_encoder().eval(), torch.nn.Linear(16, 2), torch.tensor(lengths)
+
+    def loss(x, wm, wc):
+        g = torch.Generator().manual_seed(2)
+        return hybrid_loss(enc, head, x, lens, weights={"masked": wm, "contrastive": wc}, generator=g)
+
+    mse, contrast = loss(x_nan, 1.0, 0.0), loss(x_nan, 0.0, 1.0)
+    assert mse > 0 and contrast > 0
+    assert torch.allclose(loss(x_nan, 2.0, 3.0), 2 * mse + 3 * contrast, rtol=1e-5)
+    assert torch.allclose(loss(x_junk, 2.0, 3.0), loss(x_nan, 2.0, 3.0), rtol=1e-5, atol=1e-6)
 
 
 def test_objective_weights():

@@ -25,7 +25,13 @@ from torch import Tensor, nn
 
 from .masks import timestamp_keep_mask
 
-__all__ = ["hierarchical_contrastive_loss", "contrastive_loss", "draw_crops"]
+__all__ = [
+    "hierarchical_contrastive_loss",
+    "contrastive_loss",
+    "draw_crops",
+    "draw_views",
+    "overlap_loss",
+]
 
 
 def _pair_contrast(a: Tensor, b: Tensor) -> Tensor:
@@ -100,6 +106,30 @@ def _take(x: Tensor, start: Tensor, length: Tensor) -> Tensor:
     return out.masked_fill(~inside[:, None, :], float("nan"))
 
 
+def draw_views(x: Tensor, lengths: Tensor, generator=None, mask_p: float = 0.5):
+    """Random crops and timestamp masks of a batch (all draws on the CPU from ``generator``).
+
+    Returns ``(views, offset, crop)``: ``views`` is two ``(x_view, view_lengths, keep)``
+    triples (NaN-padded windows, their lengths, and ``proj_mask``), ``offset`` (B,) the start of
+    the overlap inside view 1 (it starts at 0 in view 2) and ``crop`` its length.
+    """
+    crop, a, s, b = draw_crops(lengths, generator)
+    views = []
+    for start, length in ((a, s + crop - a), (s, b - s)):
+        v = _take(x, start, length)
+        keep = timestamp_keep_mask(v.shape[0], v.shape[2], p=mask_p, generator=generator)
+        views.append((v, length.to(x.device), keep.to(x.device)))
+    return views, s - a, crop
+
+
+def overlap_loss(z1: Tensor, z2: Tensor, offset: Tensor, crop: int, **kwargs) -> Tensor:
+    """Hierarchical loss on the overlap: steps ``offset + j`` of view 1 and ``j`` of view 2."""
+    steps = torch.arange(crop)
+    idx = (offset[:, None] + steps[None, :]).to(z1.device)
+    o1 = z1.gather(1, idx[:, :, None].expand(-1, -1, z1.shape[-1]))
+    return hierarchical_contrastive_loss(o1, z2[:, :crop], **kwargs)
+
+
 def contrastive_loss(
     encoder: nn.Module,
     x: Tensor,
@@ -114,17 +144,6 @@ def contrastive_loss(
 
     Random draws (crops, timestamp masks) come from ``generator`` on the CPU.
     """
-    crop, a, s, b = draw_crops(lengths, generator)
-    len1, len2 = s + crop - a, b - s
-    v1, v2 = _take(x, a, len1), _take(x, s, len2)
-    keep1 = timestamp_keep_mask(v1.shape[0], v1.shape[2], p=mask_p, generator=generator)
-    keep2 = timestamp_keep_mask(v2.shape[0], v2.shape[2], p=mask_p, generator=generator)
-    dev = x.device
-    z1 = encoder(v1, lengths=len1.to(dev), proj_mask=keep1.to(dev))
-    z2 = encoder(v2, lengths=len2.to(dev), proj_mask=keep2.to(dev))
-    D = z1.shape[-1]
-    steps = torch.arange(crop)
-    idx1 = ((s - a)[:, None] + steps[None, :]).to(dev)
-    o1 = z1.gather(1, idx1[:, :, None].expand(-1, -1, D))
-    o2 = z2[:, :crop]
-    return hierarchical_contrastive_loss(o1, o2, alpha=alpha, temporal_unit=temporal_unit)
+    views, offset, crop = draw_views(x, lengths, generator, mask_p)
+    z1, z2 = (encoder(v, lengths=n, proj_mask=keep) for v, n, keep in views)
+    return overlap_loss(z1, z2, offset, crop, alpha=alpha, temporal_unit=temporal_unit)

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from .masks import geometric_noise_mask
 
-__all__ = ["observed_mask", "masked_reconstruction_loss"]
+__all__ = ["observed_mask", "masked_reconstruction_loss", "mask_values", "reconstruction_mse"]
 
 
 def observed_mask(x: Tensor, lengths: Tensor) -> Tensor:
@@ -41,18 +41,30 @@ def masked_reconstruction_loss(
     encoder runs). ``head`` maps (..., repr_dim) to (..., C). The mask is drawn on the CPU from
     ``generator`` so that the draws do not depend on the device.
     """
+    x_in, target = mask_values(x, lengths, ratio=ratio, mean_length=mean_length, generator=generator)
+    H = encoder(x_in, lengths=lengths)  # (B, L, D)
+    return reconstruction_mse(head(H).transpose(1, 2), x, target)
+
+
+def mask_values(x: Tensor, lengths: Tensor, *, ratio: float, mean_length: float, generator=None):
+    """Draw geometric masks for ``x`` (B, C, L); return ``(x_in, target)``.
+
+    ``x_in``: masked observed values set to 0, everything not observed (missing values and
+    steps ``t >= lengths``) set to NaN, so a step's validity is unchanged by the masking;
+    ``target``: bool (B, C, L), masked AND observed positions.
+    """
     B, C, L = x.shape
     observed = observed_mask(x, lengths)
     masked = geometric_noise_mask(
         B, C, L, ratio=ratio, mean_length=mean_length, generator=generator
     ).to(x.device)
     nan = torch.tensor(float("nan"), dtype=x.dtype, device=x.device)
-    # Masked observed values -> 0 (still "observed", so a step's validity does not change);
-    # everything not observed (missing values, padding) -> NaN.
     x_in = torch.where(observed, x.masked_fill(masked, 0.0), nan)
-    H = encoder(x_in, lengths=lengths)  # (B, L, D)
-    recon = head(H).transpose(1, 2)  # (B, C, L)
-    target = masked & observed
+    return x_in, masked & observed
+
+
+def reconstruction_mse(recon: Tensor, x: Tensor, target: Tensor) -> Tensor:
+    """Mean squared error of ``recon`` vs ``x`` (both (B, C, L)) over the ``target`` positions."""
     if not bool(target.any()):
         # Nothing to reconstruct in this batch: a zero that keeps the graph connected.
         return recon.sum() * 0.0

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .contrastive import contrastive_loss
+from .hybrid import hybrid_loss
 from .masked import masked_reconstruction_loss
 from .runtime import silence_lightning
 
@@ -108,21 +109,14 @@ class PretrainModule(L.LightningModule):
     def compute_loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if self._generator is None:
             self._generator = torch.Generator().manual_seed(self.seed)
-        loss = x.new_zeros(())
-        if self.weights["masked"] > 0:
-            loss = loss + self.weights["masked"] * masked_reconstruction_loss(
-                self.encoder,
-                self.recon_head,
-                x,
-                lengths,
-                ratio=self.mask_ratio,
-                mean_length=self.mask_mean_length,
-                generator=self._generator,
-            )
-        if self.weights["contrastive"] > 0:
-            loss = loss + self.weights["contrastive"] * contrastive_loss(
-                self.encoder, x, lengths, generator=self._generator
-            )
+        w = self.weights
+        mask_kwargs = dict(ratio=self.mask_ratio, mean_length=self.mask_mean_length, generator=self._generator)
+        if w["masked"] > 0 and w["contrastive"] > 0:
+            loss = hybrid_loss(self.encoder, self.recon_head, x, lengths, weights=w, **mask_kwargs)
+        elif w["masked"] > 0:
+            loss = w["masked"] * masked_reconstruction_loss(self.encoder, self.recon_head, x, lengths, **mask_kwargs)
+        else:
+            loss = w["contrastive"] * contrastive_loss(self.encoder, x, lengths, generator=self._generator)
         return loss
 
     def training_step(self, batch, batch_idx):

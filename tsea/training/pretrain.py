@@ -94,7 +94,8 @@ def pretrain(
     ``X``: float (n, C, L) with NaN for missing values and padding; ``lengths``: int (n,).
     ``objective``: "masked" (Zerveas et al. reconstruction, mask ratio ``mask_ratio`` and mean
     masked run ``mask_mean_length``), "contrastive" (TS2Vec) or "hybrid" (weighted sum,
-    ``objective_weights`` = {"masked": w, "contrastive": w} or a pair; default 0.5/0.5).
+    ``objective_weights`` = {"masked": w, "contrastive": w} or a pair; default 0.5/0.5; both
+    losses share the contrastive views' encoder passes, see :mod:`tsea.training.hybrid`).
     A copy of the encoder is trained; on success its weights are copied into ``encoder``
     (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
     :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
