@@ -165,6 +165,19 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
         parser.parse_args(["--suite", "nope"])
 
 
+def test_report_only(tmp_path):
+    parser = argparse.ArgumentParser()
+    runner.add_arguments(parser)
+    args = parser.parse_args(["--report-only", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="no results.csv"):
+        runner.main_from_args(args)
+    append_row(str(tmp_path / "results.csv"), {
+        "dataset": "Waves", "task": "classification", "method": "mr", "seed": 0,
+        "metric": "accuracy", "score": 0.75, "status": "ok"})
+    assert runner.main_from_args(args) == 0
+    assert "| Waves | **0.7500** |" in (tmp_path / "results.md").read_text()
+
+
 def test_config_method_and_ts2vec_run(tmp_path):
     pytest.importorskip("ts2vec")  # optional 'bench' extra
     cfg = tmp_path / "tiny-evolving.yaml"

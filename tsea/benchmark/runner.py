@@ -157,12 +157,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true",
                         help="rerun jobs recorded as failed or timed out")
     parser.add_argument("--no-report", action="store_true", help="do not write results.md/plots")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only rewrite results.md/plots from <out>/results.csv (no jobs run)")
     if "--quiet" not in parser._option_string_actions:
         parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def main_from_args(args: argparse.Namespace) -> int:
     """Run ``tsea benchmark``; 0 when no job failed, 1 otherwise (failures are in results.csv)."""
+    if getattr(args, "report_only", False):
+        from tsea.benchmark.report import write_report
+
+        if not os.path.exists(os.path.join(args.out, "results.csv")):
+            raise ValueError(f"--report-only: no results.csv in {args.out}")
+        print(f"report: {write_report(args.out)}")
+        return 0
     methods = []
     if args.methods:
         methods.append(args.methods)
