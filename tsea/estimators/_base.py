@@ -227,7 +227,7 @@ class _EABase(BaseEstimator):
                 i = j
             start = stop
 
-    def _embed(self, coll, pooling="max", model=None) -> np.ndarray:
+    def _embed(self, coll, pooling="max") -> np.ndarray:
         """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of a validated collection."""
         if pooling not in POOLING_MODES:
             raise ValueError(f"pooling must be one of {list(POOLING_MODES)}, got {pooling!r}")
@@ -235,7 +235,7 @@ class _EABase(BaseEstimator):
         self._check_channels(coll)
         X = self._normalize(coll.X)
         lengths = coll.lengths
-        encoder = self.encoder_ if model is None else model
+        encoder = self.encoder_
         device = resolve_device(self.device)
         n, L = X.shape[0], X.shape[2]
         out = None
