@@ -1,7 +1,8 @@
 import numpy as np
 import torch
+from lightning.pytorch.utilities.model_helpers import is_overridden
 
-from tsea.training.datamodule import SeriesDataModule
+from tsea.training.datamodule import SeriesDataModule, SupervisedDataModule
 
 
 def ramp_collection():
@@ -54,7 +55,7 @@ def test_every_series_each_epoch_and_seeded_order():
 def test_targets_follow_series_and_validation_is_fixed():
     X, lengths = ramp_collection()
     y = np.arange(6) * 10
-    dm = SeriesDataModule(X, lengths, y, batch_size=4, max_train_length=20, seed=0,
+    dm = SupervisedDataModule(X, lengths, y, batch_size=4, max_train_length=20, seed=0,
                           train_idx=np.array([0, 1, 2, 3]), val_idx=np.array([4, 5]))
     for x, _lens, yy in _batches(dm):
         assert torch.equal(yy, (x[:, 0, 0] // 1000).long() * 10)
@@ -62,7 +63,9 @@ def test_targets_follow_series_and_validation_is_fixed():
     assert torch.equal(v1[0].nan_to_num(-1), v2[0].nan_to_num(-1))
     assert torch.equal(v1[2], torch.tensor([40, 50]))
     assert int(v1[0][0, 0, 0]) == 4000 + 15  # centred window of the 50-step series
-    assert list(SeriesDataModule(X, lengths).val_dataloader()) == []
+    assert list(SupervisedDataModule(X, lengths).val_dataloader()) == []
+    # pre-training defines no validation loader, so Lightning runs no validation loop
+    assert not is_overridden("val_dataloader", SeriesDataModule(X, lengths))
 
 
 def test_batch_larger_than_data_uses_all_series():

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["SeriesDataModule", "window_batch"]
+__all__ = ["SeriesDataModule", "SupervisedDataModule", "window_batch"]
 
 
 class _Indices(Dataset):
@@ -121,6 +121,11 @@ class SeriesDataModule(L.LightningDataModule):
             collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, crops),
             num_workers=0,
         )
+
+
+class SupervisedDataModule(SeriesDataModule):
+    """:class:`SeriesDataModule` with a validation loader over ``val_idx`` (centred windows);
+    the plain module defines none, so Lightning runs no validation loop for pre-training."""
 
     def val_dataloader(self) -> DataLoader:
         if self.val_idx is None or len(self.val_idx) == 0:

@@ -25,7 +25,7 @@ from torch import nn
 
 from tsea.nn import pool, valid_mask
 
-from .datamodule import SeriesDataModule
+from .datamodule import SupervisedDataModule
 from .pretrain import _positive_int_or_none, _repr_dim, check_collection
 from .runtime import (
     build_trainer,
@@ -215,7 +215,7 @@ def finetune(
             copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,
             num_threads=num_threads,
         )
-        data = SeriesDataModule(
+        data = SupervisedDataModule(
             X, lengths, y, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
             train_idx=train_idx, val_idx=val_idx,
         )
