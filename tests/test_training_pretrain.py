@@ -149,11 +149,22 @@ def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"device": "tpu"}, "device"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"random_state": "x"}, "random_state"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"num_threads": 0}, "num_threads"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"resume_from": "nope.ckpt"}, "checkpoint file"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"objective": "contrastive", "max_train_length": 1}, ">= 2"),
     ],
 )
 def test_bad_input(X, lengths, kwargs, match):
     with pytest.raises(ValueError, match=match):
         pretrain(tiny_encoder(), X, np.asarray(lengths), **kwargs)
+
+
+def test_long_series_are_cropped_and_auto_device_runs_on_cpu():
+    X, lengths = sines(L=64)
+    kw = dict(objective="hybrid", n_iters=3, batch_size=4, max_train_length=8, num_threads=1, random_state=1)
+    a = pretrain(tiny_encoder(), X, lengths, device="auto", **kw)
+    b = pretrain(tiny_encoder(), X, lengths, device="cpu", **kw)
+    if not torch.cuda.is_available():
+        assert states_equal(a, b)
 
 
 def test_default_budget_heuristic():

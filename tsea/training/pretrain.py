@@ -12,6 +12,7 @@ Distributed training (GPUs, nodes): see :mod:`tsea.training.runtime`.
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -121,6 +122,8 @@ def pretrain(
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if weights["contrastive"] > 0 and max_train_length < 2:
         raise ValueError("the contrastive objective needs max_train_length >= 2")
+    if resume_from is not None and not os.path.isfile(resume_from):
+        raise ValueError(f"resume_from={str(resume_from)!r} is not a checkpoint file")
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
