@@ -109,6 +109,8 @@ def test_split_validation_is_stratified_and_disjoint():
         (np.full(24, np.nan), {"n_outputs": 1, "task": "regression"}, "NaN"),
         (np.zeros((24, 2)), {"n_outputs": 1, "task": "regression"}, "shape"),
         (np.zeros(24, dtype=int), {"n_outputs": 2, "task": "ranking"}, "task"),
+        (np.zeros(24, dtype=int), {"n_outputs": 2, "pooling": "median"}, "pooling"),
+        (np.zeros(24, dtype=int), {"n_outputs": 0}, "n_outputs"),
     ],
 )
 def test_bad_targets(y, kwargs, match):

@@ -41,6 +41,7 @@ from .runtime import num_threads as thread_limit
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
 TASKS = ("classification", "regression")
+POOLINGS = ("max", "mean", "last")
 
 
 class FinetuneModule(L.LightningModule):
@@ -194,6 +195,8 @@ def finetune(
     n_outputs = _positive_int_or_none("n_outputs", n_outputs)
     if n_outputs is None:
         raise ValueError("n_outputs must be a positive integer")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     y = _check_targets(y, X.shape[0], task, n_outputs)
     batch_size = _positive_int_or_none("batch_size", batch_size) or 8
     patience = _positive_int_or_none("patience", patience) or 5
