@@ -184,3 +184,23 @@ def test_architecture_defaults_mirror_the_encoder():
                 assert params["n_heads"] // 2 == nn_defaults["reuse_heads"]
             else:
                 assert params[name] == nn_defaults[nn_name], (cls.__name__, name)
+
+
+def test_trainer_kwargs_reach_lightning():
+    from lightning.pytorch.callbacks import Callback
+
+    class CountSteps(Callback):
+        def __init__(self):
+            self.steps = 0
+
+        def on_train_batch_end(self, *args, **kwargs):
+            self.steps += 1
+
+    counter = CountSteps()
+    params = {**TINY, "n_iters": 3, "device": "cpu"}
+    enc = EAEncoder(trainer_kwargs={"callbacks": [counter]}, random_state=0, **params)
+    enc.fit(_series(6))
+    assert counter.steps == 3
+    assert enc.trainer_kwargs["callbacks"][0] is counter  # stored verbatim
+    with pytest.raises(ValueError, match="trainer_kwargs must be a dict"):
+        EAEncoder(trainer_kwargs=[("max_steps", 1)], **TINY).fit(_series(3))
