@@ -93,6 +93,10 @@ def test_supervised_errors():
         EAClassifier(**TINY).fit(X, np.zeros(6, dtype=int))
     with pytest.raises(ValueError, match="Unknown label type"):
         EAClassifier(**TINY).fit(X, np.linspace(0, 1, 6))
+    with pytest.raises(ValueError, match="NaN labels"):
+        EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.nan, 0, 1, 0]))
+    with pytest.raises(ValueError, match="infinite labels"):
+        EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.inf, 0, 1, 0]))
     with pytest.raises(ValueError, match="missing labels"):
         EAClassifier(**TINY).fit(X, np.array(["a", None, "b", "a", "b", "a"], dtype=object))
     with pytest.raises(ValueError, match="NaN or infinite"):

@@ -45,17 +45,19 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     """
     y = column_or_1d(y, warn=True)
     _check_length(y, n_series)
+    if y.dtype.kind == "f":
+        if np.isnan(y).any():
+            raise ValueError("y contains NaN labels")
+        if np.isinf(y).any():
+            raise ValueError("y contains infinite labels")
+    elif y.dtype == object and any(_is_missing(v) for v in y):
+        raise ValueError("y contains missing labels (None or NaN)")
     try:
         kind = type_of_target(y)
     except (TypeError, ValueError):  # e.g. mixed labels that numpy cannot sort
         kind = "unknown"
     if kind in _NON_CLASS_TARGETS:
         raise ValueError(f"Unknown label type: {kind!r}; EAClassifier needs class labels")
-    if y.dtype.kind == "f":
-        if np.isnan(y).any():
-            raise ValueError("y contains NaN labels")
-    elif y.dtype == object and any(_is_missing(v) for v in y):
-        raise ValueError("y contains missing labels (None or NaN)")
     try:
         classes, y_index = np.unique(y, return_inverse=True)
     except TypeError:
