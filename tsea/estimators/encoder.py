@@ -136,7 +136,12 @@ class EAEncoder(TransformerMixin, _EABase):
 
     # -- model file ---------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write params, weights and normalisation statistics to one ``.tsea`` file (atomic)."""
+        """Write params, weights and normalisation statistics to one ``.tsea`` file (atomic).
+
+        Every parameter must be a plain JSON value: ``trainer_kwargs`` holding objects (e.g.
+        Lightning callbacks) or a RandomState ``random_state`` give a ValueError; use pickle or
+        joblib for such models.
+        """
         check_is_fitted(self, "encoder_")
         params = self.get_params()
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
