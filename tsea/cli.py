@@ -20,7 +20,7 @@ _RAW = argparse.RawDescriptionHelpFormatter
 MAIN_EPILOG = """\
 examples:
   tsea fit --data BasicMotions --config tiny --out model.tsea
-  tsea embed --model model.tsea datasets/basicmotions_wide.csv -o embeddings.csv
+  tsea embed --model model.tsea datasets/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
   tsea evaluate --data BasicMotions --head svm
   tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
   tsea benchmark
