@@ -76,16 +76,19 @@ _STEPS_PER_BATCH = 2**16
 _MAX_BATCH = 256
 
 
-@contextmanager
-def torch_threads(n_jobs):
-    """Use ``n_jobs`` torch CPU threads inside the block (joblib convention for negatives)."""
-    if n_jobs is None:
-        yield
-        return
-    n_jobs = int(n_jobs)
+def resolve_threads(n_jobs) -> int:
+    """Torch CPU threads for ``n_jobs`` (joblib convention: None means 1, negatives count back
+    from the number of cores)."""
+    n_jobs = 1 if n_jobs is None else int(n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs must be a positive or negative integer or None, got 0")
-    n = n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+@contextmanager
+def torch_threads(n_jobs):
+    """Use ``resolve_threads(n_jobs)`` torch CPU threads inside the block."""
+    n = resolve_threads(n_jobs)
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -198,6 +201,7 @@ class _EABase(BaseEstimator):
                 verbose=self.verbose,
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
+                num_threads=resolve_threads(self.n_jobs),
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels

@@ -41,7 +41,10 @@ class EAEncoder(TransformerMixin, _EABase):
     device : "auto", "cpu", "cuda", ...
         ``auto`` picks CUDA when present.
     n_jobs : int or None
-        torch CPU threads during fit/transform (restored afterwards); None leaves torch's setting.
+        torch CPU threads during fit/transform (restored afterwards). None means 1, as in
+        scikit-learn; -1 uses every core. One thread is the fastest choice for small models and
+        on shared CPUs (BENCHMARKS.md: 58 s vs 180 s for one BasicMotions fit on a loaded
+        2-core machine).
     random_state : int, RandomState or None
         Same seed, same machine: same embeddings.
     verbose : bool

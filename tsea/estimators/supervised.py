@@ -15,7 +15,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from tsea import training as _training
-from tsea.estimators._base import _EABase, torch_threads
+from tsea.estimators._base import _EABase, resolve_threads, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
 from tsea.heads import CLASSIFICATION_HEADS, REGRESSION_HEADS, make_head, scores_to_proba
 
@@ -49,6 +49,7 @@ class _Supervised(_EABase):
                 verbose=self.verbose,
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
+                num_threads=resolve_threads(self.n_jobs),
             )
         self.encoder_ = encoder.cpu().eval()
         self.head_ = head_module.cpu().eval()
