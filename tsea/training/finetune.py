@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 
-import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -28,13 +27,13 @@ from tsea.nn import pool, valid_mask
 from .datamodule import SupervisedDataModule
 from .pretrain import _positive_int_or_none, _repr_dim, check_collection
 from .runtime import (
+    SpawnSafeModule,
     build_trainer,
     default_n_iters,
     quiet,
     resolve_seed,
     scratch_dir,
     seeded,
-    silence_lightning,
 )
 from .runtime import num_threads as thread_limit
 
@@ -44,7 +43,7 @@ TASKS = ("classification", "regression")
 POOLINGS = ("max", "mean", "last")
 
 
-class FinetuneModule(L.LightningModule):
+class FinetuneModule(SpawnSafeModule):
     """Encoder + linear head on pooled representations; cross-entropy or MSE."""
 
     def __init__(self, encoder, head, *, task, pooling, lr, verbose=False, num_threads=None):
@@ -52,16 +51,6 @@ class FinetuneModule(L.LightningModule):
         self.num_threads = num_threads
         self.encoder, self.head = encoder, head
         self.task, self.pooling, self.lr, self.verbose = task, pooling, lr, verbose
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if not state.get("verbose", True):
-            silence_lightning()
-
-    def setup(self, stage: str) -> None:
-        # Also runs in processes started by a spawn launcher, which do not inherit the setting.
-        if self.num_threads is not None:
-            torch.set_num_threads(self.num_threads)
 
     def forward(self, x, lengths):
         H = self.encoder(x, lengths=lengths)

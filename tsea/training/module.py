@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import lightning as L
 import torch
 from torch import nn
 
 from .contrastive import contrastive_loss
 from .hybrid import hybrid_loss
 from .masked import masked_reconstruction_loss
-from .runtime import silence_lightning
+from .runtime import SpawnSafeModule
 
 __all__ = ["PretrainModule", "NonFiniteLossError", "OBJECTIVES", "resolve_objective_weights"]
 
@@ -55,7 +54,7 @@ def resolve_objective_weights(objective: str, weights) -> dict[str, float]:
     return w
 
 
-class PretrainModule(L.LightningModule):
+class PretrainModule(SpawnSafeModule):
     """Wraps an encoder (and, for masked reconstruction, a linear head) for pre-training.
 
     Logs ``train_loss`` (per step and per epoch); AdamW; gradients clipped to norm
@@ -90,17 +89,6 @@ class PretrainModule(L.LightningModule):
         self.grad_clip = grad_clip
         self.verbose = verbose
         self._generator = None
-
-    def __setstate__(self, state):
-        # Runs in processes started by a spawn launcher: keep them as quiet as the caller.
-        super().__setstate__(state)
-        if not state.get("verbose", True):
-            silence_lightning()
-
-    def setup(self, stage: str) -> None:
-        # Also runs in processes started by a spawn launcher, which do not inherit the setting.
-        if self.num_threads is not None:
-            torch.set_num_threads(self.num_threads)
 
     def on_fit_start(self) -> None:
         rank = int(self.global_rank)

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "SpawnSafeModule",
     "silence_lightning",
     "quiet",
     "seeded",
@@ -45,6 +46,24 @@ def silence_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     for module in ("lightning", "pytorch_lightning", "lightning_fabric", "torch.utils.data"):
         warnings.filterwarnings("ignore", module=module)
+
+
+class SpawnSafeModule(L.LightningModule):
+    """LightningModule base that re-applies the caller's quietness and thread count in the
+    processes a spawn launcher starts (they inherit neither). Subclasses set ``self.verbose``
+    and ``self.num_threads``."""
+
+    verbose: bool = False
+    num_threads: int | None = None
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if not state.get("verbose", True):
+            silence_lightning()
+
+    def setup(self, stage: str) -> None:
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
 
 
 @contextlib.contextmanager
