@@ -2,6 +2,8 @@
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -193,3 +195,20 @@ def test_config_method_and_ts2vec_run(tmp_path):
     acc = rows[rows["metric"] == "accuracy"]["score"]
     assert acc.between(0, 1).all()
     assert (rows[rows["metric"] == "rmse"]["score"] >= 0).all()
+
+
+def test_processes_appending_to_one_results_file_lose_no_rows(tmp_path):
+    # Two `tsea benchmark` runs may share an --out folder: the read-modify-replace of each
+    # append must be exclusive across processes, or rows written meanwhile are lost.
+    path = str(tmp_path / "results.csv")
+    code = (
+        "import sys\n"
+        "from tsea.benchmark.results import append_row\n"
+        "for i in range(40):\n"
+        "    append_row(sys.argv[1], {'dataset': f'{sys.argv[2]}-{i}', 'method': 'm',\n"
+        "                             'seed': 0, 'status': 'ok'})\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, path, f"p{k}"]) for k in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    df = read_results(path)
+    assert sorted(df["dataset"]) == sorted(f"p{k}-{i}" for k in range(4) for i in range(40))

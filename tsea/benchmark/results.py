@@ -2,7 +2,9 @@
 
 Rows are added with :func:`append_row`, which rewrites the whole file to a temporary file
 and moves it into place with ``os.replace``: a crash (or a kill) at any moment leaves either
-the old file or the new one, never a half-written line.
+the old file or the new one, never a half-written line. The read-modify-replace runs under a
+thread lock and, where the platform has ``fcntl``, an exclusive lock on ``<path>.lock``, so
+several ``tsea benchmark`` processes may share one results file without losing rows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ import io
 import math
 import os
 import threading
+from contextlib import contextmanager
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: thread lock only
+    fcntl = None
 
 import pandas as pd
 
@@ -60,10 +68,24 @@ def format_row(row: dict) -> str:
     return buf.getvalue()
 
 
+@contextmanager
+def _file_lock(path: str):
+    """Exclusive lock shared by every process appending to ``path`` (no-op without fcntl)."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    with open(f"{path}.lock", "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def append_row(path: str, row: dict) -> None:
     """Add ``row`` to the CSV at ``path`` atomically (header written when the file is new)."""
     line = format_row(row)
-    with _LOCK:
+    with _LOCK, _file_lock(path):
         old = ""
         if os.path.exists(path):
             with open(path, encoding="utf-8") as fh:
