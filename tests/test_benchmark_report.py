@@ -118,3 +118,16 @@ def test_goals_section(tmp_path):
     assert "above 1.5x on 6/6 datasets: NOT met" in goals  # ea-dc fits take 2x
     # D1: ea-dc 2nd (0.91 < 0.95), D2: ea-dc 1st -> ea-dc 1.50, none 2.50, vanilla 2.00
     assert "ea-dc 1.50, ablation-none 2.50, ablation-vanilla 2.00: met" in goals
+
+
+def test_header_says_when_datasets_have_different_seed_counts(tmp_path):
+    path = str(tmp_path / "results.csv")
+    for d, seeds in (("D1", (0, 1, 2)), ("D2", (0,))):
+        for m in ("ea-dc", "ts2vec"):
+            for seed in seeds if m == "ea-dc" else (0, 1):
+                append_row(path, {"dataset": d, "task": "classification", "method": m,
+                                  "seed": seed, "metric": "accuracy", "score": 0.5,
+                                  "status": "ok", "fit_seconds": 1.0})
+    md = open(report.write_report(str(tmp_path))).read()
+    header = next(ln for ln in md.splitlines() if ln.startswith("| dataset"))
+    assert "ea-dc (1-3 seeds)" in header and "ts2vec (2 seeds)" in header

@@ -85,9 +85,16 @@ def task_section(df: pd.DataFrame, task: str, published: pd.DataFrame) -> str:
     methods = list(table.columns)
     pub = published[published["dataset"].isin(table.index)] if len(published) else published
     pub_methods = list(dict.fromkeys(pub["method"])) if len(pub) else []
-    seeds = df[(df["task"] == task) & (df["status"] == "ok")].groupby("method")["seed"].nunique()
-    header = ["dataset"] + [f"{m} ({seeds.get(m, 0)} seed{'s' if seeds.get(m, 0) != 1 else ''})"
-                            for m in methods]
+    ok = df[(df["task"] == task) & (df["status"] == "ok")]
+    per_dataset = ok.groupby(["method", "dataset"])["seed"].nunique().groupby("method")
+    lo, hi = per_dataset.min(), per_dataset.max()
+
+    def seeds_label(m) -> str:
+        a, b = int(lo.get(m, 0)), int(hi.get(m, 0))
+        n = str(b) if a == b else f"{a}-{b}"  # datasets with different seed counts: say so
+        return f"{m} ({n} seed{'s' if b != 1 else ''})"
+
+    header = ["dataset"] + [seeds_label(m) for m in methods]
     header += [f"{m} (published)" for m in pub_methods]
     rows = []
     for name, values in table.iterrows():
