@@ -111,6 +111,13 @@ class _EABase(BaseEstimator):
     """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
 
     # -- parameters ---------------------------------------------------------------------------
+    def _store_params(self, params: dict) -> None:
+        """Keep every ``__init__`` argument unchanged under its own name (scikit-learn's rule:
+        no validation in ``__init__``); each class passes its ``locals()``."""
+        for name, value in params.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def _check_params(self) -> None:
         if self.attention not in ATTENTION_MODES:
             raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")

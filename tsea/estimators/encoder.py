@@ -82,32 +82,7 @@ class EAEncoder(TransformerMixin, _EABase):
         verbose=False,
         trainer_kwargs=None,
     ):
-        self.repr_dim = repr_dim
-        self.d_model = d_model
-        self.depth = depth
-        self.n_heads = n_heads
-        self.kernel_size = kernel_size
-        self.attention = attention
-        self.alpha = alpha
-        self.beta = beta
-        self.reuse_heads = reuse_heads
-        self.k_ratio = k_ratio
-        self.v_ratio = v_ratio
-        self.max_attention_len = max_attention_len
-        self.dropout = dropout
-        self.objective = objective
-        self.objective_weights = objective_weights
-        self.n_iters = n_iters
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.max_train_length = max_train_length
-        self.normalize = normalize
-        self.device = device
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.trainer_kwargs = trainer_kwargs
+        self._store_params(locals())
 
     def fit(self, X, y=None):
         """Pre-train the encoder on X (labels are ignored)."""
