@@ -170,3 +170,46 @@ def test_long_series_are_cropped_and_auto_device_runs_on_cpu():
 def test_default_budget_heuristic():
     assert default_n_iters(40, 6, 100) == 100
     assert default_n_iters(1000, 6, 100) == 300
+
+
+class _RecordWeights(__import__("lightning").pytorch.Callback):
+    """Keeps a copy of the encoder's weights after every optimizer step."""
+
+    def __init__(self):
+        self.states = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.states.append({k: v.detach().clone() for k, v in pl_module.encoder.state_dict().items()})
+
+
+def test_weight_averaging_returns_the_mean_of_the_per_step_weights():
+    X, lengths = sines()
+    rec = _RecordWeights()
+    kw = dict(random_state=2, **{**FAST, "n_iters": 4})
+    averaged = pretrain(tiny_encoder(), X, lengths, weight_averaging=True, trainer_kwargs={"callbacks": [rec]}, **kw)
+    last = pretrain(tiny_encoder(), X, lengths, weight_averaging=False, **kw)
+    assert len(rec.states) == 4
+    # The averaging run takes the same steps as the plain run; only the returned weights differ.
+    assert all(torch.equal(rec.states[-1][k], v) for k, v in last.state_dict().items())
+    for k, v in averaged.state_dict().items():
+        mean = torch.stack([s[k] for s in rec.states]).mean(0)
+        torch.testing.assert_close(v, mean, rtol=1e-5, atol=1e-6)
+    assert not states_equal(averaged, last)
+
+
+def test_weight_averaging_checkpoint_holds_the_average_and_resumes(tmp_path):
+    X, lengths = sines()
+    run = tmp_path / "run"
+    part = pretrain(
+        tiny_encoder(), X, lengths, random_state=0, run_dir=str(run), weight_averaging=True,
+        **{**FAST, "n_iters": 2},
+    )
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)
+    saved = {k[len("encoder."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("encoder.")}
+    assert all(torch.equal(saved[k], v) for k, v in part.state_dict().items())  # the average
+    assert "current_model_state" in ckpt  # and the last iterate, to go on training from
+    resumed = pretrain(
+        tiny_encoder(seed=99), X, lengths, random_state=0, weight_averaging=True,
+        resume_from=str(run / "checkpoints" / "last.ckpt"), **{**FAST, "n_iters": 4},
+    )
+    assert not states_equal(resumed, part)

@@ -209,6 +209,7 @@ class _EABase(BaseEstimator):
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
+                weight_averaging=bool(self.weight_averaging),
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels

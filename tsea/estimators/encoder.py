@@ -57,7 +57,7 @@ class EAEncoder(TransformerMixin, _EABase):
         *,
         repr_dim=320,
         d_model=64,
-        depth=5,
+        depth=7,
         n_heads=8,
         kernel_size=3,
         attention="evolving",
@@ -81,6 +81,7 @@ class EAEncoder(TransformerMixin, _EABase):
         random_state=None,
         verbose=False,
         trainer_kwargs=None,
+        weight_averaging=True,
     ):
         self._store_params(locals())
 

@@ -89,7 +89,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         *,
         repr_dim=320,
         d_model=64,
-        depth=5,
+        depth=7,
         n_heads=8,
         kernel_size=3,
         attention="evolving",
@@ -113,6 +113,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         random_state=None,
         verbose=False,
         trainer_kwargs=None,
+        weight_averaging=True,
     ):
         self._store_params(locals())
 
@@ -172,7 +173,7 @@ class EARegressor(RegressorMixin, _Supervised):
         *,
         repr_dim=320,
         d_model=64,
-        depth=5,
+        depth=7,
         n_heads=8,
         kernel_size=3,
         attention="evolving",
@@ -196,6 +197,7 @@ class EARegressor(RegressorMixin, _Supervised):
         random_state=None,
         verbose=False,
         trainer_kwargs=None,
+        weight_averaging=True,
     ):
         self._store_params(locals())
 

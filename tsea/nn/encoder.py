@@ -31,7 +31,7 @@ class EADCEncoder(nn.Module):
         in_channels: int,
         repr_dim: int = 320,
         d_model: int = 64,
-        depth: int = 5,
+        depth: int = 7,
         kernel_size: int = 3,
         mode: str = "evolving",
         n_heads: int = 8,

@@ -15,7 +15,7 @@ import copy
 import os
 
 import numpy as np
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
@@ -89,6 +89,7 @@ def pretrain(
     num_threads: int | None = None,
     mask_ratio: float = 0.15,
     mask_mean_length: float = 3.0,
+    weight_averaging: bool = False,
 ) -> nn.Module:
     """Pre-train ``encoder`` without labels on the collection ``(X, lengths)``; return it.
 
@@ -145,6 +146,8 @@ def pretrain(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed
         )
         callbacks, logger = [], False
+        if weight_averaging:
+            callbacks.append(WeightAveraging())
         if run_dir is not None:
             logger = CSVLogger(str(run_dir), name="logs", version="")
             callbacks.append(
