@@ -50,6 +50,11 @@ class EAEncoder(TransformerMixin, _EABase):
     verbose : bool
     trainer_kwargs : dict or None
         Passed to ``lightning.Trainer`` (devices, strategy, precision...).
+    weight_averaging : bool
+        Keep the equal-weight average of the encoder's weights over every optimizer step
+        (Lightning's ``WeightAveraging``; TS2Vec embeds with such an average too) and return it
+        instead of the last step's weights. Default True: on the development suite of
+        BENCHMARKS.md it made the embeddings more accurate at no measurable cost.
     """
 
     def __init__(

@@ -105,6 +105,10 @@ def pretrain(
     Nothing is written to disk unless ``run_dir`` is given: then a CSV log
     (``run_dir/logs``) and checkpoints ``run_dir/checkpoints/{last,best}.ckpt`` (best on the
     epoch training loss) are kept; ``resume_from`` continues from such a checkpoint.
+    ``weight_averaging=True`` returns the equal-weight average of the encoder's weights over
+    all optimizer steps (Lightning's ``WeightAveraging`` callback; TS2Vec embeds with the same
+    kind of average) instead of the last step's weights; checkpoints then hold the average in
+    ``state_dict`` and the last iterate in ``current_model_state`` (used when resuming).
     ``num_threads`` sets torch's intra-op threads during training only. The same
     ``random_state`` on the same machine gives identical weights.
     """
