@@ -1,6 +1,7 @@
 import os
 import random
 
+import lightning as L
 import numpy as np
 import pytest
 import torch
@@ -172,7 +173,7 @@ def test_default_budget_heuristic():
     assert default_n_iters(1000, 6, 100) == 300
 
 
-class _RecordWeights(__import__("lightning").pytorch.Callback):
+class _RecordWeights(L.Callback):
     """Keeps a copy of the encoder's weights after every optimizer step."""
 
     def __init__(self):
