@@ -145,6 +145,18 @@ def test_methods_parse(tmp_path):
         runner.run_benchmark("Waves,Waves", [MR], out_dir=str(tmp_path), isolate=False)
 
 
+def test_jobs_resolve_like_joblib(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert runner.resolve_jobs(-1, 10) == 4
+    assert runner.resolve_jobs(-2, 10) == 3
+    assert runner.resolve_jobs(-1, 2) == 2  # never more workers than datasets
+    assert runner.resolve_jobs(3, 10) == 3
+    assert runner.resolve_jobs(-9, 10) == 1
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(ValueError, match="jobs must be a non-zero integer"):
+            runner.resolve_jobs(bad, 10)
+
+
 def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     parser = argparse.ArgumentParser()
     runner.add_arguments(parser)
@@ -163,6 +175,7 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     assert (seen["seeds"], seen["jobs"], seen["timeout"], seen["quiet"]) == ("0,1", 2, 30.0, True)
     defaults = parser.parse_args([])
     assert (defaults.suite, defaults.out, defaults.seeds) == ("quick", "./tsea-benchmark", "0")
+    assert defaults.jobs == -1  # one dataset per core: the quick suite's 10-minute floor on 2 cores
     with pytest.raises(SystemExit):
         parser.parse_args(["--suite", "nope"])
 

@@ -113,6 +113,9 @@ def test_invalid_parameters_are_reported():
         EAEncoder(attention="sparse", **{k: v for k, v in TINY.items()}).fit(X)
     with pytest.raises(ValueError, match="normalize must be one of"):
         EAEncoder(normalize="minmax", **TINY).fit(X)
+    for flag in ("false", 0, None):  # a string "false" must not silently turn averaging on
+        with pytest.raises(ValueError, match="weight_averaging must be True or False"):
+            EAEncoder(weight_averaging=flag, **TINY).fit(X)
 
 
 def test_errors(fitted):

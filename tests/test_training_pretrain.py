@@ -152,6 +152,7 @@ def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"num_threads": 0}, "num_threads"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"resume_from": "nope.ckpt"}, "checkpoint file"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"objective": "contrastive", "max_train_length": 1}, ">= 2"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"weight_averaging": "no"}, "weight_averaging"),
     ],
 )
 def test_bad_input(X, lengths, kwargs, match):

@@ -4,7 +4,8 @@ Every (dataset, method, seed) job runs in a fresh worker process (see
 :mod:`tsea.benchmark.worker`) and its row is appended to ``<out>/results.csv`` as soon as it
 finishes; a rerun skips the rows already there, so an interrupted run resumes where it
 stopped. ``--jobs N`` runs N datasets at a time (joblib threads, each driving its own worker
-processes). At the end ``results.md`` and the plots are written from the whole results file.
+processes; the command line's default -1 is one per core). At the end ``results.md`` and the
+plots are written from the whole results file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 
 from tsea.benchmark import results as results_io
@@ -63,6 +65,21 @@ def _row_message(row: dict) -> str:
     return head + f"{row.get('status')}: {row.get('error')}"
 
 
+def resolve_jobs(jobs, n_datasets: int) -> int:
+    """Datasets run at once: ``jobs`` >= 1 as given, -1 every usable core, -2 all but one, ...
+    (joblib's convention); never more than ``n_datasets``."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs == 0:
+        raise ValueError(f"jobs must be a non-zero integer (-1: every core), got {jobs!r}")
+    jobs = int(jobs)
+    if jobs < 0:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        jobs = max(1, cores + 1 + jobs)
+    return max(1, min(jobs, n_datasets))
+
+
 def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DEFAULT_OUT,
                   data_dir=None, jobs=1, *, suite="quick", isolate=True, timeout=None,
                   threads=None, loader=None, retry_failed=False, quiet=False,
@@ -73,7 +90,8 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     ``isolate=False`` runs jobs in this process (no peak-memory figure: the column is left
     empty). ``loader(name, split, data_dir) -> (X, y)`` replaces ``tsea.datasets.load``
     (picklable when isolated). ``timeout`` is seconds per job. ``threads`` is the torch
-    thread count of each job (default 1; use ``jobs`` for parallelism).
+    thread count of each job (default 1; use ``jobs`` for parallelism). ``jobs`` counts
+    datasets run at once; -1 is one per usable core (see :func:`resolve_jobs`).
     """
     names = parse_datasets(datasets) if isinstance(datasets, str) else (
         list(datasets) if datasets is not None else suite_datasets(suite))
@@ -83,9 +101,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
         methods = [methods]
     specs = parse_methods(methods)
     seeds = parse_seeds(seeds)
-    jobs = int(jobs)
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    jobs = resolve_jobs(jobs, len(names))
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout}")
     if threads is None:
@@ -150,7 +166,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one more method (repeatable), e.g. configs/ablation-none.yaml")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--jobs", type=int, default=1, help="datasets run in parallel (default 1)")
+    parser.add_argument("--jobs", type=int, default=-1,
+                        help="datasets run in parallel, one torch thread each "
+                             "(default -1: one per CPU core; 1: one at a time)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per job (default 1; use --jobs for parallelism)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per job before it is killed")

@@ -123,6 +123,10 @@ class _EABase(BaseEstimator):
             raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")
         if self.normalize not in NORMALIZE_MODES:
             raise ValueError(f"normalize must be one of {list(NORMALIZE_MODES)}, got {self.normalize!r}")
+        if not isinstance(self.weight_averaging, bool | np.bool_):
+            raise ValueError(
+                f"weight_averaging must be True or False, got {self.weight_averaging!r}"
+            )
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise ValueError(
                 f"trainer_kwargs must be a dict or None, got {type(self.trainer_kwargs).__name__}"
@@ -209,7 +213,7 @@ class _EABase(BaseEstimator):
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
-                weight_averaging=bool(self.weight_averaging),
+                weight_averaging=bool(self.weight_averaging),  # checked above (np.bool_ too)
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels
