@@ -14,6 +14,7 @@ from tsea.config import (
     resolve_config_path,
 )
 from tsea.estimators import EAEncoder
+from tsea.estimators._base import AUTO_MAX_DEPTH
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -68,8 +69,10 @@ def test_paper_preset_has_the_authors_settings_and_cites_them():
 
 def test_tiny_preset_is_smaller_than_default():
     tiny, default = load_config("tiny"), EAEncoder().get_params()
-    for key in ("repr_dim", "d_model", "depth", "n_heads", "batch_size"):
+    for key in ("repr_dim", "d_model", "n_heads", "batch_size"):
         assert tiny[key] < default[key], key
+    # the default depth is "auto": at most AUTO_MAX_DEPTH blocks, fewer for short series
+    assert default["depth"] == "auto" and tiny["depth"] < AUTO_MAX_DEPTH
     assert isinstance(tiny["n_iters"], int) and tiny["n_iters"] <= 10
     assert tiny["attention"] == "evolving"
 

@@ -207,3 +207,30 @@ def test_trainer_kwargs_reach_lightning():
     assert enc.trainer_kwargs["callbacks"][0] is counter  # stored verbatim
     with pytest.raises(ValueError, match="trainer_kwargs must be a dict"):
         EAEncoder(trainer_kwargs=[("max_steps", 1)], **TINY).fit(_series(3))
+
+
+def test_depth_auto_covers_the_longest_training_series(tmp_path):
+    from tsea.nn import covering_depth, receptive_field
+
+    kw = {**TINY, "depth": "auto"}
+    X = _series(6, lo=20, hi=25)  # longest 24 steps -> depth 3 (29 steps), not 2 (13)
+    enc = EAEncoder(random_state=0, **kw).fit(X)
+    longest = max(x.shape[1] for x in X)
+    assert enc.depth_ == covering_depth(longest) == 3 and len(enc.encoder_.blocks) == 3
+    assert receptive_field(enc.depth_ - 1) < longest <= receptive_field(enc.depth_)
+    assert enc.get_params()["depth"] == "auto"  # the parameter itself is left as given
+    # a fixed depth gives the same network when it equals the resolved one
+    fixed = EAEncoder(random_state=0, **{**TINY, "depth": 3}).fit(X)
+    assert np.array_equal(fixed.transform(X), enc.transform(X))
+    long = _series(3, lo=600, hi=601)  # beyond 509 steps: capped at 7
+    assert EAEncoder(random_state=0, **{**kw, "n_iters": 1}).fit(long).depth_ == 7
+    enc.save(tmp_path / "m.tsea")
+    loaded = EAEncoder.load(tmp_path / "m.tsea")
+    assert loaded.depth_ == 3 and loaded.depth == "auto"
+    assert np.array_equal(loaded.transform(X), enc.transform(X))
+
+
+@pytest.mark.parametrize("depth", [0, -1, 2.0, "deep", True, None])
+def test_bad_depth_is_reported(depth):
+    with pytest.raises(ValueError, match='depth must be a positive integer or "auto"'):
+        EAEncoder(**{**TINY, "depth": depth}).fit(_series(4))

@@ -5,7 +5,15 @@ import json
 import pytest
 import torch
 
-from tsea.nn import ENCODER_MODES, EADCEncoder, EvolvingAttention, pool, valid_mask
+from tsea.nn import (
+    ENCODER_MODES,
+    EADCEncoder,
+    EvolvingAttention,
+    covering_depth,
+    pool,
+    receptive_field,
+    valid_mask,
+)
 
 NAN = float("nan")
 ATT_MODES = ("vanilla", "residual", "evolving", "reuse")
@@ -236,3 +244,30 @@ def test_bad_forward_inputs():
         enc(torch.ones(1, 2, 10, dtype=torch.long))
     with pytest.raises(ValueError, match="lengths must have shape"):
         enc(torch.randn(2, 2, 10), lengths=torch.tensor([3]))
+
+
+@pytest.mark.parametrize("depth, kernel_size", [(1, 3), (2, 3), (3, 3), (2, 5)])
+def test_receptive_field_is_what_the_conv_path_sees(depth, kernel_size):
+    """Mode none: a change at step 0 reaches exactly the first receptive_field(...) outputs."""
+    rf = receptive_field(depth, kernel_size)
+    enc = _enc("none", depth=depth, kernel_size=kernel_size).eval()
+    x = torch.randn(1, 2, rf + 8)
+    y = x.clone()
+    y[0, :, 0] += 5.0
+    with torch.no_grad():
+        changed = (enc(x) - enc(y)).abs().amax(dim=-1)[0] > 0  # untouched steps: exactly 0
+    assert changed[:rf].all() and not changed[rf:].any()
+
+
+def test_covering_depth():
+    assert receptive_field(7) == 509 and receptive_field(5) == 125 and receptive_field(0) == 1
+    assert [covering_depth(n) for n in (1, 5, 6, 24, 125, 126, 131, 253, 254, 509)] == [
+        1, 1, 2, 3, 5, 6, 6, 6, 7, 7]
+    assert covering_depth(5000) == 7  # capped
+    assert covering_depth(5000, max_depth=10) == 10
+    assert covering_depth(24, kernel_size=5) == 2  # 1 + 8 * 3 = 25 steps
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="length must be a positive integer"):
+            covering_depth(bad)
+    with pytest.raises(ValueError, match="depth must be a non-negative integer"):
+        receptive_field(-1)

@@ -26,6 +26,10 @@ from tsea import training as _training
 ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
 NORMALIZE_MODES = ("channel", "series", None)
 POOLING_MODES = ("max", "mean", "last", None)
+# depth="auto": the smallest depth whose conv receptive field covers the longest training
+# series, at most this (the fixed default before; deeper was no better on the development
+# suite, BENCHMARKS.md).
+AUTO_MAX_DEPTH = 7
 
 # Names of the estimator parameters that configure the network (estimator name -> nn name).
 ARCH_PARAMS = {
@@ -119,6 +123,11 @@ class _EABase(BaseEstimator):
                 setattr(self, name, value)
 
     def _check_params(self) -> None:
+        if self.depth != "auto" and (
+            isinstance(self.depth, bool) or not isinstance(self.depth, int | np.integer)
+            or self.depth < 1
+        ):
+            raise ValueError(f'depth must be a positive integer or "auto", got {self.depth!r}')
         if self.attention not in ATTENTION_MODES:
             raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")
         if self.normalize not in NORMALIZE_MODES:
@@ -133,10 +142,18 @@ class _EABase(BaseEstimator):
             )
         resolve_device(self.device)
 
-    def _arch_kwargs(self) -> dict:
+    def _arch_kwargs(self, max_length: int | None = None) -> dict:
+        """Encoder arguments; ``depth="auto"`` is resolved for series of ``max_length`` steps."""
         kwargs = {nn_name: getattr(self, name) for name, nn_name in ARCH_PARAMS.items()}
         if kwargs["reuse_heads"] is None:  # default: half of the heads reuse (nn's 4 of 8)
             kwargs["reuse_heads"] = int(self.n_heads) // 2
+        if kwargs["depth"] == "auto":
+            if max_length is None:
+                raise ValueError('depth="auto" needs the training series\' length')
+            kwargs["depth"] = _nn.covering_depth(
+                int(max_length), kernel_size=self.kernel_size, max_depth=AUTO_MAX_DEPTH
+            )
+        kwargs["depth"] = int(kwargs["depth"])  # a numpy integer is fine here
         return kwargs
 
     def _seed(self) -> int:
@@ -196,7 +213,8 @@ class _EABase(BaseEstimator):
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
         with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            encoder = _nn.EADCEncoder(coll.n_channels, **self._arch_kwargs())
+            arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
+            encoder = _nn.EADCEncoder(coll.n_channels, **arch)
             encoder = _training.pretrain(
                 encoder,
                 X,
@@ -217,6 +235,7 @@ class _EABase(BaseEstimator):
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels
+        self.depth_ = int(arch["depth"])
         self.seed_ = seed
 
     # -- embedding ----------------------------------------------------------------------------

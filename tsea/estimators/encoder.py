@@ -25,8 +25,13 @@ class EAEncoder(TransformerMixin, _EABase):
 
     Parameters
     ----------
-    repr_dim, d_model, depth, n_heads, kernel_size, k_ratio, v_ratio, dropout
+    repr_dim, d_model, n_heads, kernel_size, k_ratio, v_ratio, dropout
         Encoder size (see :class:`tsea.nn.EADCEncoder`; the defaults are its defaults).
+    depth : int or "auto"
+        Dilated causal blocks (block i has dilation 2**i). ``"auto"`` (default) takes the
+        smallest depth, at most 7, whose receptive field (:func:`tsea.nn.receptive_field`,
+        ``1 + 4 (2**depth - 1)`` steps with kernel 3) covers the longest training series: 3 for
+        24 steps, 6 for 131, 7 from 254 steps up. The depth used is ``depth_`` after fit.
     attention : {"evolving", "vanilla", "residual", "reuse", "none"}
         Attention mode; ``alpha``, ``beta`` and ``reuse_heads`` configure it
         (``reuse_heads=None``: half of the heads, ``n_heads // 2``).
@@ -62,7 +67,7 @@ class EAEncoder(TransformerMixin, _EABase):
         *,
         repr_dim=320,
         d_model=64,
-        depth=7,
+        depth="auto",
         n_heads=8,
         kernel_size=3,
         attention="evolving",
@@ -159,6 +164,7 @@ class EAEncoder(TransformerMixin, _EABase):
             encoder.load_state_dict(state, strict=True)
             est.encoder_ = encoder.eval()
             est.n_channels_ = int(meta["n_channels"])
+            est.depth_ = int(meta["encoder_config"]["depth"])
             est.seed_ = int(meta["seed"])
             if params.get("normalize") == "channel":
                 est.channel_mean_ = arrays["channel_mean"].astype(np.float32)

@@ -1,7 +1,7 @@
 """tsea.nn: the EA-DC-Transformer encoder in pure torch (no Lightning, no scikit-learn)."""
 
 from .attention import ATTENTION_MODES, EvolvingAttention
-from .encoder import ENCODER_MODES, EADCEncoder
+from .encoder import ENCODER_MODES, EADCEncoder, covering_depth, receptive_field
 from .map_conv import MAP_CONV_IMPLS, MapConv
 from .masking import pool, valid_mask
 
@@ -14,4 +14,6 @@ __all__ = [
     "ENCODER_MODES",
     "ATTENTION_MODES",
     "MAP_CONV_IMPLS",
+    "receptive_field",
+    "covering_depth",
 ]

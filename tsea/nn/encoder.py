@@ -9,6 +9,7 @@ There is no positional table: any length runs.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -17,9 +18,33 @@ from .blocks import AttentionDilatedConv, EADCBlock
 from .map_conv import MAP_CONV_IMPLS
 from .masking import valid_mask
 
-__all__ = ["EADCEncoder", "ENCODER_MODES"]
+__all__ = ["EADCEncoder", "ENCODER_MODES", "receptive_field", "covering_depth"]
 
 ENCODER_MODES = ("none",) + ATTENTION_MODES
+
+
+def receptive_field(depth: int, kernel_size: int = 3) -> int:
+    """Steps of input that one output step sees through the causal conv path:
+    ``1 + 2 (kernel_size - 1) (2**depth - 1)`` (two convolutions per block, block i dilated 2**i).
+    Attention is not counted: it is global."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
+        raise ValueError(f"kernel_size must be a positive integer, got {kernel_size!r}")
+    return 1 + 2 * (kernel_size - 1) * (2**depth - 1)
+
+
+def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int:
+    """The smallest depth in ``[1, max_depth]`` whose receptive field covers ``length`` steps;
+    ``max_depth`` when none does (e.g. 24 steps -> 3, 131 -> 6, 512 -> 7 with kernel 3)."""
+    if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
+        raise ValueError(f"length must be a positive integer, got {length!r}")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
+        raise ValueError(f"max_depth must be a positive integer, got {max_depth!r}")
+    for depth in range(1, max_depth):
+        if receptive_field(depth, kernel_size) >= length:
+            return depth
+    return max_depth
 
 
 class EADCEncoder(nn.Module):
