@@ -146,7 +146,7 @@ def test_methods_parse(tmp_path):
 
 
 def test_jobs_resolve_like_joblib(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(runner, "cpu_count", lambda: 4)
     assert runner.resolve_jobs(-1, 10) == 4
     assert runner.resolve_jobs(-2, 10) == 3
     assert runner.resolve_jobs(-1, 2) == 2  # never more workers than datasets

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from joblib import cpu_count
 
 from tsea.benchmark import results as results_io
 from tsea.benchmark.methods import DEFAULT_METHODS, MethodSpec, parse_methods, unavailable_reason
@@ -72,11 +73,7 @@ def resolve_jobs(jobs, n_datasets: int) -> int:
         raise ValueError(f"jobs must be a non-zero integer (-1: every core), got {jobs!r}")
     jobs = int(jobs)
     if jobs < 0:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            cores = os.cpu_count() or 1
-        jobs = max(1, cores + 1 + jobs)
+        jobs = max(1, cpu_count() + 1 + jobs)  # joblib's count honours CPU affinity and cgroups
     return max(1, min(jobs, n_datasets))
 
 

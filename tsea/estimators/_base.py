@@ -132,24 +132,18 @@ class _EABase(BaseEstimator):
             raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")
         if self.normalize not in NORMALIZE_MODES:
             raise ValueError(f"normalize must be one of {list(NORMALIZE_MODES)}, got {self.normalize!r}")
-        if not isinstance(self.weight_averaging, bool | np.bool_):
-            raise ValueError(
-                f"weight_averaging must be True or False, got {self.weight_averaging!r}"
-            )
         if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
             raise ValueError(
                 f"trainer_kwargs must be a dict or None, got {type(self.trainer_kwargs).__name__}"
             )
         resolve_device(self.device)
 
-    def _arch_kwargs(self, max_length: int | None = None) -> dict:
+    def _arch_kwargs(self, max_length: int) -> dict:
         """Encoder arguments; ``depth="auto"`` is resolved for series of ``max_length`` steps."""
         kwargs = {nn_name: getattr(self, name) for name, nn_name in ARCH_PARAMS.items()}
         if kwargs["reuse_heads"] is None:  # default: half of the heads reuse (nn's 4 of 8)
             kwargs["reuse_heads"] = int(self.n_heads) // 2
         if kwargs["depth"] == "auto":
-            if max_length is None:
-                raise ValueError('depth="auto" needs the training series\' length')
             kwargs["depth"] = _nn.covering_depth(
                 int(max_length), kernel_size=self.kernel_size, max_depth=AUTO_MAX_DEPTH
             )
@@ -231,12 +225,16 @@ class _EABase(BaseEstimator):
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
-                weight_averaging=bool(self.weight_averaging),  # checked above (np.bool_ too)
+                weight_averaging=self.weight_averaging,  # validated by pretrain
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels
-        self.depth_ = int(arch["depth"])
         self.seed_ = seed
+
+    @property
+    def depth_(self) -> int:
+        """Blocks of the fitted encoder (``depth="auto"`` resolved); read from ``encoder_``."""
+        return int(self.encoder_.config["depth"])
 
     # -- embedding ----------------------------------------------------------------------------
     def _batches(self, lengths: np.ndarray):

@@ -164,7 +164,6 @@ class EAEncoder(TransformerMixin, _EABase):
             encoder.load_state_dict(state, strict=True)
             est.encoder_ = encoder.eval()
             est.n_channels_ = int(meta["n_channels"])
-            est.depth_ = int(meta["encoder_config"]["depth"])
             est.seed_ = int(meta["seed"])
             if params.get("normalize") == "channel":
                 est.channel_mean_ = arrays["channel_mean"].astype(np.float32)

@@ -127,8 +127,9 @@ def pretrain(
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if weights["contrastive"] > 0 and max_train_length < 2:
         raise ValueError("the contrastive objective needs max_train_length >= 2")
-    if not isinstance(weight_averaging, bool):
+    if not isinstance(weight_averaging, bool | np.bool_):
         raise ValueError(f"weight_averaging must be True or False, got {weight_averaging!r}")
+    weight_averaging = bool(weight_averaging)
     if resume_from is not None and not os.path.isfile(resume_from):
         raise ValueError(f"resume_from={str(resume_from)!r} is not a checkpoint file")
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
