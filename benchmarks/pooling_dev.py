@@ -3,11 +3,22 @@ development suite (never on datasets reported as evidence).
 
 One encoder is pre-trained per (dataset, seed) with tsea's defaults; its per-step outputs on the
 training and test splits are pooled in several ways and each pooled embedding gets the same SVM
-head (the TS2Vec protocol). "max" is what EAClassifier uses.
+head (the TS2Vec protocol). EAClassifier used "max" until this study; it now uses "max+mean"
+(EARegressor keeps "max").
 
     python benchmarks/pooling_dev.py --data-dir /tmp/tsea-ucr-data --seeds 0,1 \
         --datasets DistalPhalanxOutlineCorrect,GesturePebbleZ1,Adiac,FaceAll,GestureMidAirD1,Fish \
         --out benchmarks/results/dev/pooling.csv
+
+``--study readout`` compares read-outs of the hidden states instead (written to readout.csv):
+"max" and "max+mean" as above; "blocks", every dilated block's output (d_model channels)
+max-pooled and concatenated; "max+blocks", "max" followed by "blocks" (a multi-scale read-out:
+block i sees 2**i-dilated context). That study also ran on five more development datasets:
+
+    python benchmarks/pooling_dev.py --study readout --data-dir /tmp/tsea-ucr-data --seeds 0,1 \
+        --datasets DistalPhalanxOutlineCorrect,GesturePebbleZ1,Adiac,FaceAll,GestureMidAirD1,\
+Fish,ChlorineConcentration,ECG5000,CricketX,FiftyWords,GesturePebbleZ2 \
+        --out benchmarks/results/dev/readout.csv
 
 Rows are appended per (dataset, seed); a rerun skips finished ones. A head that cannot be fitted
 (libsvm's C=inf refit can fail on badly scaled embeddings) is recorded with its error.
@@ -21,9 +32,12 @@ import os
 import time
 
 import numpy as np
+import torch
 from sklearn.preprocessing import LabelEncoder
 
 import tsea
+from tsea import nn as tnn
+from tsea.estimators._base import torch_threads
 from tsea.heads import make_head
 
 FIELDS = ["dataset", "seed", "pooling", "accuracy", "fit_seconds", "error"]
@@ -42,12 +56,53 @@ def pooled(encoder, X) -> dict[str, np.ndarray]:
     }
 
 
+def readouts(enc, X) -> dict[str, np.ndarray]:
+    """Read-outs of the fitted EAEncoder ``enc``'s hidden states on X, as (n, dim) arrays."""
+    coll = enc._collection(X)
+    Xn = enc._normalize(coll.X)
+    lengths = coll.lengths
+    encoder = enc.encoder_.eval()
+    captured: list[torch.Tensor] = []
+    hooks = [
+        block.register_forward_hook(lambda _m, _i, out: captured.append(out[0]))
+        for block in encoder.blocks
+    ]
+    parts: dict[str, np.ndarray] = {}
+    try:
+        with torch.inference_mode():
+            for idx in enc._batches(lengths):
+                captured.clear()
+                width = int(lengths[idx].max())
+                xb = torch.from_numpy(np.ascontiguousarray(Xn[idx, :, :width]))
+                lb = torch.from_numpy(lengths[idx])
+                mask = tnn.valid_mask(xb, lb)
+                got = {"max+mean": tnn.pool(encoder(xb, lengths=lb), mask, "max+mean")}
+                got["blocks"] = torch.cat(
+                    [tnn.pool(h.transpose(1, 2), mask, "max") for h in captured], dim=1
+                )
+                for key, value in got.items():
+                    if key not in parts:
+                        parts[key] = np.empty((len(Xn), value.shape[1]), dtype=np.float32)
+                    parts[key][idx] = value.float().numpy()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    zmax = parts["max+mean"][:, : enc.repr_dim]
+    return {
+        "max": zmax,
+        "max+mean": parts["max+mean"],
+        "blocks": parts["blocks"],
+        "max+blocks": np.concatenate([zmax, parts["blocks"]], axis=1),
+    }
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", required=True)
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--study", choices=("pooling", "readout"), default="pooling")
     args = parser.parse_args(argv)
     done = set()
     if os.path.exists(args.out):
@@ -64,7 +119,9 @@ def main(argv=None) -> None:
             t0 = time.perf_counter()
             enc = tsea.EAEncoder(random_state=int(seed), n_jobs=1).fit(Xtr)
             fit_s = time.perf_counter() - t0
-            train, test = pooled(enc, Xtr), pooled(enc, Xte)
+            embed = pooled if args.study == "pooling" else readouts
+            with torch_threads(1):
+                train, test = embed(enc, Xtr), embed(enc, Xte)
             rows = []
             for how in train:
                 head = make_head("classification", "svm", len(ytr_i), ytr_i)

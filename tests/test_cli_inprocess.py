@@ -70,6 +70,10 @@ def test_embed_npy_writes_ids_next_to_it(tmp_path, capsys):
     ids = (tmp_path / "e.ids.txt").read_text().splitlines()
     first_seen = list(dict.fromkeys(pd.read_csv(data, dtype={"id": str})["id"]))
     assert ids == first_seen and Z.shape == (len(ids), 16) and Z.dtype == np.float32
+    assert main(["embed", "--model", str(model), data, "-o", str(tmp_path / "both.npy"),
+                 "--pooling", "max+mean", "-q"]) == 0
+    both = np.load(tmp_path / "both.npy")
+    assert both.shape == (len(ids), 32) and np.array_equal(both[:, 16:], Z)
 
 
 def test_benchmark_subcommand_uses_the_runner_arguments():

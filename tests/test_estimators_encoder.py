@@ -38,6 +38,11 @@ def test_transform_shapes_and_pooling(fitted):
         [H[i, : x.shape[1]].max(axis=0) for i, x in enumerate(X)]), atol=1e-6)
     assert np.allclose(enc.transform(X, pooling="last"), np.stack(
         [H[i, x.shape[1] - 1] for i, x in enumerate(X)]), atol=1e-6)
+    both = enc.transform(X, pooling="max+mean")
+    assert both.shape == (len(X), 16) and both.dtype == np.float32
+    assert np.array_equal(both[:, :8], enc.transform(X, pooling="max"))
+    assert np.allclose(both[:, 8:], np.stack(
+        [H[i, : x.shape[1]].mean(axis=0) for i, x in enumerate(X)]), atol=1e-6)
     with pytest.raises(ValueError, match="pooling"):
         enc.transform(X, pooling="median")
 

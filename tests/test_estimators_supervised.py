@@ -112,6 +112,48 @@ def test_supervised_errors():
         clf.predict(np.zeros((2, 3, 10)))
 
 
+def test_pooling_parameter_defaults_and_wiring():
+    assert EAClassifier().pooling == "max+mean" and EARegressor().pooling == "max"
+    X, y = _two_classes(6)
+    clf = EAClassifier(head="ridge", random_state=0, **TINY).fit(X, y)
+    assert clf.head_.n_features_in_ == 2 * TINY["repr_dim"]
+    # the head sees the encoder's max- and mean-pooled embeddings side by side
+    enc = EAEncoder(random_state=0, **TINY).fit(X)
+    Z = enc.transform(X, pooling="max+mean")
+    assert np.array_equal(Z[:, : TINY["repr_dim"]], enc.transform(X, pooling="max"))
+    assert np.array_equal(clf.predict(X), clf.classes_[clf.head_.predict(Z)])
+    single = EAClassifier(head="ridge", pooling="max", random_state=0, **TINY).fit(X, y)
+    assert single.head_.n_features_in_ == TINY["repr_dim"]
+    reg = EARegressor(pooling="mean", random_state=0, **TINY).fit(X, y.astype(float))
+    assert reg.head_.n_features_in_ == TINY["repr_dim"]
+    for bad in (None, "median", 3):
+        with pytest.raises(ValueError, match="pooling must be one of"):
+            EAClassifier(pooling=bad, **TINY).fit(X, y)
+        with pytest.raises(ValueError, match="pooling must be one of"):
+            EARegressor(pooling=bad, **TINY).fit(X, y.astype(float))
+
+
+def test_finetune_head_width_follows_pooling():
+    X, y = _two_classes(6)
+    clf = EAClassifier(head="finetune", pooling="max+mean", random_state=0, **TINY).fit(X, y)
+    assert clf.head_.in_features == 2 * TINY["repr_dim"]
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_unpickling_an_estimator_from_before_the_pooling_parameter():
+    import pickle
+
+    X, y = _two_classes(6)
+    clf = EAClassifier(head="ridge", pooling="max", random_state=0, **TINY).fit(X, y)
+    state = clf.__getstate__()
+    del state["pooling"]  # what an estimator pickled before the parameter existed holds
+    old = EAClassifier.__new__(EAClassifier)
+    old.__setstate__(state)
+    assert old.pooling == "max"
+    assert np.array_equal(old.predict(X), clf.predict(X))
+    assert np.array_equal(pickle.loads(pickle.dumps(old)).predict(X), clf.predict(X))
+
+
 def test_pipeline_grid_search_cross_val_and_clone():
     X, y = _two_classes(6)
     X = np.stack([x[:, :20] for x in X])  # equal length (n, C, L)

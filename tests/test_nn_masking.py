@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tsea.nn import pool, valid_mask
+from tsea.nn import POOL_METHODS, pool, pooled_dim, valid_mask
 from tsea.nn.masking import attention_stride, pool_tokens, upsample_tokens
 
 NAN = float("nan")
@@ -56,6 +56,29 @@ def test_pool_ignores_masked_steps(how):
         steps = H[b, mask[b]]
         expected = {"max": steps.max(0).values, "mean": steps.mean(0), "last": steps[-1]}[how]
         torch.testing.assert_close(out[b], expected)
+
+
+def test_pool_max_plus_mean_concatenates_the_masked_max_and_mean():
+    torch.manual_seed(1)
+    H = torch.randn(2, 6, 3)
+    mask = torch.tensor([[1, 0, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1]], dtype=torch.bool)
+    poisoned = H.clone()
+    poisoned[~mask] = 1e6
+    out = pool(poisoned, mask, "max+mean")
+    assert out.shape == (2, 6)
+    for b in range(2):
+        steps = H[b, mask[b]]
+        torch.testing.assert_close(out[b, :3], steps.max(0).values)
+        torch.testing.assert_close(out[b, 3:], steps.mean(0))
+
+
+def test_pooled_dim():
+    assert [pooled_dim(5, how) for how in POOL_METHODS] == [
+        10 if how == "max+mean" else 5 for how in POOL_METHODS
+    ]
+    assert set(POOL_METHODS) == {"max", "mean", "last", "max+mean"}
+    with pytest.raises(ValueError, match="how must be"):
+        pooled_dim(5, "sum")
 
 
 def test_pool_errors():

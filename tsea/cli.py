@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("input", metavar="INPUT", help=".csv/.ts/.tsv/.arff file or dataset name")
     embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
     embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet")
-    embed.add_argument("--pooling", default="max", choices=("max", "mean", "last"),
+    embed.add_argument("--pooling", default="max", choices=("max", "mean", "last", "max+mean"),
                        help="pooling over time steps (default: max)")
     embed.add_argument("--split", default="train", choices=("train", "test", "all"),
                        help="split of a named dataset (default: train)")

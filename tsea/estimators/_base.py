@@ -25,7 +25,7 @@ from tsea import training as _training
 
 ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
 NORMALIZE_MODES = ("channel", "series", None)
-POOLING_MODES = ("max", "mean", "last", None)
+POOLING_MODES = (*_nn.POOL_METHODS, None)
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
 # series, at most this (the fixed default before; deeper was no better on the development
 # suite, BENCHMARKS.md).

@@ -107,7 +107,8 @@ class EAEncoder(TransformerMixin, _EABase):
         """Embed X.
 
         ``pooling`` "max" (default), "mean" or "last" pools over each series' valid steps and
-        returns (n, repr_dim) float32; None returns per-step representations
+        returns (n, repr_dim) float32; "max+mean" concatenates the max- and mean-pooled
+        vectors, (n, 2 * repr_dim); None returns per-step representations
         (n, L_max, repr_dim) with NaN beyond each series' length.
         """
         check_is_fitted(self, "encoder_")

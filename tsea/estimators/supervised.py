@@ -1,7 +1,8 @@
 """EAClassifier and EARegressor: a pre-trained EA-DC-Transformer encoder plus a prediction head.
 
 ``fit(X, y)`` pre-trains the encoder on X without labels, then either fits a scikit-learn head
-(:func:`tsea.heads.make_head`) on the pooled (``max``) embeddings, or, with ``head="finetune"``,
+(:func:`tsea.heads.make_head`) on the pooled embeddings (``pooling``: ``"max+mean"`` by default
+for classification, ``"max"`` for regression; see BENCHMARKS.md), or, with ``head="finetune"``,
 trains encoder + linear layer end-to-end (:func:`tsea.training.finetune`, early-stopped on a
 validation split carved from the training data; its learning rate is the training layer's
 fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training).
@@ -14,6 +15,7 @@ import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from tsea import nn as _nn
 from tsea import training as _training
 from tsea.estimators._base import _EABase, resolve_threads, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
@@ -28,6 +30,17 @@ class _Supervised(_EABase):
         if self.head not in self._heads:
             raise ValueError(f"unknown {self._task} head {self.head!r}; expected one of {list(self._heads)}")
 
+    def _check_pooling(self) -> None:
+        if not isinstance(self.pooling, str) or self.pooling not in _nn.POOL_METHODS:
+            raise ValueError(
+                f"pooling must be one of {list(_nn.POOL_METHODS)}, got {self.pooling!r}"
+            )
+
+    def __setstate__(self, state):
+        # estimators pickled before the ``pooling`` parameter existed pooled with "max"
+        state.setdefault("pooling", "max")
+        super().__setstate__(state)
+
     def _finetune(self, coll, y, n_out: int) -> None:
         """Train encoder + linear head end-to-end after pre-training (head='finetune')."""
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
@@ -40,7 +53,7 @@ class _Supervised(_EABase):
                 y,
                 task=self._task,
                 n_outputs=n_out,
-                pooling="max",
+                pooling=self.pooling,
                 n_iters=self.n_iters,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
@@ -55,7 +68,7 @@ class _Supervised(_EABase):
         self.head_ = head_module.cpu().eval()
 
     def _fit_head(self, coll, y) -> None:
-        Z = self._embed(coll, pooling="max")
+        Z = self._embed(coll, pooling=self.pooling)
         head = make_head(self._task, self.head, coll.n_series, y)
         with torch_threads(self.n_jobs):
             self.head_ = head.fit(Z, y)
@@ -63,7 +76,7 @@ class _Supervised(_EABase):
     def _head_outputs(self, X) -> np.ndarray:
         """Embeddings of X, or the linear head's raw outputs for head='finetune'."""
         check_is_fitted(self, "head_")
-        Z = self._embed(self._collection(X), pooling="max")
+        Z = self._embed(self._collection(X), pooling=self.pooling)
         if isinstance(self.head_, torch.nn.Module):
             with torch.inference_mode():
                 return self.head_(torch.from_numpy(Z)).double().numpy()
@@ -74,7 +87,10 @@ class EAClassifier(ClassifierMixin, _Supervised):
     """EA-DC-Transformer encoder + classification head.
 
     ``head``: ``svm`` (default; TS2Vec protocol), ``ridge``, ``logistic`` or ``finetune``
-    (see :mod:`tsea.heads`). The other parameters are those of :class:`tsea.EAEncoder`.
+    (see :mod:`tsea.heads`). ``pooling`` turns each series' per-step representations into the
+    head's input: ``"max+mean"`` (default; the max- and mean-pooled vectors concatenated,
+    2 * repr_dim features), ``"max"``, ``"mean"`` or ``"last"``. The other parameters are those
+    of :class:`tsea.EAEncoder`.
     ``predict_proba`` is the head's own for ``logistic``, a softmax of the linear layer for
     ``finetune``, and a softmax of the decision function for ``svm`` and ``ridge``.
     Labels may be ints, strings or a mix of both (see ``classes_``).
@@ -87,6 +103,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         self,
         head="svm",
         *,
+        pooling="max+mean",
         repr_dim=320,
         d_model=64,
         depth="auto",
@@ -122,6 +139,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         coll = self._collection(X)
         classes, y_index = encode_labels(y, coll.n_series)
         self._check_head()
+        self._check_pooling()
         self._fit_encoder(coll)
         self.classes_ = classes
         if self.head == "finetune":
@@ -161,7 +179,9 @@ class EARegressor(RegressorMixin, _Supervised):
     """EA-DC-Transformer encoder + regression head.
 
     ``head``: ``ridge`` (default; standardise + RidgeCV), ``svr`` or ``finetune`` (MSE on a
-    standardised target). The other parameters are those of :class:`tsea.EAEncoder`.
+    standardised target). ``pooling``: ``"max"`` (default), ``"mean"``, ``"last"`` or
+    ``"max+mean"``, as in :class:`EAClassifier`. The other parameters are those of
+    :class:`tsea.EAEncoder`.
     """
 
     _task = "regression"
@@ -171,6 +191,7 @@ class EARegressor(RegressorMixin, _Supervised):
         self,
         head="ridge",
         *,
+        pooling="max",
         repr_dim=320,
         d_model=64,
         depth="auto",
@@ -206,6 +227,7 @@ class EARegressor(RegressorMixin, _Supervised):
         coll = self._collection(X)
         y = check_targets(y, coll.n_series)
         self._check_head()
+        self._check_pooling()
         self._fit_encoder(coll)
         if self.head == "finetune":
             self.y_mean_ = float(y.mean())

@@ -12,9 +12,19 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["valid_mask", "pool", "attention_stride", "pool_tokens", "upsample_tokens"]
+__all__ = [
+    "valid_mask",
+    "pool",
+    "pooled_dim",
+    "POOL_METHODS",
+    "attention_stride",
+    "pool_tokens",
+    "upsample_tokens",
+]
 
-_POOL_METHODS = ("max", "mean", "last")
+# "max+mean" concatenates the max- and mean-pooled vectors (twice the width)
+POOL_METHODS = ("max", "mean", "last", "max+mean")
+_POOL_METHODS = POOL_METHODS
 
 
 def _check_lengths(lengths: Tensor, batch: int) -> Tensor:
@@ -45,8 +55,9 @@ def valid_mask(x: Tensor, lengths: Tensor | None = None) -> Tensor:
 def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
     """Pool per-step representations (B, L, D) to (B, D) over valid steps only.
 
-    ``how`` is "max", "mean" or "last" (the last valid step). A series without any valid
-    step is an error (its embedding would be undefined).
+    ``how`` is "max", "mean", "last" (the last valid step) or "max+mean" (the max- and
+    mean-pooled vectors concatenated: (B, 2 * D)). A series without any valid step is an error
+    (its embedding would be undefined).
     """
     if how not in _POOL_METHODS:
         raise ValueError(f"how must be one of {_POOL_METHODS}, got {how!r}")
@@ -62,6 +73,8 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
         bad = int(torch.nonzero(counts == 0)[0, 0])
         raise ValueError(f"series {bad} has no valid step to pool over")
     m = mask.unsqueeze(-1)
+    if how == "max+mean":
+        return torch.cat([pool(H, mask, "max"), pool(H, mask, "mean")], dim=-1)
     if how == "max":
         return H.masked_fill(~m, float("-inf")).amax(dim=1)
     if how == "mean":
@@ -69,6 +82,13 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
     steps = torch.arange(H.shape[1], device=H.device)
     last = torch.where(mask, steps, torch.full_like(steps, -1)).amax(dim=1)
     return H[torch.arange(H.shape[0], device=H.device), last]
+
+
+def pooled_dim(dim: int, how: str) -> int:
+    """Width of :func:`pool`'s output for per-step representations of width ``dim``."""
+    if how not in _POOL_METHODS:
+        raise ValueError(f"how must be one of {_POOL_METHODS}, got {how!r}")
+    return 2 * dim if how == "max+mean" else dim
 
 
 def attention_stride(mask: Tensor, max_attention_len: int) -> tuple[int, int]:

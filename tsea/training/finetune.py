@@ -1,7 +1,7 @@
 """``finetune``: supervised fine-tuning of an encoder plus a linear head with Lightning.
 
-The head is ``torch.nn.Linear(repr_dim, n_outputs)`` applied to pooled representations
-(``tsea.nn.pool`` over valid steps). A validation split is carved from the training data
+The head is ``torch.nn.Linear(width, n_outputs)`` applied to pooled representations
+(``tsea.nn.pool`` over valid steps; ``width`` is ``repr_dim``, twice that for ``"max+mean"``). A validation split is carved from the training data
 (stratified by class for classification, random for regression; numpy only), training stops
 early when the validation loss has not improved for ``patience`` epochs (Lightning's
 ``EarlyStopping``) and the weights of the best validation epoch are restored. With
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch import nn
 
-from tsea.nn import pool, valid_mask
+from tsea.nn import POOL_METHODS, pool, pooled_dim, valid_mask
 
 from .datamodule import SupervisedDataModule
 from .pretrain import _positive_int_or_none, _repr_dim, check_collection
@@ -40,7 +40,7 @@ from .runtime import num_threads as thread_limit
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
 TASKS = ("classification", "regression")
-POOLINGS = ("max", "mean", "last")
+POOLINGS = POOL_METHODS
 
 
 class FinetuneModule(SpawnSafeModule):
@@ -202,7 +202,7 @@ def finetune(
             n_iters = default_n_iters(*X.shape)
 
     with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
-        head = nn.Linear(_repr_dim(encoder), n_outputs)
+        head = nn.Linear(pooled_dim(_repr_dim(encoder), pooling), n_outputs)
         model = FinetuneModule(
             copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,
             num_threads=num_threads,
@@ -229,6 +229,6 @@ def finetune(
 
     was_training = encoder.training
     encoder.load_state_dict(trained)
-    head = nn.Linear(_repr_dim(encoder), n_outputs)
+    head = nn.Linear(pooled_dim(_repr_dim(encoder), pooling), n_outputs)
     head.load_state_dict(head_state)
     return encoder.cpu().train(was_training), head.eval()
