@@ -46,6 +46,26 @@ def test_evaluate_regression_csv_prints_rmse_and_mae(capsys):
     assert rmse < 10 * targets.std() + 1  # sane scale: predictions are regression values
 
 
+@pytest.mark.parametrize("flag, expected", [([], "max"), (["--pooling", "max+mean"], "max+mean")])
+def test_evaluate_pooling_option_reaches_the_estimator(flag, expected, monkeypatch, capsys):
+    from tsea.estimators import supervised
+
+    seen = []
+    original = supervised._Supervised._check_pooling
+
+    def spy(self):
+        seen.append(self.pooling)
+        original(self)
+
+    monkeypatch.setattr(supervised._Supervised, "_check_pooling", spy)
+    train = os.path.join(DATASETS, "Covid3Month_TRAIN_wide.csv")
+    test = os.path.join(DATASETS, "Covid3Month_TEST_wide.csv")
+    code = main(["evaluate", "--data", train, "--test", test, "--config", "tiny",
+                 "--set", "n_iters=1", "--quiet", *flag])
+    assert code == 0, capsys.readouterr()
+    assert seen == [expected]
+
+
 def test_regression_head_is_refused_for_classification(capsys):
     train = os.path.join(DATASETS, "ItalyPowerDemand_TRAIN_wide.csv")
     code = main(["evaluate", "--data", train, "--test", train, "--head", "svr", "--config", "tiny"])

@@ -157,6 +157,8 @@ def cmd_evaluate(args) -> int:
         raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
 
     module = estimators(args)
+    if args.pooling is not None:
+        params = {**params, "pooling": args.pooling}
     if task == "regression":
         y_train = regression_targets(y_train, "training")
         y_test = regression_targets(y_test, "test")

@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--head", help="classifier/regressor head (default: svm / ridge)")
     ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                     help="default: inferred from the training targets")
+    ev.add_argument("--pooling", choices=("max", "mean", "last", "max+mean"),
+                    help="pooling over time steps for the head (default: max+mean for "
+                    "classification, max for regression)")
     _add_config(ev)
     _add_csv_columns(ev)
     _add_common(ev, top_level=False)

@@ -24,7 +24,6 @@ __all__ = [
 
 # "max+mean" concatenates the max- and mean-pooled vectors (twice the width)
 POOL_METHODS = ("max", "mean", "last", "max+mean")
-_POOL_METHODS = POOL_METHODS
 
 
 def _check_lengths(lengths: Tensor, batch: int) -> Tensor:
@@ -59,8 +58,8 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
     mean-pooled vectors concatenated: (B, 2 * D)). A series without any valid step is an error
     (its embedding would be undefined).
     """
-    if how not in _POOL_METHODS:
-        raise ValueError(f"how must be one of {_POOL_METHODS}, got {how!r}")
+    if how not in POOL_METHODS:
+        raise ValueError(f"how must be one of {POOL_METHODS}, got {how!r}")
     if H.dim() != 3:
         raise ValueError(f"H must have shape (batch, length, dim), got {tuple(H.shape)}")
     if mask.shape != H.shape[:2]:
@@ -86,8 +85,8 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
 
 def pooled_dim(dim: int, how: str) -> int:
     """Width of :func:`pool`'s output for per-step representations of width ``dim``."""
-    if how not in _POOL_METHODS:
-        raise ValueError(f"how must be one of {_POOL_METHODS}, got {how!r}")
+    if how not in POOL_METHODS:
+        raise ValueError(f"how must be one of {POOL_METHODS}, got {how!r}")
     return 2 * dim if how == "max+mean" else dim
 
 
