@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
     embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet")
     embed.add_argument("--pooling", default="max", choices=("max", "mean", "last", "max+mean"),
-                       help="pooling over time steps (default: max)")
+                       help="pooling over time steps (default: max); max+mean writes the "
+                       "max-pooled columns first, then the mean-pooled ones")
     embed.add_argument("--split", default="train", choices=("train", "test", "all"),
                        help="split of a named dataset (default: train)")
     _add_csv_columns(embed)
