@@ -43,21 +43,10 @@ from tsea.heads import make_head
 FIELDS = ["dataset", "seed", "pooling", "accuracy", "fit_seconds", "error"]
 
 
-def pooled(encoder, X) -> dict[str, np.ndarray]:
-    zmax = encoder.transform(X, pooling="max")
-    zmean = encoder.transform(X, pooling="mean")
-    zlast = encoder.transform(X, pooling="last")
-    return {
-        "max": zmax,
-        "mean": zmean,
-        "last": zlast,
-        "max+mean": np.concatenate([zmax, zmean], axis=1),
-        "max+last": np.concatenate([zmax, zlast], axis=1),
-    }
-
-
-def readouts(enc, X) -> dict[str, np.ndarray]:
-    """Read-outs of the fitted EAEncoder ``enc``'s hidden states on X, as (n, dim) arrays."""
+def _forward(enc, X, hows, blocks=False) -> dict[str, np.ndarray]:
+    """One pass of the fitted EAEncoder ``enc`` over X, batched as ``enc.transform`` does:
+    the output pooled each way in ``hows`` and, with ``blocks``, every dilated block's output
+    max-pooled and concatenated (key "blocks")."""
     coll = enc._collection(X)
     Xn = enc._normalize(coll.X)
     lengths = coll.lengths
@@ -65,21 +54,23 @@ def readouts(enc, X) -> dict[str, np.ndarray]:
     captured: list[torch.Tensor] = []
     hooks = [
         block.register_forward_hook(lambda _m, _i, out: captured.append(out[0]))
-        for block in encoder.blocks
+        for block in (encoder.blocks if blocks else ())
     ]
     parts: dict[str, np.ndarray] = {}
     try:
-        with torch.inference_mode():
+        with torch_threads(1), torch.inference_mode():
             for idx in enc._batches(lengths):
                 captured.clear()
                 width = int(lengths[idx].max())
                 xb = torch.from_numpy(np.ascontiguousarray(Xn[idx, :, :width]))
                 lb = torch.from_numpy(lengths[idx])
                 mask = tnn.valid_mask(xb, lb)
-                got = {"max+mean": tnn.pool(encoder(xb, lengths=lb), mask, "max+mean")}
-                got["blocks"] = torch.cat(
-                    [tnn.pool(h.transpose(1, 2), mask, "max") for h in captured], dim=1
-                )
+                H = encoder(xb, lengths=lb)
+                got = {how: tnn.pool(H, mask, how) for how in hows}
+                if blocks:
+                    got["blocks"] = torch.cat(
+                        [tnn.pool(h.transpose(1, 2), mask, "max") for h in captured], dim=1
+                    )
                 for key, value in got.items():
                     if key not in parts:
                         parts[key] = np.empty((len(Xn), value.shape[1]), dtype=np.float32)
@@ -87,12 +78,28 @@ def readouts(enc, X) -> dict[str, np.ndarray]:
     finally:
         for hook in hooks:
             hook.remove()
-    zmax = parts["max+mean"][:, : enc.repr_dim]
+    return parts
+
+
+def pooled(enc, X) -> dict[str, np.ndarray]:
+    """Poolings of the output of the fitted EAEncoder ``enc`` on X, as (n, dim) arrays."""
+    z = _forward(enc, X, ("max", "mean", "last"))
+    return {
+        **z,
+        "max+mean": np.concatenate([z["max"], z["mean"]], axis=1),
+        "max+last": np.concatenate([z["max"], z["last"]], axis=1),
+    }
+
+
+def readouts(enc, X) -> dict[str, np.ndarray]:
+    """Read-outs of the fitted EAEncoder ``enc``'s hidden states on X, as (n, dim) arrays."""
+    z = _forward(enc, X, ("max+mean",), blocks=True)
+    zmax = z["max+mean"][:, : enc.repr_dim]
     return {
         "max": zmax,
-        "max+mean": parts["max+mean"],
-        "blocks": parts["blocks"],
-        "max+blocks": np.concatenate([zmax, parts["blocks"]], axis=1),
+        "max+mean": z["max+mean"],
+        "blocks": z["blocks"],
+        "max+blocks": np.concatenate([zmax, z["blocks"]], axis=1),
     }
 
 
@@ -120,8 +127,7 @@ def main(argv=None) -> None:
             enc = tsea.EAEncoder(random_state=int(seed), n_jobs=1).fit(Xtr)
             fit_s = time.perf_counter() - t0
             embed = pooled if args.study == "pooling" else readouts
-            with torch_threads(1):
-                train, test = embed(enc, Xtr), embed(enc, Xte)
+            train, test = embed(enc, Xtr), embed(enc, Xte)
             rows = []
             for how in train:
                 head = make_head("classification", "svm", len(ytr_i), ytr_i)

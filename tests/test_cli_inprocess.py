@@ -66,6 +66,13 @@ def test_evaluate_pooling_option_reaches_the_estimator(flag, expected, monkeypat
     assert seen == [expected]
 
 
+def test_cli_pooling_choices_are_the_nn_pool_methods():
+    from tsea.cli import POOLINGS
+    from tsea.nn import POOL_METHODS
+
+    assert POOLINGS == POOL_METHODS
+
+
 def test_regression_head_is_refused_for_classification(capsys):
     train = os.path.join(DATASETS, "ItalyPowerDemand_TRAIN_wide.csv")
     code = main(["evaluate", "--data", train, "--test", train, "--head", "svr", "--config", "tiny"])

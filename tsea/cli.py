@@ -15,6 +15,10 @@ from tsea import __version__
 from tsea._cli_commands import COMMANDS, UsageError
 from tsea.config import ConfigError
 
+# tsea.nn.POOL_METHODS, spelled out so that parsing arguments does not import torch (a test
+# keeps the two equal)
+POOLINGS = ("max", "mean", "last", "max+mean")
+
 _RAW = argparse.RawDescriptionHelpFormatter
 
 MAIN_EPILOG = """\
@@ -143,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("input", metavar="INPUT", help=".csv/.ts/.tsv/.arff file or dataset name")
     embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
     embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet")
-    embed.add_argument("--pooling", default="max", choices=("max", "mean", "last", "max+mean"),
+    embed.add_argument("--pooling", default="max", choices=POOLINGS,
                        help="pooling over time steps (default: max); max+mean writes the "
                        "max-pooled columns first, then the mean-pooled ones")
     embed.add_argument("--split", default="train", choices=("train", "test", "all"),
@@ -160,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--head", help="classifier/regressor head (default: svm / ridge)")
     ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                     help="default: inferred from the training targets")
-    ev.add_argument("--pooling", choices=("max", "mean", "last", "max+mean"),
+    ev.add_argument("--pooling", choices=POOLINGS,
                     help="pooling over time steps for the head (default: max+mean for "
                     "classification, max for regression)")
     _add_config(ev)

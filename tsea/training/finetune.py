@@ -1,7 +1,8 @@
 """``finetune``: supervised fine-tuning of an encoder plus a linear head with Lightning.
 
 The head is ``torch.nn.Linear(width, n_outputs)`` applied to pooled representations
-(``tsea.nn.pool`` over valid steps; ``width`` is ``repr_dim``, twice that for ``"max+mean"``). A validation split is carved from the training data
+(``tsea.nn.pool`` over valid steps; ``width`` is ``tsea.nn.pooled_dim(repr_dim, pooling)``).
+A validation split is carved from the training data
 (stratified by class for classification, random for regression; numpy only), training stops
 early when the validation loss has not improved for ``patience`` epochs (Lightning's
 ``EarlyStopping``) and the weights of the best validation epoch are restored. With
