@@ -86,3 +86,85 @@ def test_scores_to_proba():
     assert np.isclose(binary[1, 1], 1 / (1 + np.exp(-3.0)))
     with pytest.raises(ValueError, match="do not match"):
         scores_to_proba(np.zeros((2, 3)), 2)
+
+
+# -- FallbackSVC: a non-finite libsvm solution falls back to a smaller C ----------------------
+def _fail_above(monkeypatch, threshold):
+    """Make libsvm 'return' non-finite coefficients for every C above ``threshold``, as it
+    does on some real embeddings with a hard margin (scikit-learn raises this ValueError)."""
+    from sklearn.svm._base import BaseLibSVM
+
+    original = BaseLibSVM.fit
+    tried = []
+
+    def fit(self, X, y, sample_weight=None):
+        tried.append(self.C)
+        if self.C > threshold:
+            raise ValueError(
+                "The dual coefficients or intercepts are not finite. The input data may contain "
+                "large values and need to be preprocessed."
+            )
+        return original(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(BaseLibSVM, "fit", fit)
+    return tried
+
+
+def test_fallback_svc_refits_with_the_next_smaller_c(monkeypatch):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import SVC
+
+    from tsea.heads import FallbackSVC
+
+    Z, y = _blobs(4)  # 12 series: the hard-margin (C=inf) head
+    head = make_head("classification", "svm", len(y), y)
+    assert isinstance(head, FallbackSVC) and np.isinf(head.C)
+    tried = _fail_above(monkeypatch, 10.0)
+    with pytest.warns(ConvergenceWarning, match=r"C=inf .*refitted with C=10\b"):
+        head.fit(Z, y)
+    assert tried == [np.inf, 1e4, 1e3, 1e2, 10.0]  # the grid below inf, largest first
+    assert head.fitted_C_ == 10.0 and np.isinf(head.C)  # the parameter is left as given
+    assert np.isinf(clone(head).C)
+    reference = SVC(kernel="rbf", gamma="scale", C=10.0).fit(Z, y)
+    np.testing.assert_allclose(head.decision_function(Z), reference.decision_function(Z))
+
+
+def test_fallback_svc_without_failure_keeps_c(monkeypatch):
+    import warnings
+
+    from tsea.heads import FallbackSVC
+
+    Z, y = _blobs(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        head = FallbackSVC(C=np.inf, gamma="scale").fit(Z, y)
+    assert np.isinf(head.fitted_C_)
+
+
+def test_fallback_svc_gives_up_with_a_clear_error(monkeypatch):
+    from tsea.heads import FallbackSVC
+
+    Z, y = _blobs(4)
+    _fail_above(monkeypatch, 0.0)  # every C fails
+    with pytest.raises(ValueError, match="not finite for C=inf and for every smaller C") as info:
+        FallbackSVC(C=np.inf).fit(Z, y)
+    assert "dual coefficients" in str(info.value.__cause__)
+
+
+def test_fallback_svc_raises_other_errors_unchanged():
+    from tsea.heads import FallbackSVC
+
+    Z, y = _blobs(4)
+    Z[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        FallbackSVC(C=np.inf).fit(Z, y)
+
+
+def test_grid_search_head_survives_a_failing_hard_margin(monkeypatch):
+    Z, y = _blobs(20)  # 60 series: grid search over C
+    _fail_above(monkeypatch, 1e3)  # inf and 1e4 fail in every fold and in the refit
+    head = make_head("classification", "svm", len(y), y)
+    with pytest.warns(Warning):
+        head.fit(Z, y)
+    assert head.best_estimator_.fitted_C_ <= 1e3
+    assert head.score(Z, y) > 0.9

@@ -12,7 +12,11 @@ Classification heads
               gets ``max_iter=SVM_MAX_ITER`` (10**6; TS2Vec uses 10**7): with a hard margin on
               data that are not separable (duplicate embeddings with different labels) libsvm
               never converges; the cap bounds the time and scikit-learn then warns
-              (``ConvergenceWarning``).
+              (``ConvergenceWarning``). The SVC is :class:`FallbackSVC`: where libsvm's
+              solution for a C is not finite (scikit-learn's "dual coefficients or intercepts
+              are not finite", seen with hard margins on some embeddings), it is refitted with
+              the next smaller C of the grid, with a ``ConvergenceWarning`` naming the C used,
+              instead of failing the whole fit.
 ``ridge``     ``StandardScaler`` + ``RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))``.
 ``logistic``  ``StandardScaler`` + ``LogisticRegression(max_iter=1000)``.
 
@@ -29,8 +33,11 @@ end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a cle
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -39,6 +46,7 @@ from sklearn.svm import SVC, SVR
 
 __all__ = [
     "CLASSIFICATION_HEADS",
+    "FallbackSVC",
     "REGRESSION_HEADS",
     "SVM_C_GRID",
     "SVM_MAX_ITER",
@@ -56,6 +64,61 @@ _SVR_C_GRID = [10.0**p for p in range(-2, 4)]
 _RIDGE_ALPHAS = np.logspace(-3, 3, 10)
 
 
+def _not_finite_error(exc: ValueError) -> bool:
+    # scikit-learn's BaseLibSVM.fit raises this when libsvm returns inf/NaN coefficients.
+    return "not finite" in str(exc)
+
+
+class FallbackSVC(SVC):
+    """``sklearn.svm.SVC`` that survives a non-finite libsvm solution.
+
+    When fitting with ``C`` gives dual coefficients or intercepts that are not finite, the fit
+    is repeated with the C values of :data:`SVM_C_GRID` below ``C``, largest first, and the
+    first finite solution is kept; a ``ConvergenceWarning`` names the C used, which is stored
+    in ``fitted_C_`` (equal to ``C`` when no fallback was needed). The ``C`` parameter itself is
+    left as given, so ``get_params``/``clone``/grid search behave as for SVC. Any other error,
+    and the case where no C of the grid gives a finite solution, is raised.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            super().fit(X, y, sample_weight=sample_weight)
+        except ValueError as exc:
+            if not _not_finite_error(exc):
+                raise
+            first = exc
+        else:
+            self.fitted_C_ = self.C
+            return self
+        requested = self.C
+        smaller = sorted((c for c in SVM_C_GRID if c < requested), reverse=True)
+        try:
+            for c in smaller:
+                self.C = c
+                try:
+                    super().fit(X, y, sample_weight=sample_weight)
+                except ValueError as exc:
+                    if not _not_finite_error(exc):
+                        raise
+                    continue
+                warnings.warn(
+                    f"SVC with C={requested:g} gave coefficients that are not finite (libsvm); "
+                    f"refitted with C={c:g}, the largest smaller C of the grid with a finite "
+                    "solution",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+                self.fitted_C_ = c
+                return self
+        finally:
+            self.C = requested
+        raise ValueError(
+            f"SVC gave coefficients that are not finite for C={requested:g} and for every "
+            f"smaller C of the grid ({', '.join(f'{c:g}' for c in smaller) or 'none'}); the "
+            "embeddings may hold very large or degenerate values"
+        ) from first
+
+
 def _class_counts(y) -> np.ndarray:
     _, counts = np.unique(np.asarray(y), return_counts=True)
     return counts
@@ -65,12 +128,12 @@ def _svm_head(n_train: int, y) -> object:
     counts = _class_counts(y)
     if n_train >= 50 and counts.size > 0 and counts.min() >= 5:
         return GridSearchCV(
-            SVC(kernel="rbf", gamma="scale", max_iter=SVM_MAX_ITER),
+            FallbackSVC(kernel="rbf", gamma="scale", max_iter=SVM_MAX_ITER),
             {"C": SVM_C_GRID},
             cv=StratifiedKFold(n_splits=5),
             n_jobs=None,
         )
-    return SVC(kernel="rbf", gamma="scale", C=np.inf, max_iter=SVM_MAX_ITER)
+    return FallbackSVC(kernel="rbf", gamma="scale", C=np.inf, max_iter=SVM_MAX_ITER)
 
 
 def _svr_head(n_train: int) -> object:
