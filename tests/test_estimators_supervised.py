@@ -191,3 +191,21 @@ def test_accepts_aeon_and_sktime_loader_outputs():
     Xr, yr = load_regression("Covid3Month", split="train")
     reg = EARegressor(random_state=0, **TINY).fit(Xr[:8], yr[:8])
     assert reg.predict(Xr[:8]).shape == (8,)
+
+
+def test_nearly_identical_embeddings_are_reported():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _two_classes(6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        EAClassifier(head="ridge", random_state=0, **TINY).fit(X, y)
+    assert not [w for w in caught if "nearly identical" in str(w.message)]
+    # twelve copies of one series under two labels: every embedding is the same
+    same = [X[0]] * len(X)
+    with pytest.warns(ConvergenceWarning, match="12 training series are nearly identical"):
+        EAClassifier(head="ridge", random_state=0, **TINY).fit(same, y)
+    with pytest.warns(ConvergenceWarning, match="nearly identical"):
+        EARegressor(random_state=0, **TINY).fit(same, y.astype(float))

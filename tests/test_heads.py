@@ -168,3 +168,27 @@ def test_grid_search_head_survives_a_failing_hard_margin(monkeypatch):
         head.fit(Z, y)
     assert head.best_estimator_.fitted_C_ <= 1e3
     assert head.score(Z, y) > 0.9
+
+
+# -- collapsed embeddings are reported -----------------------------------------------------------
+def test_check_embedding_spread_flags_collapsed_embeddings():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from tsea.heads import COLLAPSE_RATIO, check_embedding_spread
+
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(size=64)  # per-feature offsets, as pooled representations have
+    collapsed = offsets + 1e-5 * rng.normal(size=(30, 64))  # every series ~ the same vector
+    with pytest.warns(ConvergenceWarning, match="30 training series are nearly identical"):
+        ratio = check_embedding_spread(collapsed)
+    assert ratio <= COLLAPSE_RATIO
+
+    healthy = offsets + 0.05 * rng.normal(size=(30, 64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_embedding_spread(healthy) > COLLAPSE_RATIO
+        assert np.isnan(check_embedding_spread(np.ones((1, 4))))  # one series: no spread to judge
+    with pytest.warns(ConvergenceWarning):  # all zero: no spread at all
+        assert check_embedding_spread(np.zeros((5, 3))) == 0.0

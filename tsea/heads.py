@@ -46,7 +46,9 @@ from sklearn.svm import SVC, SVR
 
 __all__ = [
     "CLASSIFICATION_HEADS",
+    "COLLAPSE_RATIO",
     "FallbackSVC",
+    "check_embedding_spread",
     "REGRESSION_HEADS",
     "SVM_C_GRID",
     "SVM_MAX_ITER",
@@ -62,6 +64,37 @@ SVM_C_GRID = [10.0**p for p in range(-4, 5)] + [np.inf]
 SVM_MAX_ITER = 1_000_000
 _SVR_C_GRID = [10.0**p for p in range(-2, 4)]
 _RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+
+
+#: Embeddings whose largest per-feature standard deviation over the training series is below
+#: this fraction of their largest absolute value are reported as collapsed.
+COLLAPSE_RATIO = 1e-3
+
+
+def check_embedding_spread(Z) -> float:
+    """Warn (``ConvergenceWarning``) when the training embeddings are nearly identical.
+
+    Returns the ratio ``max_j std_i Z[i, j] / max |Z|``. Pre-training can collapse (e.g. too high
+    a learning rate): every series then gets almost the same embedding and no head can tell them
+    apart (with the hard-margin SVC, libsvm's solution is then not finite). At or below
+    :data:`COLLAPSE_RATIO` this is reported, instead of leaving a head that predicts one class.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[0] < 2:
+        return float("nan")
+    scale = float(np.abs(Z).max())
+    spread = float(Z.std(axis=0).max())
+    ratio = spread / scale if scale > 0 else 0.0
+    if ratio <= COLLAPSE_RATIO:
+        warnings.warn(
+            f"the embeddings of the {Z.shape[0]} training series are nearly identical (largest "
+            f"per-feature std {spread:.3g} against values up to {scale:.3g}), so the head "
+            "cannot separate them: pre-training has collapsed (try a lower lr, another "
+            "random_state or objective) unless the series themselves are nearly identical",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return ratio
 
 
 def _not_finite_error(exc: ValueError) -> bool:

@@ -19,7 +19,13 @@ from tsea import nn as _nn
 from tsea import training as _training
 from tsea.estimators._base import _EABase, resolve_threads, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
-from tsea.heads import CLASSIFICATION_HEADS, REGRESSION_HEADS, make_head, scores_to_proba
+from tsea.heads import (
+    CLASSIFICATION_HEADS,
+    REGRESSION_HEADS,
+    check_embedding_spread,
+    make_head,
+    scores_to_proba,
+)
 
 
 class _Supervised(_EABase):
@@ -69,6 +75,7 @@ class _Supervised(_EABase):
 
     def _fit_head(self, coll, y) -> None:
         Z = self._embed(coll, pooling=self.pooling)
+        check_embedding_spread(Z)
         head = make_head(self._task, self.head, coll.n_series, y)
         with torch_threads(self.n_jobs):
             self.head_ = head.fit(Z, y)
