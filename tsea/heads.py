@@ -27,6 +27,9 @@ Regression heads
               grid search over ``10**-2 .. 10**3`` when there are at least 50 training series,
               else ``C = 1``.
 
+Before fitting a head, the estimators call :func:`check_embedding_spread`, which warns when the
+training embeddings are nearly identical (a collapsed pre-training).
+
 ``finetune`` is not a scikit-learn head: the estimators train the encoder and a linear layer
 end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a clear error.
 """
@@ -47,11 +50,11 @@ from sklearn.svm import SVC, SVR
 __all__ = [
     "CLASSIFICATION_HEADS",
     "COLLAPSE_RATIO",
-    "FallbackSVC",
-    "check_embedding_spread",
     "REGRESSION_HEADS",
     "SVM_C_GRID",
     "SVM_MAX_ITER",
+    "FallbackSVC",
+    "check_embedding_spread",
     "make_head",
     "scores_to_proba",
 ]
