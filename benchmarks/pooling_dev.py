@@ -20,6 +20,17 @@ block i sees 2**i-dilated context). That study also ran on five more development
 Fish,ChlorineConcentration,ECG5000,CricketX,FiftyWords,GesturePebbleZ2 \
         --out benchmarks/results/dev/readout.csv
 
+``--study geometry`` (sixth session) keeps the default "max+mean" (and "max") embeddings but
+changes what the SVM sees: "raw" as the estimators do now, "centred" (the training embeddings'
+per-feature mean subtracted from train and test: distances are unchanged, only
+``gamma="scale"``, which is computed from the variance of all entries, changes) and
+"standardised" (scikit-learn's StandardScaler fitted on the training embeddings). It prints
+how much of the embeddings' variance is between series (mean per-feature variance over the
+variance of all entries); written to geometry.csv:
+
+    python benchmarks/pooling_dev.py --study geometry --data-dir /tmp/tsea-ucr-data --seeds 0 \
+        --datasets <the eleven above> --out benchmarks/results/dev/geometry.csv
+
 Rows are appended per (dataset, seed); a rerun skips finished ones. A head that cannot be fitted
 (libsvm's C=inf refit can fail on badly scaled embeddings) is recorded with its error.
 """
@@ -103,13 +114,32 @@ def readouts(enc, X) -> dict[str, np.ndarray]:
     }
 
 
+def geometry(enc, Xtr, Xte) -> tuple[dict, dict]:
+    """Train and test inputs of the SVM for the geometry study (see the module docstring)."""
+    from sklearn.preprocessing import StandardScaler
+
+    ztr = _forward(enc, Xtr, ("max+mean",))["max+mean"].astype(np.float64)
+    zte = _forward(enc, Xte, ("max+mean",))["max+mean"].astype(np.float64)
+    train, test = {}, {}
+    for name, cols in (("max+mean", slice(None)), ("max", slice(0, enc.repr_dim))):
+        a, b = ztr[:, cols], zte[:, cols]
+        print(f"  {name}: between-series share of the variance {a.var(0).mean() / a.var():.2e}")
+        centre = a.mean(axis=0)
+        scaler = StandardScaler().fit(a)
+        train[f"{name} raw"], test[f"{name} raw"] = a, b
+        train[f"{name} centred"], test[f"{name} centred"] = a - centre, b - centre
+        train[f"{name} standardised"] = scaler.transform(a)
+        test[f"{name} standardised"] = scaler.transform(b)
+    return train, test
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", required=True)
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--study", choices=("pooling", "readout"), default="pooling")
+    parser.add_argument("--study", choices=("pooling", "readout", "geometry"), default="pooling")
     args = parser.parse_args(argv)
     done = set()
     if os.path.exists(args.out):
@@ -126,8 +156,11 @@ def main(argv=None) -> None:
             t0 = time.perf_counter()
             enc = tsea.EAEncoder(random_state=int(seed), n_jobs=1).fit(Xtr)
             fit_s = time.perf_counter() - t0
-            embed = pooled if args.study == "pooling" else readouts
-            train, test = embed(enc, Xtr), embed(enc, Xte)
+            if args.study == "geometry":
+                train, test = geometry(enc, Xtr, Xte)
+            else:
+                embed = pooled if args.study == "pooling" else readouts
+                train, test = embed(enc, Xtr), embed(enc, Xte)
             rows = []
             for how in train:
                 head = make_head("classification", "svm", len(ytr_i), ytr_i)
