@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 import torch
-from sklearn.preprocessing import LabelEncoder
+from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 import tsea
 from tsea import nn as tnn
@@ -116,8 +116,6 @@ def readouts(enc, X) -> dict[str, np.ndarray]:
 
 def geometry(enc, Xtr, Xte) -> tuple[dict, dict]:
     """Train and test inputs of the SVM for the geometry study (see the module docstring)."""
-    from sklearn.preprocessing import StandardScaler
-
     ztr = _forward(enc, Xtr, ("max+mean",))["max+mean"].astype(np.float64)
     zte = _forward(enc, Xte, ("max+mean",))["max+mean"].astype(np.float64)
     train, test = {}, {}

@@ -117,41 +117,36 @@ class FallbackSVC(SVC):
     """
 
     def fit(self, X, y, sample_weight=None):
-        try:
-            super().fit(X, y, sample_weight=sample_weight)
-        except ValueError as exc:
-            if not _not_finite_error(exc):
-                raise
-            first = exc
-        else:
-            self.fitted_C_ = self.C
-            return self
         requested = self.C
-        smaller = sorted((c for c in SVM_C_GRID if c < requested), reverse=True)
+        candidates = [requested] + sorted((c for c in SVM_C_GRID if c < requested), reverse=True)
+        first = None
         try:
-            for c in smaller:
+            for c in candidates:
                 self.C = c
                 try:
                     super().fit(X, y, sample_weight=sample_weight)
                 except ValueError as exc:
                     if not _not_finite_error(exc):
                         raise
+                    first = first or exc
                     continue
-                warnings.warn(
-                    f"SVC with C={requested:g} gave coefficients that are not finite (libsvm); "
-                    f"refitted with C={c:g}, the largest smaller C of the grid with a finite "
-                    "solution",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
+                if c != requested:
+                    warnings.warn(
+                        f"SVC with C={requested:g} gave coefficients that are not finite "
+                        f"(libsvm); refitted with C={c:g}, the largest smaller C of the grid "
+                        "with a finite solution",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
                 self.fitted_C_ = c
                 return self
         finally:
             self.C = requested
+        smaller = ", ".join(f"{c:g}" for c in candidates[1:]) or "none"
         raise ValueError(
             f"SVC gave coefficients that are not finite for C={requested:g} and for every "
-            f"smaller C of the grid ({', '.join(f'{c:g}' for c in smaller) or 'none'}); the "
-            "embeddings may hold very large or degenerate values"
+            f"smaller C of the grid ({smaller}); the embeddings may hold very large or "
+            "degenerate values"
         ) from first
 
 
