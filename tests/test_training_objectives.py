@@ -6,11 +6,12 @@ from tsea.nn import EADCEncoder
 from tsea.training.contrastive import (
     contrastive_loss,
     draw_crops,
+    draw_views,
     hierarchical_contrastive_loss,
 )
 from tsea.training.datamodule import SeriesDataModule
 from tsea.training.hybrid import hybrid_loss
-from tsea.training.masked import masked_reconstruction_loss
+from tsea.training.masked import masked_reconstruction_loss, observed_mask
 from tsea.training.module import PretrainModule, resolve_objective_weights
 from tsea.training.runtime import build_trainer, num_threads, quiet, seeded
 
@@ -109,7 +110,8 @@ def test_contrastive_loss_ignores_padding_values():
     assert torch.isfinite(a) and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_hybrid_is_the_weighted_sum_and_ignores_padding():
+@pytest.mark.parametrize("masks", ["values", "timestamps"])
+def test_hybrid_is_the_weighted_sum_and_ignores_padding(masks):
     X, lengths = sines(n=4, L=40)
     lengths[:] = [40, 25, 31, 12]
     x_nan, x_junk = torch.tensor(X), torch.tensor(X)
@@ -120,12 +122,72 @@ def test_hybrid_is_the_weighted_sum_and_ignores_padding():
 
     def loss(x, wm, wc):
         g = torch.Generator().manual_seed(2)
-        return hybrid_loss(enc, head, x, lens, weights={"masked": wm, "contrastive": wc}, generator=g)
+        return hybrid_loss(enc, head, x, lens, weights={"masked": wm, "contrastive": wc}, generator=g, masks=masks)
 
     mse, contrast = loss(x_nan, 1.0, 0.0), loss(x_nan, 0.0, 1.0)
     assert mse > 0 and contrast > 0
     assert torch.allclose(loss(x_nan, 2.0, 3.0), 2 * mse + 3 * contrast, rtol=1e-5)
     assert torch.allclose(loss(x_junk, 2.0, 3.0), loss(x_nan, 2.0, 3.0), rtol=1e-5, atol=1e-6)
+
+
+class _Recorder(torch.nn.Module):
+    """Wraps an encoder and records what each call receives."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder, self.calls = encoder, []
+
+    def forward(self, x, lengths=None, proj_mask=None):
+        self.calls.append((x.clone(), lengths.clone(), proj_mask.clone()))
+        return self.encoder(x, lengths=lengths, proj_mask=proj_mask)
+
+
+def _padded_batch():
+    X, lengths = sines(n=4, L=40)
+    lengths[:] = [40, 25, 31, 12]
+    x = torch.tensor(X)
+    for i, n in enumerate(lengths):
+        x[i, :, n:] = float("nan")
+    x[0, 1, 5:9] = float("nan")  # missing values inside a series
+    return x, torch.tensor(lengths)
+
+
+def test_hybrid_timestamps_reconstructs_the_hidden_steps_of_the_plain_views():
+    x, lens = _padded_batch()
+    enc, head = tiny_encoder().eval(), torch.nn.Linear(16, 2)
+    rec = _Recorder(enc)
+    w = {"masked": 1.0, "contrastive": 0.0}
+    mse = hybrid_loss(rec, head, x, lens, weights=w, generator=torch.Generator().manual_seed(3), masks="timestamps")
+    views, _, _ = draw_views(x, lens, torch.Generator().manual_seed(3))
+    assert len(rec.calls) == 2
+    total, count = 0.0, 0
+    for (v, n, keep), (x_in, n_in, keep_in) in zip(views, rec.calls):
+        # the encoder sees the TS2Vec views unchanged: no value is set to 0
+        assert torch.equal(x_in.nan_to_num(99.0), v.nan_to_num(99.0))
+        assert torch.equal(n_in, n) and torch.equal(keep_in, keep)
+        target = observed_mask(v, n) & ~keep[:, None, :]
+        assert target.any() and (observed_mask(v, n) & keep[:, None, :]).any()
+        r = head(enc(v, lengths=n, proj_mask=keep)).transpose(1, 2)
+        total, count = total + ((r - v)[target] ** 2).sum(), count + int(target.sum())
+    assert torch.allclose(mse, total / count, rtol=1e-5)
+
+
+def test_hybrid_values_masks_the_encoder_input():
+    x, lens = _padded_batch()
+    rec = _Recorder(tiny_encoder().eval())
+    w = {"masked": 1.0, "contrastive": 1.0}
+    hybrid_loss(rec, torch.nn.Linear(16, 2), x, lens, weights=w, generator=torch.Generator().manual_seed(3))
+    views, _, _ = draw_views(x, lens, torch.Generator().manual_seed(3))
+    zeroed = sum(int(((x_in == 0) & (v != 0) & ~v.isnan()).sum()) for (v, _, _), (x_in, _, _) in zip(views, rec.calls))
+    assert zeroed > 0
+
+
+def test_hybrid_masks_must_be_known():
+    x, lens = _padded_batch()
+    with pytest.raises(ValueError, match="masks must be one of"):
+        hybrid_loss(tiny_encoder(), torch.nn.Linear(16, 2), x, lens, weights={"masked": 1, "contrastive": 1}, masks="steps")
+    with pytest.raises(ValueError, match="hybrid_masks must be one of"):
+        PretrainModule(tiny_encoder(), 2, 16, weights={"masked": 1, "contrastive": 1}, hybrid_masks="steps")
 
 
 def test_objective_weights():

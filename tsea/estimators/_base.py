@@ -226,6 +226,7 @@ class _EABase(BaseEstimator):
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
                 weight_averaging=self.weight_averaging,  # validated by pretrain
+                hybrid_masks=self.hybrid_masks,
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels

@@ -60,6 +60,12 @@ class EAEncoder(TransformerMixin, _EABase):
         (Lightning's ``WeightAveraging``; TS2Vec embeds with such an average too) and return it
         instead of the last step's weights. Default True: on the development suite of
         BENCHMARKS.md it made the embeddings more accurate at no measurable cost.
+    hybrid_masks : {"values", "timestamps"}
+        Which values the hybrid objective reconstructs (:mod:`tsea.training.hybrid`):
+        ``"values"`` adds geometric value masks (Zerveas et al.) to the contrastive views and
+        reconstructs the masked values; ``"timestamps"`` adds no corruption and reconstructs
+        the values at the steps that the contrastive timestamp mask hides. Ignored by the
+        other objectives.
     """
 
     def __init__(
@@ -92,6 +98,7 @@ class EAEncoder(TransformerMixin, _EABase):
         verbose=False,
         trainer_kwargs=None,
         weight_averaging=True,
+        hybrid_masks="values",
     ):
         self._store_params(locals())
 

@@ -138,6 +138,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         verbose=False,
         trainer_kwargs=None,
         weight_averaging=True,
+        hybrid_masks="values",
     ):
         self._store_params(locals())
 
@@ -226,6 +227,7 @@ class EARegressor(RegressorMixin, _Supervised):
         verbose=False,
         trainer_kwargs=None,
         weight_averaging=True,
+        hybrid_masks="values",
     ):
         self._store_params(locals())
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .contrastive import contrastive_loss
-from .hybrid import hybrid_loss
+from .hybrid import HYBRID_MASKS, hybrid_loss
 from .masked import masked_reconstruction_loss
 from .runtime import SpawnSafeModule
 
@@ -76,8 +76,12 @@ class PretrainModule(SpawnSafeModule):
         grad_clip: float = 5.0,
         verbose: bool = False,
         num_threads: int | None = None,
+        hybrid_masks: str = "values",
     ):
         super().__init__()
+        if hybrid_masks not in HYBRID_MASKS:
+            raise ValueError(f"hybrid_masks must be one of {HYBRID_MASKS}, got {hybrid_masks!r}")
+        self.hybrid_masks = hybrid_masks
         self.num_threads = num_threads
         self.encoder = encoder
         self.weights = dict(weights)
@@ -100,7 +104,9 @@ class PretrainModule(SpawnSafeModule):
         w = self.weights
         mask_kwargs = dict(ratio=self.mask_ratio, mean_length=self.mask_mean_length, generator=self._generator)
         if w["masked"] > 0 and w["contrastive"] > 0:
-            loss = hybrid_loss(self.encoder, self.recon_head, x, lengths, weights=w, **mask_kwargs)
+            loss = hybrid_loss(
+                self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks, **mask_kwargs
+            )
         elif w["masked"] > 0:
             loss = w["masked"] * masked_reconstruction_loss(self.encoder, self.recon_head, x, lengths, **mask_kwargs)
         else:
