@@ -145,3 +145,28 @@ def test_save_before_fit_raises(tmp_path):
 
     with pytest.raises(NotFittedError):
         EAEncoder().save(tmp_path / "m.tsea")
+
+
+def test_files_and_pickles_from_before_hybrid_masks_keep_the_value_masks(tmp_path, fitted):
+    # Encoders saved before the ``hybrid_masks`` parameter existed were pre-trained with the
+    # value-masked hybrid objective: loading one must say so, whatever today's default is.
+    enc, X = fitted
+    path = tmp_path / "old.tsea"
+    enc.save(path)
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("tsea.json"))
+        arrays = zf.read("arrays.npz")
+    del header["params"]["hybrid_masks"]
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("tsea.json", json.dumps(header))
+        zf.writestr("arrays.npz", arrays)
+    loaded = EAEncoder.load(path)
+    assert loaded.hybrid_masks == "values"
+    assert np.array_equal(loaded.transform(X), enc.transform(X))
+
+    for est in (enc, EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)):
+        state = est.__getstate__()
+        del state["hybrid_masks"]
+        old = type(est).__new__(type(est))
+        old.__setstate__(state)
+        assert old.get_params()["hybrid_masks"] == "values"

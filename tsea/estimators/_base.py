@@ -115,6 +115,11 @@ class _EABase(BaseEstimator):
     """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
 
     # -- parameters ---------------------------------------------------------------------------
+    def __setstate__(self, state):
+        # estimators pickled before ``hybrid_masks`` existed used the value-masked hybrid
+        state.setdefault("hybrid_masks", "values")
+        super().__setstate__(state)
+
     def _store_params(self, params: dict) -> None:
         """Keep every ``__init__`` argument unchanged under its own name (scikit-learn's rule:
         no validation in ``__init__``); each class passes its ``locals()``."""

@@ -161,6 +161,7 @@ class EAEncoder(TransformerMixin, _EABase):
     def load(cls, path) -> EAEncoder:
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=_KIND)
+        params.setdefault("hybrid_masks", "values")  # files from before the parameter existed
         try:
             est = cls(**params)
             encoder = _nn.EADCEncoder(**meta["encoder_config"])
