@@ -111,14 +111,17 @@ def resolve_device(device) -> torch.device:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
 
 
+#: Parameters added after estimators were first pickled or saved, with the value that
+#: such estimators used (``hybrid_masks``: the value-masked hybrid objective was the only one).
+PARAMS_BEFORE_THEY_EXISTED = {"hybrid_masks": "values"}
+
+
 class _EABase(BaseEstimator):
     """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
 
     # -- parameters ---------------------------------------------------------------------------
     def __setstate__(self, state):
-        # estimators pickled before ``hybrid_masks`` existed used the value-masked hybrid
-        state.setdefault("hybrid_masks", "values")
-        super().__setstate__(state)
+        super().__setstate__({**PARAMS_BEFORE_THEY_EXISTED, **state})
 
     def _store_params(self, params: dict) -> None:
         """Keep every ``__init__`` argument unchanged under its own name (scikit-learn's rule:

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 import tsea
 from tsea import modelfile
 from tsea import nn as _nn
-from tsea.estimators._base import _EABase
+from tsea.estimators._base import PARAMS_BEFORE_THEY_EXISTED, _EABase
 
 _KIND = "EAEncoder"
 
@@ -161,7 +161,7 @@ class EAEncoder(TransformerMixin, _EABase):
     def load(cls, path) -> EAEncoder:
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=_KIND)
-        params.setdefault("hybrid_masks", "values")  # files from before the parameter existed
+        params = {**PARAMS_BEFORE_THEY_EXISTED, **params}  # files from before a parameter existed
         try:
             est = cls(**params)
             encoder = _nn.EADCEncoder(**meta["encoder_config"])
