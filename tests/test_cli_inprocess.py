@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsea.cli import _benchmark_parser, main
+from tsea.cli import main
+from tsea.cli.parser import _benchmark_parser
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASETS = os.path.join(REPO, "datasets")
@@ -67,7 +68,7 @@ def test_evaluate_pooling_option_reaches_the_estimator(flag, expected, monkeypat
 
 
 def test_cli_pooling_choices_are_the_nn_pool_methods():
-    from tsea.cli import POOLINGS
+    from tsea.cli.parser import POOLINGS
     from tsea.nn import POOL_METHODS
 
     assert POOLINGS == POOL_METHODS

@@ -7,15 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsea._cli_io import (
-    _atomic_write,
+from tsea.cli.io import (
     ids_path_for,
     infer_task,
     is_file_spec,
     load_data,
     write_embeddings,
 )
-from tsea._cli_plot import attention_figure, save_attention_png
+from tsea.viz import attention_figure, save_attention_png
 
 DATASETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datasets")
 
@@ -96,21 +95,6 @@ def test_bad_output_requests_are_errors(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         write_embeddings(str(tmp_path / "no" / "e.csv"), Z, np.arange(2))
     assert info.value.filename == str(tmp_path / "no")
-
-
-def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
-    out = tmp_path / "e.csv"
-    out.write_text("old\n")
-
-    def crash(tmp):
-        with open(tmp, "w") as f:
-            f.write("half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError, match="disk full"):
-        _atomic_write(str(out), crash)
-    assert out.read_text() == "old\n"
-    assert os.listdir(tmp_path) == ["e.csv"]
 
 
 def test_attention_png_is_not_blank(tmp_path):

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from tsea.utils import atomic_write
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "read_model", "write_model"]
 
@@ -64,20 +64,12 @@ def write_model(path, kind: str, params: dict, meta: dict, arrays: dict) -> None
             raise ValueError(f"cannot save array {name!r}: object arrays are not allowed")
         clean[name] = arr
     np.savez(buf, **clean)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr(_JSON, json.dumps(header, indent=1, sort_keys=True))
-                zf.writestr(_ARRAYS, buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    def write(tmp):
+        with open(tmp, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_JSON, json.dumps(header, indent=1, sort_keys=True))
+            zf.writestr(_ARRAYS, buf.getvalue())
+
+    atomic_write(path, write)
 
 
 def read_model(path, kind: str | None = None) -> tuple[dict, dict, dict]:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tsea.benchmark import results as results_io
+from tsea.utils import atomic_write_text
 
 PUBLISHED_CSV = os.path.join(os.path.dirname(__file__), "published.csv")
 PUBLISHED_COLUMNS = ["dataset", "archive", "method", "metric", "score", "source"]
@@ -219,8 +220,5 @@ def write_report(out_dir: str, plots: bool = True) -> str:
                 f"![{os.path.basename(p)}](plots/{os.path.basename(p)})" for p in made) + "\n")
     parts.append(NOTES)
     path = os.path.join(out_dir, "results.md")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(parts))
-    os.replace(tmp, path)
+    atomic_write_text(path, "\n".join(parts))
     return path

@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover - Windows: thread lock only
 
 import pandas as pd
 
+from tsea.utils import atomic_write_text
+
 COLUMNS = [
     "dataset",
     "task",
@@ -94,12 +96,7 @@ def append_row(path: str, row: dict) -> None:
             old = ",".join(COLUMNS) + "\n"
         elif not old.endswith("\n"):
             old += "\n"
-        tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(old + line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic_write_text(path, old + line)
 
 
 def read_results(path: str) -> pd.DataFrame:

@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from tsea._cli_io import check_output_dir, infer_task, load_data, regression_targets
+from tsea.cli.io import infer_task, load_data, regression_targets
+from tsea.utils import check_output_dir
 
 CLASSIFIER_HEADS = ("svm", "ridge", "logistic", "finetune")
 REGRESSOR_HEADS = ("ridge", "svr", "finetune")
@@ -67,7 +68,7 @@ def _require_file(path: str, what: str) -> None:
 def precheck(args, *data_specs: str | None) -> None:
     """Fail fast, before torch and Lightning are imported (seconds): --set syntax, the config
     file or preset, data files and output directories."""
-    from tsea._cli_io import is_file_spec
+    from tsea.cli.io import is_file_spec
     from tsea.config import parse_override, resolve_config_path
 
     for text in getattr(args, "set", None) or ():
@@ -111,7 +112,7 @@ def cmd_fit(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from tsea._cli_io import write_embeddings
+    from tsea.cli.io import write_embeddings
 
     precheck(args, args.input)
     data = load_data(
@@ -131,7 +132,7 @@ def _labels(data, what: str) -> np.ndarray:
 
 
 def cmd_evaluate(args) -> int:
-    from tsea._cli_io import is_file_spec
+    from tsea.cli.io import is_file_spec
 
     train_is_file = is_file_spec(args.data)
     if train_is_file and args.test is None:
@@ -187,7 +188,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_attention(args) -> int:
-    from tsea._cli_plot import save_attention_png
+    from tsea.viz import save_attention_png
 
     precheck(args, args.data)
     data = load_data(

@@ -1,4 +1,4 @@
-"""The ``tsea attention`` figure: a series over its head-averaged attention map per layer."""
+"""Figures: a series over its head-averaged attention map in every layer (``tsea attention``)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import numpy as np
 
 
 def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
-    """Build the figure (matplotlib Agg; nothing is shown).
+    """Build the figure (a plain matplotlib ``Figure``: no pyplot, no backend switch, nothing
+    shown; draw it in a notebook with ``display(fig)`` or save it with ``fig.savefig``).
 
     series: (C, L) values of one series (NaN = missing / padding, drawn as gaps).
     maps: (n_layers, n_heads, L', L') attention probabilities of that series; each layer's
     heads are averaged and the layers drawn side by side, left to right, under the series.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.gridspec import GridSpec
 
     series = np.asarray(series, dtype=np.float64)
@@ -36,7 +34,7 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
         vmax = vmin + 1e-6
 
     width = max(7.0, 2.7 * n_layers + 1.0)
-    fig = plt.figure(figsize=(width, 6.0), dpi=100)
+    fig = Figure(figsize=(width, 6.0), dpi=100)
     grid = GridSpec(2, n_layers, figure=fig, height_ratios=[1.0, 1.6], hspace=0.45, wspace=0.3)
 
     top = fig.add_subplot(grid[0, :])
@@ -69,12 +67,7 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
 
 def save_attention_png(path: str, series: np.ndarray, maps: np.ndarray, *, title: str = "") -> None:
     """Draw :func:`attention_figure` and write it as PNG atomically (temp file + os.replace)."""
-    import matplotlib.pyplot as plt
-
-    from tsea._cli_io import _atomic_write
+    from tsea.utils import atomic_write
 
     fig = attention_figure(series, maps, title=title)
-    try:
-        _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
-    finally:
-        plt.close(fig)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))

@@ -1,16 +1,17 @@
 """Input and output for the command line: ``--data`` resolution, task inference, writers.
 
-Kept apart from :mod:`tsea.cli` (argument parsing) so each part stays one concept.
+Kept apart from :mod:`tsea.cli.parser` (argument parsing) so each part stays one concept.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tsea.utils import atomic_write
 
 DATA_SUFFIXES = (".ts", ".tsv", ".arff", ".csv", ".txt")
 EMBED_SUFFIXES = (".csv", ".npy", ".parquet")
@@ -121,28 +122,6 @@ def regression_targets(y: np.ndarray, what: str) -> np.ndarray:
         raise ValueError(f"{what} targets must be numbers for regression") from None
 
 
-def check_output_dir(path: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise FileNotFoundError(2, "output directory not found", os.path.dirname(path) or parent)
-
-
-def _atomic_write(path: str, write) -> None:
-    """Call ``write(tmp_path)`` on a temp file next to ``path``, then move it into place."""
-    check_output_dir(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    suffix = Path(path).suffix
-    fd, tmp = tempfile.mkstemp(prefix=".tsea-", suffix=suffix, dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def ids_path_for(npy_path: str) -> str:
     """Where ``embed -o X.npy`` writes the series ids: the sibling ``X.ids.txt``."""
     root = npy_path[: -len(".npy")] if npy_path.lower().endswith(".npy") else npy_path
@@ -174,15 +153,15 @@ def write_embeddings(path: str, Z: np.ndarray, ids: np.ndarray) -> list[str]:
             with open(tmp, "wb") as f:
                 np.save(f, Z.astype(np.float32, copy=False), allow_pickle=False)
 
-        _atomic_write(id_file, write_ids)
-        _atomic_write(path, write_npy)
+        atomic_write(id_file, write_ids)
+        atomic_write(path, write_npy)
         return [path, id_file]
     import pandas as pd
 
     frame = pd.DataFrame(Z, columns=[f"emb_{j}" for j in range(Z.shape[1])])
     frame.insert(0, "id", ids)
     if suffix == ".csv":
-        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
     elif suffix == ".parquet":
         try:
             import pyarrow  # noqa: F401
@@ -190,7 +169,7 @@ def write_embeddings(path: str, Z: np.ndarray, ids: np.ndarray) -> list[str]:
             raise ValueError("writing .parquet needs the pyarrow package (pip install pyarrow)") from None
         if frame["id"].dtype == object:  # mixed id types: parquet needs one type per column
             frame["id"] = frame["id"].map(str)
-        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
         raise ValueError(f"unsupported output {path!r}: use one of {', '.join(EMBED_SUFFIXES)}")
     return [path]

@@ -1,9 +1,4 @@
-"""The ``tsea`` command line: fit / embed / evaluate / benchmark / attention.
-
-Exit status: 0 success, 1 runtime error (one line ``tsea: error: ...``; the traceback only
-with ``--debug``), 2 usage error (one line naming the problem). Results go to stdout,
-progress and summaries to stderr; ``--quiet`` silences progress bars and summaries.
-"""
+"""Argument parsing of the ``tsea`` command line and ``main`` (exit status: see :mod:`tsea.cli`)."""
 
 from __future__ import annotations
 
@@ -12,7 +7,7 @@ import sys
 import traceback
 
 from tsea import __version__
-from tsea._cli_commands import COMMANDS, UsageError
+from tsea.cli.commands import COMMANDS, UsageError
 from tsea.config import ConfigError
 
 # tsea.nn.POOL_METHODS, spelled out so that parsing arguments does not import torch (a test
@@ -251,6 +246,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tsea: error: {_error_line(exc)}", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())
