@@ -52,13 +52,13 @@ def test_evaluate_pooling_option_reaches_the_estimator(flag, expected, monkeypat
     from tsea.estimators import supervised
 
     seen = []
-    original = supervised._Supervised._check_pooling
+    original = supervised._Supervised._check_params
 
     def spy(self):
         seen.append(self.pooling)
         original(self)
 
-    monkeypatch.setattr(supervised._Supervised, "_check_pooling", spy)
+    monkeypatch.setattr(supervised._Supervised, "_check_params", spy)
     train = os.path.join(DATASETS, "Covid3Month_TRAIN_wide.csv")
     test = os.path.join(DATASETS, "Covid3Month_TEST_wide.csv")
     code = main(["evaluate", "--data", train, "--test", test, "--config", "tiny",

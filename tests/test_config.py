@@ -1,10 +1,11 @@
 """YAML presets and the config loader (tsea.config)."""
 
-import filecmp
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from tsea import params as table
 from tsea.config import (
     PRESET_DIRS,
     ConfigError,
@@ -18,7 +19,6 @@ from tsea.estimators._base import AUTO_MAX_DEPTH
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
-PACKAGED = REPO / "tsea" / "configs"
 PRESETS = ["default", "paper", "tiny", "ablation-none", "ablation-vanilla", "ablation-residual",
            "ablation-reuse"]
 
@@ -30,35 +30,46 @@ def test_preset_files_exist_in_repo_and_package():
         assert (CONFIGS / f"{name}.yaml").is_file()
 
 
-def test_packaged_copies_are_identical_to_top_level_configs():
-    top = sorted(p.name for p in CONFIGS.glob("*.yaml"))
-    packaged = sorted(p.name for p in PACKAGED.glob("*.yaml"))
-    assert top == packaged
-    for name in top:
-        assert filecmp.cmp(CONFIGS / name, PACKAGED / name, shallow=False), name
+def test_configs_is_the_only_copy_and_the_wheel_carries_it(tmp_path):
+    assert not (REPO / "tsea" / "configs").exists()
+    from hatchling.builders.wheel import WheelBuilder  # the build backend, in the dev extra
+
+    wheel = next(iter(WheelBuilder(str(REPO)).build(
+        directory=str(tmp_path), versions=["standard"])))
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = {n.rsplit("/", 1)[1]: zf.read(n) for n in zf.namelist()
+                   if n.startswith("tsea/configs/")}
+    assert shipped == {p.name: p.read_bytes() for p in CONFIGS.glob("*.yaml")}
 
 
-def test_default_preset_equals_estimator_defaults():
-    assert load_config("default") == EAEncoder().get_params()
+def test_default_preset_lists_every_encoder_default_but_the_task_dependent_pooling():
+    expected = EAEncoder().get_params()
+    del expected["pooling"]
+    assert load_config("default") == expected
+    assert "pooling" in table.ENCODER_PARAMS
 
 
 @pytest.mark.parametrize("name", PRESETS)
-def test_every_preset_is_complete_and_constructs_an_encoder(name):
+def test_every_preset_constructs_an_encoder_with_its_values(name):
     params = load_config(name)
-    assert set(params) == set(EAEncoder().get_params())
-    assert EAEncoder(**params).get_params() == params
+    assert EAEncoder(**params).get_params() == {**EAEncoder().get_params(), **params}
 
 
 @pytest.mark.parametrize("mode", ["none", "vanilla", "residual", "reuse"])
-def test_ablation_changes_only_attention(mode):
-    default, ablation = load_config("default"), load_config(f"ablation-{mode}")
-    changed = {k for k in default if default[k] != ablation[k]}
-    assert changed == {"attention"}
-    assert ablation["attention"] == mode
+def test_ablation_holds_only_its_attention_override(mode):
+    assert load_config(f"ablation-{mode}") == {"attention": mode}
+
+
+def test_presets_other_than_default_hold_only_overrides():
+    default = load_config("default")
+    for name in PRESETS:
+        if name != "default":
+            params = load_config(name)
+            assert all(params[k] != default.get(k) for k in params), name
 
 
 def test_paper_preset_has_the_authors_settings_and_cites_them():
-    params = load_config("paper")
+    params = {**EAEncoder().get_params(), **load_config("paper")}
     expected = {"alpha": 0.5, "beta": 0.3, "k_ratio": 0.25, "v_ratio": 0.25, "n_heads": 8,
                 "kernel_size": 3, "d_model": 128, "attention": "evolving"}
     assert {k: params[k] for k in expected} == expected
@@ -68,7 +79,7 @@ def test_paper_preset_has_the_authors_settings_and_cites_them():
 
 
 def test_tiny_preset_is_smaller_than_default():
-    tiny, default = load_config("tiny"), EAEncoder().get_params()
+    tiny, default = {**EAEncoder().get_params(), **load_config("tiny")}, EAEncoder().get_params()
     for key in ("repr_dim", "d_model", "n_heads", "batch_size"):
         assert tiny[key] < default[key], key
     # the default depth is "auto": at most AUTO_MAX_DEPTH blocks, fewer for short series
@@ -157,7 +168,27 @@ def test_no_file_gives_only_the_overrides():
 
 def test_exponent_floats_without_a_dot_are_floats_in_files(tmp_path):
     path = tmp_path / "lr.yaml"
-    path.write_text("lr: 1e-4\ndropout: .5\nattention: e1e2\n")
+    path.write_text("lr: 1e-4\ndropout: .5\n")
     params = load_config(str(path))
-    assert params == {"lr": 1e-4, "dropout": 0.5, "attention": "e1e2"}
+    assert params == {"lr": 1e-4, "dropout": 0.5}
     assert isinstance(params["lr"], float)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("depth=abc", "depth must be an int"), ("lr=-1", "lr must be a float"),
+    ("attention=evolve", "attention must be a str among"), ("n_iters=true", "n_iters must not be a bool"),
+])
+def test_override_values_are_checked_against_the_table(text, problem):
+    with pytest.raises(ConfigError, match=f"--set: {problem}"):
+        load_config(None, [text])
+
+
+def test_file_values_are_checked_against_the_table(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("pooling: median\n")
+    with pytest.raises(ConfigError, match="bad.yaml.*pooling must be a str among"):
+        load_config(str(path))
+
+
+def test_parameter_docs_page_is_generated_from_the_table():
+    assert (REPO / "docs" / "PARAMETERS.md").read_text(encoding="utf-8") == table.markdown_page()

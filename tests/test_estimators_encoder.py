@@ -114,12 +114,12 @@ def test_normalize_modes(normalize):
 
 def test_invalid_parameters_are_reported():
     X = _series(4)
-    with pytest.raises(ValueError, match="attention must be one of"):
+    with pytest.raises(ValueError, match="EAEncoder: attention must be a str among"):
         EAEncoder(attention="sparse", **{k: v for k, v in TINY.items()}).fit(X)
-    with pytest.raises(ValueError, match="normalize must be one of"):
+    with pytest.raises(ValueError, match="normalize must be a str among"):
         EAEncoder(normalize="minmax", **TINY).fit(X)
     for flag in ("false", 0, None):  # a string "false" must not silently turn averaging on
-        with pytest.raises(ValueError, match="weight_averaging must be True or False"):
+        with pytest.raises(ValueError, match="weight_averaging must be an instance of .bool."):
             EAEncoder(weight_averaging=flag, **TINY).fit(X)
 
 
@@ -178,15 +178,18 @@ def test_architecture_defaults_mirror_the_encoder():
     import inspect
 
     from tsea.estimators import EAClassifier, EARegressor
-    from tsea.estimators._base import ARCH_PARAMS, AUTO_MAX_DEPTH
+    from tsea.estimators._base import _NN_NAMES, AUTO_MAX_DEPTH
     from tsea.nn import EADCEncoder
+    from tsea.params import ENCODER_PARAMS
 
     nn_defaults = {
         k: p.default for k, p in inspect.signature(EADCEncoder.__init__).parameters.items()
     }
+    architecture = [n for n, p in ENCODER_PARAMS.items() if p.group == "architecture"]
+    assert len(architecture) == 13
     for cls in (EAEncoder, EAClassifier, EARegressor):
         params = cls().get_params()
-        for name, nn_name in ARCH_PARAMS.items():
+        for name in architecture:
             if name == "reuse_heads":  # None -> n_heads // 2
                 assert params[name] is None
                 assert params["n_heads"] // 2 == nn_defaults["reuse_heads"]
@@ -194,7 +197,39 @@ def test_architecture_defaults_mirror_the_encoder():
                 assert params[name] == "auto"
                 assert AUTO_MAX_DEPTH == nn_defaults["depth"]
             else:
-                assert params[name] == nn_defaults[nn_name], (cls.__name__, name)
+                assert params[name] == nn_defaults[_NN_NAMES.get(name, name)], (cls.__name__, name)
+
+
+def test_signatures_docstrings_and_constraints_come_from_the_table():
+    import inspect
+
+    from tsea import params as table
+    from tsea.estimators import EAClassifier, EARegressor
+
+    for cls, task in ((EAEncoder, None), (EAClassifier, "classification"),
+                      (EARegressor, "regression")):
+        expected = table.estimator_params(task)
+        signature = inspect.signature(cls)
+        assert list(signature.parameters) == list(expected)
+        assert {n: p.default for n, p in signature.parameters.items()} == table.defaults(task)
+        assert set(cls._parameter_constraints) == set(expected)
+        for name in expected:
+            assert f"\n    {name} : default=" in cls.__doc__, (cls.__name__, name)
+        for section in ("Attributes", "Examples"):
+            assert f"    {section}\n    ----" in cls.__doc__
+    assert EAClassifier("ridge").head == "ridge"  # the head may be given by position
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lrr'"):
+        EAEncoder(lrr=0.1)
+
+
+def test_every_estimator_exposes_lr_attention_and_pooling_to_grid_search():
+    from sklearn.base import clone
+
+    from tsea.estimators import EAClassifier, EARegressor
+
+    for cls in (EAEncoder, EAClassifier, EARegressor):
+        est = clone(cls().set_params(lr=0.01, attention="none", pooling="mean"))
+        assert (est.lr, est.attention, est.pooling) == (0.01, "none", "mean")
 
 
 def test_trainer_kwargs_reach_lightning():
@@ -213,7 +248,7 @@ def test_trainer_kwargs_reach_lightning():
     enc.fit(_series(6))
     assert counter.steps == 3
     assert enc.trainer_kwargs["callbacks"][0] is counter  # stored verbatim
-    with pytest.raises(ValueError, match="trainer_kwargs must be a dict"):
+    with pytest.raises(ValueError, match="trainer_kwargs must be an instance of .dict."):
         EAEncoder(trainer_kwargs=[("max_steps", 1)], **TINY).fit(_series(3))
 
 
@@ -240,5 +275,5 @@ def test_depth_auto_covers_the_longest_training_series(tmp_path):
 
 @pytest.mark.parametrize("depth", [0, -1, 2.0, "deep", True, None])
 def test_bad_depth_is_reported(depth):
-    with pytest.raises(ValueError, match='depth must be a positive integer or "auto"'):
+    with pytest.raises(ValueError, match="EAEncoder: depth must (be an int in the range|not be a bool)"):
         EAEncoder(**{**TINY, "depth": depth}).fit(_series(4))

@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from tsea.estimators import EAClassifier, EAEncoder
+from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.modelfile import read_model, write_model
 
 TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
@@ -147,26 +147,61 @@ def test_save_before_fit_raises(tmp_path):
         EAEncoder().save(tmp_path / "m.tsea")
 
 
-def test_files_and_pickles_from_before_hybrid_masks_keep_the_value_masks(tmp_path, fitted):
+def test_files_and_pickles_from_before_hybrid_masks_and_pooling_load_as_they_behaved(
+    tmp_path, fitted
+):
     # Encoders saved before the ``hybrid_masks`` parameter existed were pre-trained with the
-    # value-masked hybrid objective: loading one must say so, whatever today's default is.
+    # value-masked hybrid objective, and before ``pooling`` they pooled with max: loading one
+    # must say so, whatever today's defaults are.
     enc, X = fitted
     path = tmp_path / "old.tsea"
     enc.save(path)
     with zipfile.ZipFile(path) as zf:
         header = json.loads(zf.read("tsea.json"))
         arrays = zf.read("arrays.npz")
-    del header["params"]["hybrid_masks"]
+    del header["params"]["hybrid_masks"], header["params"]["pooling"]
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("tsea.json", json.dumps(header))
         zf.writestr("arrays.npz", arrays)
     loaded = EAEncoder.load(path)
-    assert loaded.hybrid_masks == "values"
-    assert np.array_equal(loaded.transform(X), enc.transform(X))
+    assert (loaded.hybrid_masks, loaded.pooling) == ("values", "max")
+    assert np.array_equal(loaded.transform(X), enc.transform(X, pooling="max"))
 
-    for est in (enc, EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)):
-        state = est.__getstate__()
-        del state["hybrid_masks"]
+    clf = EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)
+    for est in (enc, clf):
+        state = dict(est.__getstate__())
+        del state["hybrid_masks"], state["pooling"]
         old = type(est).__new__(type(est))
         old.__setstate__(state)
-        assert old.get_params()["hybrid_masks"] == "values"
+        assert (old.hybrid_masks, old.pooling) == ("values", "max")
+
+
+@pytest.mark.parametrize("head, labels", [
+    ("svm", ["a", "b"] * 30), ("svm", [3, 1, 2] * 20), ("ridge", [1, "b"] * 30),
+    ("logistic", [True, False] * 30), ("finetune", ["x", "y"] * 30),
+])
+def test_classifier_save_load_gives_the_same_predictions(tmp_path, head, labels):
+    X = _series(60, seed=3)
+    clf = EAClassifier(head=head, random_state=0, **TINY).fit(X, labels)
+    clf.save(tmp_path / "clf.tsea")
+    loaded = EAClassifier.load(tmp_path / "clf.tsea")
+    assert loaded.get_params() == clf.get_params()
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    assert list(loaded.classes_) == list(clf.classes_)
+    Xt = _series(9, seed=4)
+    assert np.array_equal(loaded.predict(Xt), clf.predict(Xt))
+    assert np.array_equal(loaded.predict_proba(Xt), clf.predict_proba(Xt))
+    with pytest.raises(ValueError, match="holds a 'EAClassifier', not a 'EARegressor'"):
+        EARegressor.load(tmp_path / "clf.tsea")
+
+
+@pytest.mark.parametrize("head", ["ridge", "svr", "finetune"])
+def test_regressor_save_load_gives_the_same_predictions(tmp_path, head):
+    X = _series(60, seed=5)
+    y = np.linspace(-2.0, 5.0, 60)
+    reg = EARegressor(head=head, random_state=0, **TINY).fit(X, y)
+    reg.save(tmp_path / "reg.tsea")
+    loaded = EARegressor.load(tmp_path / "reg.tsea")
+    Xt = _series(7, seed=6)
+    assert np.array_equal(loaded.predict(Xt), reg.predict(Xt))
+    assert loaded.get_params() == reg.get_params()

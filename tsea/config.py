@@ -1,9 +1,10 @@
 """YAML configuration presets: every run reproducible from one file.
 
-A config file is a YAML mapping whose keys are exactly ``EAEncoder`` parameters (a subset is
-fine: missing keys keep the estimator defaults). Presets live in the top-level ``configs/``
-directory of the repository; copies ship inside the package (``tsea/configs/``) so that preset
-names also work for a pip-installed tsea. A config is named either by path
+A config file is a YAML mapping whose keys are encoder parameters (:data:`tsea.params.
+ENCODER_PARAMS`; a subset is fine: missing keys keep the estimator defaults). Keys and values
+are checked against that table. Presets live in the top-level ``configs/`` folder of the
+repository, the only copy; the build backend ships it inside the wheel as ``tsea/configs/``
+so that preset names also work for an installed tsea. A config is named either by path
 (``configs/tiny.yaml``, ``my.yml``) or by preset name (``tiny``).
 
 Public functions::
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from tsea.params import ENCODER_PARAMS, validate
+
 __all__ = [
     "ConfigError",
     "PRESET_DIRS",
@@ -37,7 +40,7 @@ __all__ = [
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Search order for preset names: the repository's configs/ (source checkout only: the folder next
-# to pyproject.toml, never a stray site-packages/configs), then the copy shipped as package data.
+# to pyproject.toml, never a stray site-packages/configs), then the copy inside an installed wheel.
 _REPO_CONFIGS = _PACKAGE_DIR.parent / "configs"
 PRESET_DIRS = (
     ((_REPO_CONFIGS,) if (_PACKAGE_DIR.parent / "pyproject.toml").is_file() else ())
@@ -66,10 +69,8 @@ class ConfigError(ValueError):
 
 
 def encoder_param_names() -> list[str]:
-    """The valid config keys: the parameter names of ``EAEncoder`` (read at runtime)."""
-    from tsea.estimators import EAEncoder  # lazy: keeps torch out of `import tsea.config`
-
-    return sorted(EAEncoder().get_params(deep=False))
+    """The valid config keys: the encoder parameters of :mod:`tsea.params`."""
+    return sorted(ENCODER_PARAMS)
 
 
 def list_presets() -> list[str]:
@@ -116,7 +117,8 @@ def resolve_config_path(path_or_name: str | Path) -> Path:
 def validate_params(
     params: Mapping, valid_keys: Iterable[str] | None = None, *, source: str = "config"
 ) -> dict:
-    """Check that every key of ``params`` is a valid parameter name; return a plain dict."""
+    """Check that every key of ``params`` is a valid parameter name and every value one that
+    the table allows; return a plain dict."""
     if not isinstance(params, Mapping):
         raise ConfigError(
             f"{source}: expected a mapping of parameter names to values, "
@@ -130,6 +132,10 @@ def validate_params(
             raise ConfigError(
                 f"{source}: unknown parameter {key!r}; valid parameters: {', '.join(valid)}"
             )
+    try:
+        validate(dict(params), caller=source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return dict(params)
 
 

@@ -1,9 +1,24 @@
-"""The names every layer agrees on: attention modes, poolings, heads, objectives.
+"""The one table of estimator parameters, and the names every layer agrees on.
 
-Torch-free, so that the command line can parse and check arguments before torch loads.
+Each parameter is defined once here: default, allowed values, one-line doc. The estimators'
+signatures, their validation in ``fit``, the presets' keys, the command line's ``--set``, the
+values read for old model files and docs/PARAMETERS.md all come from :data:`ENCODER_PARAMS` and
+:data:`HEAD_PARAMS`. Torch-free, so that the command line can check arguments before torch loads.
 """
 
 from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 #: Attention modes of the encoder; ``"none"`` has no attention channels (the conv backbone).
 ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
@@ -15,3 +30,196 @@ OBJECTIVES = ("masked", "contrastive", "hybrid")
 HYBRID_MASKS = ("values", "timestamps")
 CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
 REGRESSION_HEADS = ("ridge", "svr", "finetune")
+
+
+# --------------------------------------------------------------------------- the parameter table
+class _Missing:
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One estimator parameter: default, allowed values, one-line doc.
+
+    ``constraints`` uses scikit-learn's ``_parameter_constraints`` language (checked once when
+    ``fit`` starts, and on ``--set``); ``legacy`` is the value that models pickled or saved
+    before the parameter existed behaved as (``MISSING``: the parameter is as old as the format).
+    """
+
+    default: Any
+    constraints: list
+    doc: str
+    group: str
+    legacy: Any = MISSING
+
+
+def _pos_int():
+    return Interval(Integral, 1, None, closed="left")
+
+
+def _fraction(closed="both"):
+    return Interval(Real, 0, 1, closed=closed)
+
+
+#: The encoder's parameters, shared by EAEncoder, EAClassifier and EARegressor, in the order of
+#: their signatures. Presets, ``--set``, model files and docs/PARAMETERS.md read this table.
+ENCODER_PARAMS: dict[str, Param] = {
+    # architecture
+    "repr_dim": Param(320, [_pos_int()], "embedding size (per pooling)", "architecture"),
+    "d_model": Param(64, [_pos_int()], "channels inside the blocks", "architecture"),
+    "depth": Param("auto", [_pos_int(), StrOptions({"auto"})],
+                   "dilated blocks (block i has dilation 2**i); auto: the fewest, at most 7, whose "
+                   "receptive field covers the longest training series (depth_ after fit)",
+                   "architecture"),
+    "n_heads": Param(8, [_pos_int()], "attention heads", "architecture"),
+    "kernel_size": Param(3, [_pos_int()], "kernel of the dilated convolutions", "architecture"),
+    "attention": Param("evolving", [StrOptions(set(ATTENTION_MODES))],
+                       "attention mode: " + " | ".join(ATTENTION_MODES), "architecture"),
+    "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),
+    "beta": Param(0.3, [_fraction()], "weight of the previous layer's logits (residual, evolving)",
+                  "architecture"),
+    "reuse_heads": Param(None, [_pos_int(), None],
+                         "heads that reuse the previous maps (reuse); None: n_heads // 2",
+                         "architecture"),
+    "k_ratio": Param(0.25, [_fraction("right")], "d_k = k_ratio * channels", "architecture"),
+    "v_ratio": Param(0.25, [_fraction("right")],
+                     "d_v = v_ratio * channels (the attention channels)", "architecture"),
+    "max_attention_len": Param(64, [_pos_int()],
+                               "longer series attend over pooled tokens (bounded memory)",
+                               "architecture"),
+    "dropout": Param(0.1, [Interval(Real, 0, 1, closed="left")], "dropout rate", "architecture"),
+    # pre-training
+    "objective": Param("hybrid", [StrOptions(set(OBJECTIVES))],
+                       "pre-training objective: " + " | ".join(OBJECTIVES), "pre-training"),
+    "objective_weights": Param(None, [dict, list, tuple, None],
+                               "hybrid weights {masked: w, contrastive: w} or a pair; "
+                               "None: 0.5 / 0.5", "pre-training"),
+    "n_iters": Param(None, [_pos_int(), None],
+                     "optimizer steps; None (with max_epochs None): chosen from the data size",
+                     "pre-training"),
+    "max_epochs": Param(None, [_pos_int(), None], "passes over the data; None: no limit",
+                        "pre-training"),
+    "batch_size": Param(8, [_pos_int()], "series per batch", "pre-training"),
+    "lr": Param(1e-3, [Interval(Real, 0, None, closed="neither")], "learning rate (AdamW)",
+                "pre-training"),
+    "max_train_length": Param(3000, [_pos_int()],
+                              "longer series are cropped to this many steps for training",
+                              "pre-training"),
+    "weight_averaging": Param(True, ["boolean"],
+                              "return the equal-weight average of the weights over all steps "
+                              "(as TS2Vec)", "pre-training"),
+    "hybrid_masks": Param("values", [StrOptions(set(HYBRID_MASKS))],
+                          "what the hybrid objective reconstructs: value-masked values (values) "
+                          "or the steps the contrastive timestamp mask hides (timestamps)",
+                          "pre-training", legacy="values"),
+    # embedding
+    "pooling": Param("max", [StrOptions(set(POOLINGS))],
+                     "per-step representations to one vector: " + " | ".join(POOLINGS)
+                     + " (max+mean: the two side by side)", "embedding", legacy="max"),
+    # input normalisation, runtime
+    "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],
+                       "channel: per-channel mean/std learned in fit; series: per-series "
+                       "z-normalisation; None: raw values", "runtime"),
+    "device": Param("auto", [str], "auto (CUDA when available), cpu, cuda, cuda:N, ...",
+                    "runtime"),
+    "n_jobs": Param(None, [Integral, None],
+                    "torch CPU threads in fit/transform; None: 1; -1: every core", "runtime"),
+    "random_state": Param(None, ["random_state"],
+                          "same seed, same machine: same embeddings", "runtime"),
+    "verbose": Param(False, ["verbose"], "progress bars (the command line shows them unless "
+                     "--quiet)", "runtime"),
+    "trainer_kwargs": Param(None, [dict, None], "passed to lightning.Trainer (devices, strategy, "
+                            "precision, ...)", "runtime"),
+}
+
+#: Parameters of the supervised estimators on top of ENCODER_PARAMS (defaults differ by task).
+HEAD_PARAMS = {
+    "classification": {
+        "head": Param("svm", [StrOptions(set(CLASSIFICATION_HEADS))],
+                      "svm (TS2Vec protocol) | ridge | logistic | finetune (end to end)", "head"),
+        "pooling": Param("max+mean", [StrOptions(set(POOLINGS))],
+                         "pooling of the head's input: " + " | ".join(POOLINGS), "head",
+                         legacy="max"),
+    },
+    "regression": {
+        "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],
+                      "ridge (standardise + RidgeCV) | svr | finetune (end to end)", "head"),
+        "pooling": Param("max", [StrOptions(set(POOLINGS))],
+                         "pooling of the head's input: " + " | ".join(POOLINGS), "head",
+                         legacy="max"),
+    },
+}
+
+
+def estimator_params(task: str | None = None) -> dict[str, Param]:
+    """The table of one estimator: ``task`` None for EAEncoder, else its head parameters first."""
+    if task is None:
+        return dict(ENCODER_PARAMS)
+    head = HEAD_PARAMS[task]
+    return {**head, **{k: v for k, v in ENCODER_PARAMS.items() if k not in head}}
+
+
+def defaults(task: str | None = None) -> dict:
+    return {name: p.default for name, p in estimator_params(task).items()}
+
+
+def legacy_values(task: str | None = None) -> dict:
+    """Values for parameters missing from old pickles and model files."""
+    return {n: p.legacy for n, p in estimator_params(task).items() if p.legacy is not MISSING}
+
+
+def validate(params: dict, *, task: str | None = None, caller: str = "tsea") -> None:
+    """InvalidParameterError (a ValueError) naming the first parameter whose value the table
+    does not allow: ``"EAEncoder: depth must be ... Got 'abc' instead."``. Unknown names are
+    the caller's business (see :mod:`tsea.config`)."""
+    table = estimator_params(task)
+    for name, value in params.items():
+        if name not in table:
+            continue
+        allowed = table[name].constraints
+        if isinstance(value, bool) and not {"boolean", "verbose"} & set(map(str, allowed)):
+            raise InvalidParameterError(f"{caller}: {name} must not be a bool. Got {value!r} instead.")
+        try:
+            validate_parameter_constraints({name: allowed}, {name: value}, caller_name="_")
+        except InvalidParameterError as exc:
+            # scikit-learn says "The 'name' parameter of _ must be ..."
+            detail = str(exc).split(" parameter of _ ", 1)[-1]
+            raise InvalidParameterError(f"{caller}: {name} {detail}") from None
+
+
+def docstring_section(task: str | None = None) -> str:
+    """The numpydoc ``Parameters`` section of one estimator, from the table."""
+    lines = ["Parameters", "----------"]
+    for name, p in estimator_params(task).items():
+        lines.append(f"{name} : default={p.default!r}")
+        lines.extend(textwrap.wrap(p.doc + ".", 88, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def markdown_page() -> str:
+    """docs/PARAMETERS.md (``python -m tsea.params`` prints it; a test keeps the file equal)."""
+    intro = (
+        "# Estimator parameters\n\n"
+        "Generated from `tsea/params.py`, the one table of parameters: "
+        "`python -m tsea.params > docs/PARAMETERS.md` rewrites this page, and a test keeps the "
+        "two equal. `EAEncoder` takes the encoder parameters; `EAClassifier` and `EARegressor` "
+        "take them too, plus `head`, with their own `pooling` default. Config files and "
+        "`--set` take the encoder parameters.\n\n"
+    )
+    rows = ["| parameter | default | group | meaning |", "|---|---|---|---|"]
+    tables = [(None, ENCODER_PARAMS)] + [(t, h) for t, h in HEAD_PARAMS.items()]
+    for task, table in tables:
+        for name, p in table.items():
+            owner = {"classification": "EAClassifier", "regression": "EARegressor"}.get(task)
+            label = name if owner is None else f"{name} ({owner})"
+            doc = p.doc.replace("|", "\\|")  # a bare | would end the cell
+            rows.append(f"| `{label}` | `{p.default!r}` | {p.group} | {doc} |")
+    return intro + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_page(), end="")

@@ -8,6 +8,7 @@ The layers below are reached through their modules (``_data.to_collection``, ``_
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from contextlib import contextmanager
@@ -19,34 +20,18 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+import tsea
 from tsea import data as _data
+from tsea import modelfile
 from tsea import nn as _nn
+from tsea import params as _params
 from tsea import training as _training
 
-ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
-NORMALIZE_MODES = ("channel", "series", None)
-POOLING_MODES = (*_nn.POOL_METHODS, None)
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
-# series, at most this (the fixed default before; deeper was no better on the development
-# suite, BENCHMARKS.md).
+# series, at most this (deeper was no better on the development suite, BENCHMARKS.md).
 AUTO_MAX_DEPTH = 7
-
-# Names of the estimator parameters that configure the network (estimator name -> nn name).
-ARCH_PARAMS = {
-    "repr_dim": "repr_dim",
-    "d_model": "d_model",
-    "depth": "depth",
-    "n_heads": "n_heads",
-    "kernel_size": "kernel_size",
-    "attention": "mode",
-    "alpha": "alpha",
-    "beta": "beta",
-    "reuse_heads": "reuse_heads",
-    "k_ratio": "k_ratio",
-    "v_ratio": "v_ratio",
-    "max_attention_len": "max_attention_len",
-    "dropout": "dropout",
-}
+# Table names that the network calls otherwise.
+_NN_NAMES = {"attention": "mode"}
 
 # scikit-learn's estimator checks that tsea fails by design (sklearn >= 1.6 passes these to
 # parametrize_with_checks / check_estimator as ``expected_failed_checks``).
@@ -111,44 +96,73 @@ def resolve_device(device) -> torch.device:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
 
 
-#: Parameters added after estimators were first pickled or saved, with the value that
-#: such estimators used (``hybrid_masks``: the value-masked hybrid objective was the only one).
-PARAMS_BEFORE_THEY_EXISTED = {"hybrid_masks": "values"}
+def table_parameters(task: str | None):
+    """Class decorator: the estimator's ``__init__``, signature, ``_parameter_constraints`` and
+    the Parameters section of its docstring, all from :mod:`tsea.params`.
+
+    ``__init__`` stores every argument verbatim under its own name (scikit-learn's rule: no
+    validation there); ``fit`` validates them once (:meth:`_EABase._check_params`).
+    """
+    table = _params.estimator_params(task)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    signature = inspect.Signature([self_param] + [
+        inspect.Parameter(
+            name,
+            # the head may be passed by position, as in EAClassifier("ridge")
+            inspect.Parameter.POSITIONAL_OR_KEYWORD if name == "head"
+            else inspect.Parameter.KEYWORD_ONLY,
+            default=p.default,
+        )
+        for name, p in table.items()
+    ])
+
+    def decorate(cls):
+        def __init__(self, *args, **kwargs):
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            for name, value in list(bound.arguments.items())[1:]:
+                setattr(self, name, value)
+
+        __init__.__signature__ = signature
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        __init__.__doc__ = f"Store the parameters of :class:`{cls.__name__}` (see its docstring)."
+        cls.__init__ = __init__
+        cls._task = task
+        cls._parameter_constraints = {name: p.constraints for name, p in table.items()}
+        section = _params.docstring_section(task).replace("\n", "\n    ")
+        cls.__doc__ = (cls.__doc__ or "").replace("{parameters}", section)
+        return cls
+
+    return decorate
 
 
 class _EABase(BaseEstimator):
     """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
 
+    _task: str | None = None
+
     # -- parameters ---------------------------------------------------------------------------
     def __setstate__(self, state):
-        super().__setstate__({**PARAMS_BEFORE_THEY_EXISTED, **state})
-
-    def _store_params(self, params: dict) -> None:
-        """Keep every ``__init__`` argument unchanged under its own name (scikit-learn's rule:
-        no validation in ``__init__``); each class passes its ``locals()``."""
-        for name, value in params.items():
-            if name not in ("self", "__class__"):
-                setattr(self, name, value)
+        # pickles from before a parameter existed get the value they behaved as
+        super().__setstate__({**_params.legacy_values(self._task), **state})
 
     def _check_params(self) -> None:
-        if self.depth != "auto" and (
-            isinstance(self.depth, bool) or not isinstance(self.depth, int | np.integer)
-            or self.depth < 1
-        ):
-            raise ValueError(f'depth must be a positive integer or "auto", got {self.depth!r}')
-        if self.attention not in ATTENTION_MODES:
-            raise ValueError(f"attention must be one of {list(ATTENTION_MODES)}, got {self.attention!r}")
-        if self.normalize not in NORMALIZE_MODES:
-            raise ValueError(f"normalize must be one of {list(NORMALIZE_MODES)}, got {self.normalize!r}")
-        if self.trainer_kwargs is not None and not isinstance(self.trainer_kwargs, dict):
-            raise ValueError(
-                f"trainer_kwargs must be a dict or None, got {type(self.trainer_kwargs).__name__}"
-            )
+        """Validate every parameter against the table, once, when ``fit`` starts."""
+        _params.validate(self.get_params(deep=False), task=self._task, caller=type(self).__name__)
+        resolve_threads(self.n_jobs)
         resolve_device(self.device)
+
+    def _group(self, group: str) -> dict:
+        """This estimator's values of the table's parameters of one group."""
+        return {
+            _NN_NAMES.get(name, name): getattr(self, name)
+            for name, p in _params.ENCODER_PARAMS.items()
+            if p.group == group
+        }
 
     def _arch_kwargs(self, max_length: int) -> dict:
         """Encoder arguments; ``depth="auto"`` is resolved for series of ``max_length`` steps."""
-        kwargs = {nn_name: getattr(self, name) for name, nn_name in ARCH_PARAMS.items()}
+        kwargs = self._group("architecture")
         if kwargs["reuse_heads"] is None:  # default: half of the heads reuse (nn's 4 of 8)
             kwargs["reuse_heads"] = int(self.n_heads) // 2
         if kwargs["depth"] == "auto":
@@ -209,7 +223,6 @@ class _EABase(BaseEstimator):
     # -- pre-training -------------------------------------------------------------------------
     def _fit_encoder(self, coll) -> None:
         """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
-        self._check_params()
         seed = self._seed()
         self._fit_normalizer(coll.X)
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
@@ -221,20 +234,12 @@ class _EABase(BaseEstimator):
                 encoder,
                 X,
                 coll.lengths,
-                objective=self.objective,
-                objective_weights=self.objective_weights,
-                n_iters=self.n_iters,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                max_train_length=self.max_train_length,
+                **self._group("pre-training"),
                 random_state=seed,
                 verbose=self.verbose,
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
-                weight_averaging=self.weight_averaging,  # validated by pretrain
-                hybrid_masks=self.hybrid_masks,
             )
         self.encoder_ = encoder.cpu().eval()
         self.n_channels_ = coll.n_channels
@@ -271,8 +276,8 @@ class _EABase(BaseEstimator):
 
     def _embed(self, coll, pooling="max") -> np.ndarray:
         """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of a validated collection."""
-        if pooling not in POOLING_MODES:
-            raise ValueError(f"pooling must be one of {list(POOLING_MODES)}, got {pooling!r}")
+        if pooling is not None and pooling not in _params.POOLINGS:
+            raise ValueError(f"pooling must be one of {[*_params.POOLINGS, None]}, got {pooling!r}")
         check_is_fitted(self, "encoder_")
         self._check_channels(coll)
         X = self._normalize(coll.X)
@@ -320,6 +325,72 @@ class _EABase(BaseEstimator):
                 _, maps = encoder(xb, lengths=torch.tensor([length]), return_attention=True)
                 maps_out.append(np.stack([m[0].float().numpy() for m in maps]).astype(np.float32))
         return maps_out
+
+    # -- model file ---------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write parameters, weights and fitted state to one ``.tsea`` file (atomic).
+
+        Every parameter must be a plain JSON value: ``trainer_kwargs`` holding objects (e.g.
+        Lightning callbacks) or a RandomState ``random_state`` give a ValueError; use pickle or
+        joblib for such models.
+        """
+        check_is_fitted(self, "encoder_")
+        params = self.get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            raise ValueError("cannot save: random_state must be an int or None in a model file")
+        meta = {
+            "tsea_version": tsea.__version__,
+            "encoder_config": self.encoder_.config,
+            "n_channels": int(self.n_channels_),
+            "seed": int(self.seed_),
+        }
+        arrays = {
+            f"weights/{name}": tensor.detach().cpu().numpy()
+            for name, tensor in self.encoder_.state_dict().items()
+        }
+        if self.channel_mean_ is not None:
+            arrays["channel_mean"] = self.channel_mean_
+            arrays["channel_std"] = self.channel_std_
+        head_meta, head_arrays = self._head_state()
+        meta.update(head_meta)
+        arrays.update(head_arrays)
+        modelfile.write_model(path, type(self).__name__, params, meta, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save` (no code is executed while loading)."""
+        params, meta, arrays = modelfile.read_model(path, kind=cls.__name__)
+        params = {**_params.legacy_values(cls._task), **params}
+        try:
+            est = cls(**params)
+            encoder = _nn.EADCEncoder(**meta["encoder_config"])
+            state = {
+                name[len("weights/") :]: torch.from_numpy(np.array(value))
+                for name, value in arrays.items()
+                if name.startswith("weights/")
+            }
+            encoder.load_state_dict(state, strict=True)
+            est.encoder_ = encoder.eval()
+            est.n_channels_ = int(meta["n_channels"])
+            est.seed_ = int(meta["seed"])
+            if params.get("normalize") == "channel":
+                est.channel_mean_ = arrays["channel_mean"].astype(np.float32)
+                est.channel_std_ = arrays["channel_std"].astype(np.float32)
+            else:
+                est.channel_mean_ = est.channel_std_ = None
+            est._restore_head(meta, arrays)
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise ValueError(
+                f"{str(path)!r} is not a valid {cls.__name__} model file ({exc})"
+            ) from None
+        return est
+
+    def _head_state(self) -> tuple[dict, dict]:
+        """``(meta, arrays)`` of what the model file needs beyond the encoder."""
+        return {}, {}
+
+    def _restore_head(self, meta: dict, arrays: dict) -> None:
+        """Rebuild the fitted state written by :meth:`_head_state`."""
 
     # -- sklearn plumbing ---------------------------------------------------------------------
     def __sklearn_tags__(self):

@@ -15,37 +15,14 @@ import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from tsea import nn as _nn
 from tsea import training as _training
-from tsea.estimators._base import _EABase, resolve_threads, torch_threads
+from tsea.estimators._base import _EABase, resolve_threads, table_parameters, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
-from tsea.heads import (
-    CLASSIFICATION_HEADS,
-    REGRESSION_HEADS,
-    check_embedding_spread,
-    make_head,
-    scores_to_proba,
-)
+from tsea.heads import check_embedding_spread, make_head, scores_to_proba
 
 
 class _Supervised(_EABase):
-    _task = ""
-    _heads: tuple = ()
-
-    def _check_head(self) -> None:
-        if self.head not in self._heads:
-            raise ValueError(f"unknown {self._task} head {self.head!r}; expected one of {list(self._heads)}")
-
-    def _check_pooling(self) -> None:
-        if not isinstance(self.pooling, str) or self.pooling not in _nn.POOL_METHODS:
-            raise ValueError(
-                f"pooling must be one of {list(_nn.POOL_METHODS)}, got {self.pooling!r}"
-            )
-
-    def __setstate__(self, state):
-        # estimators pickled before the ``pooling`` parameter existed pooled with "max"
-        state.setdefault("pooling", "max")
-        super().__setstate__(state)
+    """Pre-training, then a scikit-learn head on the pooled embeddings (or fine-tuning)."""
 
     def _finetune(self, coll, y, n_out: int) -> None:
         """Train encoder + linear head end-to-end after pre-training (head='finetune')."""
@@ -73,12 +50,21 @@ class _Supervised(_EABase):
         self.encoder_ = encoder.cpu().eval()
         self.head_ = head_module.cpu().eval()
 
-    def _fit_head(self, coll, y) -> None:
+    def _fit(self, coll, y, n_out: int) -> None:
+        self._fit_encoder(coll)
+        if self.head == "finetune":
+            self._finetune(coll, y, n_out)
+            return
         Z = self._embed(coll, pooling=self.pooling)
         check_embedding_spread(Z)
-        head = make_head(self._task, self.head, coll.n_series, y)
+        self._fit_sklearn_head(Z, y)
+
+    def _fit_sklearn_head(self, Z, y) -> None:
+        head = make_head(self._task, self.head, len(Z), y)
         with torch_threads(self.n_jobs):
             self.head_ = head.fit(Z, y)
+        # kept for the model file, which refits the head on them instead of pickling it
+        self._head_train_ = (Z, y)
 
     def _head_outputs(self, X) -> np.ndarray:
         """Embeddings of X, or the linear head's raw outputs for head='finetune'."""
@@ -89,71 +75,72 @@ class _Supervised(_EABase):
                 return self.head_(torch.from_numpy(Z)).double().numpy()
         return Z
 
+    # -- model file: the head ---------------------------------------------------------------
+    def _head_state(self) -> tuple[dict, dict]:
+        check_is_fitted(self, "head_")
+        if isinstance(self.head_, torch.nn.Module):
+            arrays = {f"head/{k}": v.detach().cpu().numpy() for k, v in self.head_.state_dict().items()}
+            return {}, arrays
+        if not hasattr(self, "_head_train_"):
+            raise ValueError("cannot save: this estimator's head was fitted by an older tsea "
+                             "that did not keep its training embeddings; refit it")
+        Z, y = self._head_train_
+        return {}, {"head_train/Z": Z, "head_train/y": np.asarray(y)}
 
+    def _restore_head(self, meta: dict, arrays: dict) -> None:
+        if self.head == "finetune":
+            weight = torch.from_numpy(np.array(arrays["head/weight"]))
+            self.head_ = torch.nn.Linear(weight.shape[1], weight.shape[0])
+            self.head_.load_state_dict(
+                {"weight": weight, "bias": torch.from_numpy(np.array(arrays["head/bias"]))}
+            )
+            self.head_.eval()
+        else:
+            # The same embeddings and targets through the same deterministic recipe give the
+            # same head, without unpickling a scikit-learn object.
+            self._fit_sklearn_head(arrays["head_train/Z"], arrays["head_train/y"])
+
+
+@table_parameters(task="classification")
 class EAClassifier(ClassifierMixin, _Supervised):
     """EA-DC-Transformer encoder + classification head.
 
-    ``head``: ``svm`` (default; TS2Vec protocol), ``ridge``, ``logistic`` or ``finetune``
-    (see :mod:`tsea.heads`). ``pooling`` turns each series' per-step representations into the
-    head's input: ``"max+mean"`` (default; the max- and mean-pooled vectors concatenated,
-    2 * repr_dim features), ``"max"``, ``"mean"`` or ``"last"``. The other parameters are those
-    of :class:`tsea.EAEncoder`.
-    ``predict_proba`` is the head's own for ``logistic``, a softmax of the linear layer for
-    ``finetune``, and a softmax of the decision function for ``svm`` and ``ridge``.
-    Labels may be ints, strings or a mix of both (see ``classes_``).
+    ``fit(X, y)`` pre-trains the encoder on X without labels, then fits the head on the pooled
+    embeddings (:func:`tsea.heads.make_head`), or, with ``head="finetune"``, trains encoder +
+    linear layer end to end (:func:`tsea.training.finetune`, early-stopped on a validation
+    split carved from the training data). ``predict_proba`` is the head's own for
+    ``logistic``, a softmax of the linear layer for ``finetune``, and a softmax of the decision
+    function for ``svm`` and ``ridge``. Labels may be ints, strings or a mix of both.
+
+    {parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, in the order of ``predict_proba``'s columns.
+    head_ : estimator or torch.nn.Linear
+        The fitted head.
+    encoder_, depth_, n_channels_, channel_mean_, channel_std_, seed_
+        As in :class:`tsea.EAEncoder`.
+
+    Examples
+    --------
+    >>> import tsea
+    >>> X, y = tsea.datasets.load("BasicMotions", split="train")
+    >>> Xt, yt = tsea.datasets.load("BasicMotions", split="test")
+    >>> clf = tsea.EAClassifier(n_iters=20, random_state=0).fit(X, y)
+    >>> clf.predict(Xt[:2]).shape
+    (2,)
+    >>> clf.save("clf.tsea"); clf2 = tsea.EAClassifier.load("clf.tsea")
     """
-
-    _task = "classification"
-    _heads = CLASSIFICATION_HEADS
-
-    def __init__(
-        self,
-        head="svm",
-        *,
-        pooling="max+mean",
-        repr_dim=320,
-        d_model=64,
-        depth="auto",
-        n_heads=8,
-        kernel_size=3,
-        attention="evolving",
-        alpha=0.5,
-        beta=0.3,
-        reuse_heads=None,
-        k_ratio=0.25,
-        v_ratio=0.25,
-        max_attention_len=64,
-        dropout=0.1,
-        objective="hybrid",
-        objective_weights=None,
-        n_iters=None,
-        max_epochs=None,
-        batch_size=8,
-        lr=1e-3,
-        max_train_length=3000,
-        normalize="channel",
-        device="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-        trainer_kwargs=None,
-        weight_averaging=True,
-        hybrid_masks="values",
-    ):
-        self._store_params(locals())
 
     def fit(self, X, y):
         """Pre-train the encoder on X, then fit the head on (embeddings, y)."""
+        self._check_params()
         coll = self._collection(X)
         classes, y_index = encode_labels(y, coll.n_series)
-        self._check_head()
-        self._check_pooling()
-        self._fit_encoder(coll)
         self.classes_ = classes
-        if self.head == "finetune":
-            self._finetune(coll, y_index, n_out=len(classes))
-        else:
-            self._fit_head(coll, y_index)
+        self._fit(coll, y_index, n_out=len(classes))
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -182,69 +169,58 @@ class EAClassifier(ClassifierMixin, _Supervised):
             raise ValueError(f"y has {y.shape[0]} entries but X has {pred.shape[0]} series")
         return float(np.average(pred == y, weights=sample_weight))
 
+    def _head_state(self) -> tuple[dict, dict]:
+        meta, arrays = super()._head_state()
+        classes = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
+        return {**meta, "classes": classes, "classes_dtype": self.classes_.dtype.str}, arrays
 
+    def _restore_head(self, meta: dict, arrays: dict) -> None:
+        dtype = np.dtype(meta["classes_dtype"])
+        if dtype.kind == "O":
+            classes = np.empty(len(meta["classes"]), dtype=object)
+            classes[:] = meta["classes"]
+        else:
+            classes = np.asarray(meta["classes"], dtype=dtype)
+        self.classes_ = classes
+        super()._restore_head(meta, arrays)
+
+
+@table_parameters(task="regression")
 class EARegressor(RegressorMixin, _Supervised):
     """EA-DC-Transformer encoder + regression head.
 
-    ``head``: ``ridge`` (default; standardise + RidgeCV), ``svr`` or ``finetune`` (MSE on a
-    standardised target). ``pooling``: ``"max"`` (default), ``"mean"``, ``"last"`` or
-    ``"max+mean"``, as in :class:`EAClassifier`. The other parameters are those of
-    :class:`tsea.EAEncoder`.
+    As :class:`EAClassifier`, for real-valued targets; ``head="finetune"`` minimises the MSE
+    of a standardised target.
+
+    {parameters}
+
+    Attributes
+    ----------
+    head_ : estimator or torch.nn.Linear
+        The fitted head.
+    encoder_, depth_, n_channels_, channel_mean_, channel_std_, seed_
+        As in :class:`tsea.EAEncoder`.
+
+    Examples
+    --------
+    >>> import tsea
+    >>> X, y = tsea.datasets.load("Covid3Month", split="train")
+    >>> reg = tsea.EARegressor(n_iters=20, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
     """
-
-    _task = "regression"
-    _heads = REGRESSION_HEADS
-
-    def __init__(
-        self,
-        head="ridge",
-        *,
-        pooling="max",
-        repr_dim=320,
-        d_model=64,
-        depth="auto",
-        n_heads=8,
-        kernel_size=3,
-        attention="evolving",
-        alpha=0.5,
-        beta=0.3,
-        reuse_heads=None,
-        k_ratio=0.25,
-        v_ratio=0.25,
-        max_attention_len=64,
-        dropout=0.1,
-        objective="hybrid",
-        objective_weights=None,
-        n_iters=None,
-        max_epochs=None,
-        batch_size=8,
-        lr=1e-3,
-        max_train_length=3000,
-        normalize="channel",
-        device="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-        trainer_kwargs=None,
-        weight_averaging=True,
-        hybrid_masks="values",
-    ):
-        self._store_params(locals())
 
     def fit(self, X, y):
         """Pre-train the encoder on X, then fit the head on (embeddings, y)."""
+        self._check_params()
         coll = self._collection(X)
         y = check_targets(y, coll.n_series)
-        self._check_head()
-        self._check_pooling()
-        self._fit_encoder(coll)
+        target = y
         if self.head == "finetune":
             self.y_mean_ = float(y.mean())
             self.y_scale_ = float(y.std()) if y.std() > 0 else 1.0
             target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
-            self._finetune(coll, target, n_out=1)
-        else:
-            self._fit_head(coll, y)
+        self._fit(coll, target, n_out=1)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -252,3 +228,14 @@ class EARegressor(RegressorMixin, _Supervised):
         if isinstance(self.head_, torch.nn.Module):
             return out[:, 0] * self.y_scale_ + self.y_mean_
         return np.asarray(self.head_.predict(out), dtype=np.float64)
+
+    def _head_state(self) -> tuple[dict, dict]:
+        meta, arrays = super()._head_state()
+        if self.head == "finetune":
+            meta = {**meta, "y_mean": self.y_mean_, "y_scale": self.y_scale_}
+        return meta, arrays
+
+    def _restore_head(self, meta: dict, arrays: dict) -> None:
+        if self.head == "finetune":
+            self.y_mean_, self.y_scale_ = float(meta["y_mean"]), float(meta["y_scale"])
+        super()._restore_head(meta, arrays)

@@ -214,7 +214,12 @@ def finetune(
         )
         callbacks = []
         if len(val_idx):
-            callbacks = [EarlyStopping("val_loss", patience=patience, mode="min"), _RestoreBest()]
+            # not strict: a step budget can end training before the first validation epoch
+            # (then the last weights are kept)
+            callbacks = [
+                EarlyStopping("val_loss", patience=patience, mode="min", strict=False),
+                _RestoreBest(),
+            ]
         trainer = build_trainer(
             root_dir=tmp,
             max_steps=-1 if n_iters is None else n_iters,
