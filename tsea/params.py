@@ -65,6 +65,13 @@ def _fraction(closed="both"):
     return Interval(Real, 0, 1, closed=closed)
 
 
+def _pooling(default: str, group: str) -> Param:
+    # before the parameter existed every estimator pooled with max
+    return Param(default, [StrOptions(set(POOLINGS))],
+                 "per-step representations to one vector: " + " | ".join(POOLINGS)
+                 + " (max+mean: the two side by side)", group, legacy="max")
+
+
 #: The encoder's parameters, shared by EAEncoder, EAClassifier and EARegressor, in the order of
 #: their signatures. Presets, ``--set``, model files and docs/PARAMETERS.md read this table.
 ENCODER_PARAMS: dict[str, Param] = {
@@ -116,10 +123,7 @@ ENCODER_PARAMS: dict[str, Param] = {
                           "what the hybrid objective reconstructs: value-masked values (values) "
                           "or the steps the contrastive timestamp mask hides (timestamps)",
                           "pre-training", legacy="values"),
-    # embedding
-    "pooling": Param("max", [StrOptions(set(POOLINGS))],
-                     "per-step representations to one vector: " + " | ".join(POOLINGS)
-                     + " (max+mean: the two side by side)", "embedding", legacy="max"),
+    "pooling": _pooling("max", "embedding"),
     # input normalisation, runtime
     "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],
                        "channel: per-channel mean/std learned in fit; series: per-series "
@@ -141,16 +145,12 @@ HEAD_PARAMS = {
     "classification": {
         "head": Param("svm", [StrOptions(set(CLASSIFICATION_HEADS))],
                       "svm (TS2Vec protocol) | ridge | logistic | finetune (end to end)", "head"),
-        "pooling": Param("max+mean", [StrOptions(set(POOLINGS))],
-                         "pooling of the head's input: " + " | ".join(POOLINGS), "head",
-                         legacy="max"),
+        "pooling": _pooling("max+mean", "head"),
     },
     "regression": {
         "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],
                       "ridge (standardise + RidgeCV) | svr | finetune (end to end)", "head"),
-        "pooling": Param("max", [StrOptions(set(POOLINGS))],
-                         "pooling of the head's input: " + " | ".join(POOLINGS), "head",
-                         legacy="max"),
+        "pooling": _pooling("max", "head"),
     },
 }
 

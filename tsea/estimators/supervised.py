@@ -196,10 +196,12 @@ class EARegressor(RegressorMixin, _Supervised):
 
     Attributes
     ----------
-    head_ : estimator or torch.nn.Linear
-        The fitted head.
     encoder_, depth_, n_channels_, channel_mean_, channel_std_, seed_
         As in :class:`tsea.EAEncoder`.
+    head_ : estimator or torch.nn.Linear
+        The fitted head (a linear layer for ``head="finetune"``).
+    y_mean_, y_scale_ : float
+        The target standardisation of ``head="finetune"``.
 
     Examples
     --------
