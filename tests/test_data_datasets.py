@@ -147,3 +147,21 @@ def test_loaded_data_round_trips_through_csv(tmp_path):
     coll, y2 = read_file(write_csv_wide(tmp_path / "a.csv", X, y))
     np.testing.assert_array_equal(coll.X, X)
     assert list(y2) == list(y)
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [(np.array(["a", "b"]), "classification"), (np.array([1, 2, 1]), "classification"),
+     (np.array([1.0, 2.0]), "classification"), (np.array([0.5, 2.0]), "regression"),
+     (np.array([True, False]), "classification"), (np.array([1.0, np.nan]), "classification"),
+     # labels held as text are class labels even where they read as numbers
+     (np.array(["0.25", "1"]), "classification"), (np.array(["1", "2"]), "classification")],
+)
+def test_infer_task_from_targets(y, task):
+    assert datasets.infer_task(y) == task
+
+
+def test_infer_task_knows_the_regression_archive():
+    assert datasets.infer_task(np.array([1.0, 2.0]), "Covid3Month") == "regression"
+    assert datasets.infer_task(np.array([1.0, 2.0]), "ItalyPowerDemand") == "classification"
+    assert "Covid3Month" in datasets.regression_names()

@@ -82,10 +82,28 @@ def _find(name: str, splits, data_dir):
     return None, None, tried
 
 
-def _regression_names() -> set[str]:
+def regression_names() -> set[str]:
+    """The names of the regression (TSER) archive datasets (aeon's lists)."""
     from aeon.datasets import tser_datasets
 
     return set(tser_datasets.tser_soton) | set(tser_datasets.tser_monash)
+
+
+def infer_task(y, dataset: str | None = None) -> str:
+    """``"regression"`` or ``"classification"`` for targets ``y`` (of the dataset named
+    ``dataset``, when it was loaded by name).
+
+    Regression: a TSER archive dataset, or float targets with a non-integer (finite) value.
+    Classification otherwise: integer, boolean or integer-valued float targets, and labels
+    held as text even where they read as numbers (a .tsv or .ts file's class labels), whose
+    task the file's reader or ``task=`` decides. The archive benchmark's tasks rest on this rule.
+    """
+    if dataset is not None and dataset in regression_names():
+        return "regression"
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0):
+        return "regression"
+    return "classification"
 
 
 def archive_names(archive: str) -> list[str]:
@@ -98,7 +116,7 @@ def archive_names(archive: str) -> list[str]:
     if key == "UEA":
         return sorted(tsc_datasets.multivariate)
     if key == "TSER":
-        return sorted(_regression_names())
+        return sorted(regression_names())
     raise ValueError(f"archive must be one of {ARCHIVES}, got {archive!r}")
 
 
@@ -140,7 +158,7 @@ def _not_found(name, tried, download_note):
 
 
 def _load_collection(name, splits, data_dir, download):
-    regression = name in _regression_names()
+    regression = name in regression_names()
     task = "regression" if regression else None
     source, files, tried = _find(name, splits, data_dir)
     if source is not None:
