@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = os.path.join(REPO, "datasets", "ItalyPowerDemand_TRAIN_wide.csv")
-TEST = os.path.join(REPO, "datasets", "ItalyPowerDemand_TEST_wide.csv")
+TRAIN = os.path.join(REPO, "examples", "data", "ItalyPowerDemand_TRAIN_wide.csv")
+TEST = os.path.join(REPO, "examples", "data", "ItalyPowerDemand_TEST_wide.csv")
 
 
 def tsea(*args, cwd):
