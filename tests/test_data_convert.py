@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsea.data import Collection, check_same_channels, check_y, to_collection
+from tsea.data import Collection, check_y, to_collection
 
 nan = np.nan
 
@@ -194,13 +194,6 @@ def test_errors(bad, match):
 def test_what_names_the_input():
     with pytest.raises(ValueError, match="^X_test: series 0 is all-NaN"):
         to_collection(np.full((1, 3), nan), what="X_test")
-
-
-def test_check_same_channels():
-    coll = to_collection(np.ones((2, 3, 4)))
-    check_same_channels(coll, 3)
-    with pytest.raises(ValueError, match="3 channel.*fitted on 2"):
-        check_same_channels(coll, 2)
 
 
 def test_check_y():
