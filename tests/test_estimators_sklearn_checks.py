@@ -6,12 +6,11 @@ Checks that tsea fails by design are listed, with a one-line reason each, in
 
 import warnings
 
+from conftest import TINY
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.estimators._base import sklearn_expected_failures
-
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
 
 @parametrize_with_checks(
