@@ -147,8 +147,8 @@ class EADCEncoder(nn.Module):
     @classmethod
     def from_config(cls, config: dict) -> EADCEncoder:
         """An (untrained) encoder built from ``config`` (``encoder.config``, as saved with a
-        model). A ``map_conv`` key (a choice among formulations of the same map convolution
-        with the same parameters, no longer offered) is ignored, so such configs load too."""
+        model). A ``map_conv`` key, which older model files hold (it picked one of several
+        formulations of the same map convolution), is ignored."""
         return cls(**{k: v for k, v in config.items() if k != "map_conv"})
 
     def _check_inputs(self, x, lengths, mask, proj_mask):
