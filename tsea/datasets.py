@@ -90,20 +90,30 @@ def regression_names() -> set[str]:
 
 
 def infer_task(y, dataset: str | None = None) -> str:
-    """``"regression"`` or ``"classification"`` for targets ``y`` (of the dataset named
-    ``dataset``, when it was loaded by name).
+    """``"regression"`` or ``"classification"`` for targets ``y``; ``dataset`` is the name of
+    the archive dataset they come from (None for targets read from a file).
 
-    Regression: a TSER archive dataset, or float targets with a non-integer (finite) value.
-    Classification otherwise: integer, boolean or integer-valued float targets, and labels
-    held as text even where they read as numbers (a .tsv or .ts file's class labels), whose
-    task the file's reader or ``task=`` decides. The archive benchmark's tasks rest on this rule.
+    Regression: a TSER archive dataset, or targets whose numbers include a non-integer value
+    (finite values only): float targets, and, for targets read from a file (whose reader may
+    keep them as text, e.g. a CSV ``target`` column), text that reads as such numbers.
+    Classification otherwise: integers, booleans, integer-valued numbers, other text, and the
+    text labels of a named (non-TSER) archive dataset, which are class labels whatever they
+    read as (``tsea.datasets.load`` returns float targets for TSER datasets only).
     """
     if dataset is not None and dataset in regression_names():
         return "regression"
     y = np.asarray(y)
-    if y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0):
-        return "regression"
-    return "classification"
+    if y.dtype.kind in "iub":
+        return "classification"
+    if y.dtype.kind != "f":
+        if dataset is not None:
+            return "classification"
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            return "classification"
+    finite = y[np.isfinite(y)]
+    return "regression" if np.any(finite != np.round(finite)) else "classification"
 
 
 def archive_names(archive: str) -> list[str]:
