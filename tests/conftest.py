@@ -1,3 +1,10 @@
+"""Shared test configuration.
+
+The ``slow`` marker: a test that starts other processes (the command line end to end, spawned
+benchmark workers, DDP) or trains for many steps. ``python -m pytest -m "not slow"`` is the
+quick loop; the full suite (the default, and CI) runs them all.
+"""
+
 import os
 import sys
 

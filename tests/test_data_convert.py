@@ -214,6 +214,7 @@ def test_check_y():
         check_y([1], 1, "clustering")
 
 
+@pytest.mark.slow  # a fresh Python process (~2 s)
 def test_data_layer_never_imports_torch():
     code = (
         "import sys, tsea.data, tsea.datasets, tsea.data.readers;"

@@ -6,6 +6,7 @@ Checks that tsea fails by design are listed, with a one-line reason each, in
 
 import warnings
 
+import pytest
 from conftest import TINY
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -13,6 +14,7 @@ from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.estimators._base import sklearn_expected_failures
 
 
+@pytest.mark.slow  # about 150 checks, each fitting a tiny model (~20 s in all)
 @parametrize_with_checks(
     [EAEncoder(**TINY), EAClassifier(**TINY), EARegressor(**TINY)],
     expected_failed_checks=sklearn_expected_failures,

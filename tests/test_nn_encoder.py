@@ -14,7 +14,7 @@ from tsea.nn import (
     valid_mask,
 )
 from tsea.nn.attention import LAYER_MODES as ATT_MODES
-from tsea.params import ATTENTION_MODES as ENCODER_MODES
+from tsea.params import ATTENTION_MODES
 
 NAN = float("nan")
 
@@ -33,7 +33,7 @@ def _series(L, C=2, seed=1):
     return s
 
 
-@pytest.mark.parametrize("mode", ENCODER_MODES)
+@pytest.mark.parametrize("mode", ATTENTION_MODES)
 @pytest.mark.parametrize("max_len, own, other, width", [(128, 40, 70, 90), (16, 50, 60, 80)])
 def test_padding_never_leaks(mode, max_len, own, other, width):
     """Alone vs padded in a longer batch (same attention stride): same valid steps and pooling."""
@@ -145,7 +145,7 @@ def test_attention_bounded_at_5000(mode):
         assert m.shape[-1] <= 256 and m.shape[-2] <= 256
 
 
-@pytest.mark.parametrize("mode", ENCODER_MODES)
+@pytest.mark.parametrize("mode", ATTENTION_MODES)
 def test_forward_backward_all_params_get_finite_grads_with_partial_nan(mode):
     enc = _enc(mode, max_attention_len=16).train()
     x = torch.randn(3, 2, 45)

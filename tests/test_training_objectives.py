@@ -223,6 +223,7 @@ def _fixed_eval_loss(module, x, lengths, draws=4):
     return sum(values) / len(values)
 
 
+@pytest.mark.slow  # 120 optimizer steps per objective (~2-5 s each)
 @pytest.mark.parametrize("objective", ["masked", "contrastive", "hybrid"])
 def test_each_objective_lowers_its_loss(objective, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
