@@ -111,19 +111,50 @@ def run_worker(spec: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _formulations():
+    """Formulations of the full 3x3 H -> H convolution over (B, H, T, T) maps, as functions of
+    (maps, weight, bias); tsea.nn.MapConv runs "channels_last"."""
+    torch = _torch()
+    import torch.nn.functional as F
+
+    def conv2d(m, w, b):
+        return F.conv2d(m, w, b, padding=1)
+
+    def channels_last(m, w, b):
+        m = m.contiguous(memory_format=torch.channels_last)
+        return F.conv2d(m, w, b, padding=1).contiguous()
+
+    def shifted(m, w, b):  # 9 batched (H x H) matmuls with shifted views, no im2col buffer
+        T = m.shape[-1]
+        padded = F.pad(m, (1, 1, 1, 1))
+        out = sum(torch.einsum("oh,bhij->boij", w[:, :, dy, dx], padded[:, :, dy : dy + T, dx : dx + T])
+                  for dy in range(3) for dx in range(3))
+        return out + b.view(1, -1, 1, 1)
+
+    def unfold(m, w, b):  # im2col: 9 shifted maps stacked, one matrix product
+        B, H, T, _ = m.shape
+        padded = F.pad(m, (1, 1, 1, 1))
+        cols = torch.stack([padded[:, :, dy : dy + T, dx : dx + T] for dy in range(3) for dx in range(3)], dim=2)
+        out = torch.einsum("ok,bkij->boij", w.reshape(H, H * 9), cols.reshape(B, H * 9, T, T))
+        return out + b.view(1, H, 1, 1)
+
+    return {"conv2d": conv2d, "channels_last": channels_last, "shifted": shifted, "unfold": unfold}
+
+
 def map_conv_table(sizes, repeats):
     torch = _torch()
     from tsea.nn import MapConv
 
+    formulations = _formulations()
     rows = []
     for T in sizes:
         m = torch.randn(BATCH, 8, T, T, requires_grad=True)
-        convs = {impl: MapConv(8, impl) for impl in IMPLS}
+        conv = MapConv(8)
         times = {impl: [] for impl in IMPLS}
         for _ in range(repeats + 1):  # interleaved rounds; the first is a warm-up
-            for impl, conv in convs.items():
+            for impl in IMPLS:
                 c = time.process_time()
-                torch.relu(conv(m)).sum().backward()
+                torch.relu(formulations[impl](m, conv.weight, conv.bias)).sum().backward()
                 times[impl].append(time.process_time() - c)
         rows.append((T, {impl: statistics.median(t[1:]) for impl, t in times.items()}))
         print(f"map conv T={T}: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in rows[-1][1].items()), flush=True)

@@ -20,8 +20,8 @@ block i sees 2**i-dilated context). That study also ran on five more development
 Fish,ChlorineConcentration,ECG5000,CricketX,FiftyWords,GesturePebbleZ2 \
         --out benchmarks/results/dev/readout.csv
 
-``--study geometry`` (sixth session) keeps the default "max+mean" (and "max") embeddings but
-changes what the SVM sees: "raw" as the estimators do now, "centred" (the training embeddings'
+``--study geometry`` keeps the default "max+mean" (and "max") embeddings but
+changes what the SVM sees: "raw" as the estimators do, "centred" (the training embeddings'
 per-feature mean subtracted from train and test: distances are unchanged, only
 ``gamma="scale"``, which is computed from the variance of all entries, changes) and
 "standardised" (scikit-learn's StandardScaler fitted on the training embeddings). It prints

@@ -1,9 +1,9 @@
-"""Embed the example CSV in datasets/ with a saved model and show the first rows.
+"""Embed the example CSV in examples/data/ with a saved model and show the first rows.
 
 Equivalent shell commands (what this script runs through ``tsea.cli.main``)::
 
-    tsea fit --data datasets/ItalyPowerDemand_TRAIN_wide.csv --config tiny --out model.tsea
-    tsea embed --model model.tsea datasets/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
+    tsea fit --data examples/data/ItalyPowerDemand_TRAIN_wide.csv --config tiny --out model.tsea
+    tsea embed --model model.tsea examples/data/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
 
 Usage::
 
@@ -39,9 +39,9 @@ def parse_args():
     parser.add_argument("--out-dir", default=".", help="where the model and embeddings go")
     parser.add_argument("--model", default=None, help="model file (default: OUT_DIR/model.tsea)")
     parser.add_argument("--config", default="tiny", help="config used when fitting (default: tiny)")
-    parser.add_argument("--train", default=os.path.join(REPO, "datasets",
+    parser.add_argument("--train", default=os.path.join(REPO, "examples", "data",
                         "ItalyPowerDemand_TRAIN_wide.csv"), help="CSV to pre-train on")
-    parser.add_argument("--csv", default=os.path.join(REPO, "datasets",
+    parser.add_argument("--csv", default=os.path.join(REPO, "examples", "data",
                         "ItalyPowerDemand_TEST_wide.csv"), help="CSV to embed")
     return parser.parse_args()
 

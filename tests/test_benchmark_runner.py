@@ -210,6 +210,7 @@ def test_config_method_and_ts2vec_run(tmp_path):
     assert (rows[rows["metric"] == "rmse"]["score"] >= 0).all()
 
 
+@pytest.mark.slow  # starts Python processes (~3 s)
 def test_processes_appending_to_one_results_file_lose_no_rows(tmp_path):
     # Two `tsea benchmark` runs may share an --out folder: the read-modify-replace of each
     # append must be exclusive across processes, or rows written meanwhile are lost.

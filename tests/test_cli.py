@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = os.path.join(REPO, "datasets", "ItalyPowerDemand_TRAIN_wide.csv")
-TEST = os.path.join(REPO, "datasets", "ItalyPowerDemand_TEST_wide.csv")
+TRAIN = os.path.join(REPO, "examples", "data", "ItalyPowerDemand_TRAIN_wide.csv")
+TEST = os.path.join(REPO, "examples", "data", "ItalyPowerDemand_TEST_wide.csv")
+
+# Every test starts `python -m tsea.cli` (0.5 s; 6 s when it imports torch and Lightning);
+# tests/test_cli_inprocess.py calls the same code in process.
+pytestmark = pytest.mark.slow
 
 
 def tsea(*args, cwd):
@@ -41,7 +45,6 @@ def model(workdir):
     return path
 
 
-@pytest.mark.slow  # a subprocess importing torch + Lightning (~6 s CPU)
 def test_fit_saves_the_config_it_was_given(model):
     from tsea.estimators import EAEncoder
 
@@ -49,7 +52,6 @@ def test_fit_saves_the_config_it_was_given(model):
     assert params["n_iters"] == 3 and params["depth"] == 2 and params["repr_dim"] == 16
 
 
-@pytest.mark.slow  # a subprocess importing torch + Lightning (~6 s CPU)
 def test_embed_csv_to_csv_keeps_ids_in_order(model, workdir):
     ok(tsea("embed", "--model", model, TEST, "-o", "emb.csv", cwd=workdir))
     frame = pd.read_csv(workdir / "emb.csv", dtype={"id": str})
@@ -60,7 +62,6 @@ def test_embed_csv_to_csv_keeps_ids_in_order(model, workdir):
     assert np.isfinite(values).all() and values.std() > 0
 
 
-@pytest.mark.slow  # a subprocess importing torch + Lightning (~6 s CPU)
 def test_evaluate_prints_accuracy(workdir):
     result = ok(tsea("evaluate", "--data", TRAIN, "--test", TEST, "--config", "tiny",
                      "--head", "ridge", "-q", cwd=workdir))
@@ -69,7 +70,6 @@ def test_evaluate_prints_accuracy(workdir):
     assert 0.0 <= float(line.split(": ")[1]) <= 1.0
 
 
-@pytest.mark.slow  # a subprocess importing torch + Lightning (~6 s CPU)
 def test_attention_png_opens_and_is_not_blank(model, workdir):
     import matplotlib.image
 

@@ -11,7 +11,7 @@ from tsea.cli import main
 from tsea.cli.parser import _benchmark_parser
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATASETS = os.path.join(REPO, "datasets")
+DATASETS = os.path.join(REPO, "examples", "data")
 
 
 def test_unknown_set_key_exits_2_naming_key_and_valid_keys(tmp_path, capsys):
@@ -65,13 +65,6 @@ def test_evaluate_pooling_option_reaches_the_estimator(flag, expected, monkeypat
                  "--set", "n_iters=1", "--quiet", *flag])
     assert code == 0, capsys.readouterr()
     assert seen == [expected]
-
-
-def test_cli_pooling_choices_are_the_nn_pool_methods():
-    from tsea.cli.parser import POOLINGS
-    from tsea.nn import POOL_METHODS
-
-    assert POOLINGS == POOL_METHODS
 
 
 def test_regression_head_is_refused_for_classification(capsys):

@@ -9,14 +9,13 @@ import pytest
 
 from tsea.cli.io import (
     ids_path_for,
-    infer_task,
     is_file_spec,
     load_data,
     write_embeddings,
 )
 from tsea.viz import attention_figure, save_attention_png
 
-DATASETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datasets")
+DATASETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "data")
 
 
 def test_file_specs_and_dataset_names_are_told_apart(tmp_path):
@@ -45,17 +44,6 @@ def test_long_csv_unequal_lengths_are_not_padded():
     lengths = {data.series(i).shape[1] for i in range(data.n_series)}
     assert len(lengths) > 1  # JapaneseVowels has unequal lengths
     assert all(not np.isnan(data.series(i)[:, -1]).all() for i in range(data.n_series))
-
-
-@pytest.mark.parametrize(
-    "y, task",
-    [(np.array(["a", "b"]), "classification"), (np.array([1, 2, 1]), "classification"),
-     (np.array([1.0, 2.0]), "classification"), (np.array([0.5, 2.0]), "regression"),
-     (np.array(["0.25", "1"]), "regression"), (np.array(["1", "2"]), "classification"),
-     (np.array([1.0, np.nan]), "classification")],
-)
-def test_infer_task(y, task):
-    assert infer_task(y) == task
 
 
 def test_csv_ids_first_then_embeddings(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsea.data import Collection, check_same_channels, check_y, to_collection
+from tsea.data import Collection, check_y, to_collection
 
 nan = np.nan
 
@@ -196,13 +196,6 @@ def test_what_names_the_input():
         to_collection(np.full((1, 3), nan), what="X_test")
 
 
-def test_check_same_channels():
-    coll = to_collection(np.ones((2, 3, 4)))
-    check_same_channels(coll, 3)
-    with pytest.raises(ValueError, match="3 channel.*fitted on 2"):
-        check_same_channels(coll, 2)
-
-
 def test_check_y():
     y = check_y(["a", "b", "a"], 3, "classification")
     assert list(y) == ["a", "b", "a"]
@@ -221,6 +214,7 @@ def test_check_y():
         check_y([1], 1, "clustering")
 
 
+@pytest.mark.slow  # a fresh Python process (~2 s)
 def test_data_layer_never_imports_torch():
     code = (
         "import sys, tsea.data, tsea.datasets, tsea.data.readers;"

@@ -147,3 +147,23 @@ def test_loaded_data_round_trips_through_csv(tmp_path):
     coll, y2 = read_file(write_csv_wide(tmp_path / "a.csv", X, y))
     np.testing.assert_array_equal(coll.X, X)
     assert list(y2) == list(y)
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [(np.array(["a", "b"]), "classification"), (np.array([1, 2, 1]), "classification"),
+     (np.array([1.0, 2.0]), "classification"), (np.array([0.5, 2.0]), "regression"),
+     (np.array([True, False]), "classification"), (np.array([1.0, np.nan]), "classification"),
+     (np.array(["0.25", "1"]), "regression"), (np.array(["1", "2"]), "classification"),
+     (np.array([0.5, "a"], dtype=object), "classification")],
+)
+def test_infer_task_from_targets(y, task):
+    assert datasets.infer_task(y) == task
+
+
+def test_infer_task_of_named_datasets():
+    assert datasets.infer_task(np.array([1.0, 2.0]), "Covid3Month") == "regression"
+    assert datasets.infer_task(np.array([0.5, 2.0]), "ItalyPowerDemand") == "regression"
+    # an archive's text labels are class labels, even where they read as fractions
+    assert datasets.infer_task(np.array(["0.25", "1"]), "ItalyPowerDemand") == "classification"
+    assert "Covid3Month" in datasets.regression_names()

@@ -1,4 +1,4 @@
-"""The example CSV files in datasets/: made by datasets/make_examples.py, readable, faithful."""
+"""The example CSV files in examples/data/: made by its make_examples.py, readable, faithful."""
 
 import importlib.util
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 from tsea import datasets
 from tsea.data import read_file
 
-ROOT = Path(__file__).resolve().parents[1] / "datasets"
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "data"
 
 
 def _make_examples():

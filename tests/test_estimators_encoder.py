@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from sklearn.exceptions import NotFittedError
 
 from tsea.estimators import EAEncoder
 
 # n_jobs=1: on a loaded 2-core machine two torch threads are up to 50x slower than one
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
 
 def _series(n=10, channels=2, lo=5, hi=60, seed=0):

@@ -8,11 +8,10 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
+from conftest import TINY
 
 from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.modelfile import read_model, write_model
-
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
 
 def _series(n=6, seed=0):

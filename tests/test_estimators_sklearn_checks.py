@@ -6,14 +6,15 @@ Checks that tsea fails by design are listed, with a one-line reason each, in
 
 import warnings
 
+import pytest
+from conftest import TINY
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.estimators._base import sklearn_expected_failures
 
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
-
+@pytest.mark.slow  # about 150 checks, each fitting a tiny model (~20 s in all)
 @parametrize_with_checks(
     [EAEncoder(**TINY), EAClassifier(**TINY), EARegressor(**TINY)],
     expected_failed_checks=sklearn_expected_failures,

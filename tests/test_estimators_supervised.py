@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import TINY
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 
 from tsea.estimators import EAClassifier, EAEncoder, EARegressor
-
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
 
 def _two_classes(n_per_class=8, seed=0):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tsea.nn import MAP_CONV_IMPLS, EvolvingAttention, MapConv
+from tsea.nn import EvolvingAttention, MapConv
 
 H, DK, DV, C = 4, 8, 8, 16
 
@@ -130,22 +130,29 @@ def test_bad_arguments():
         _attn("evolving")(x, mask, prev[:, :, :5, :5])
 
 
-@pytest.mark.parametrize("impl", MAP_CONV_IMPLS)
-def test_map_conv_impls_compute_the_same_full_conv(impl):
+def _shifted_conv(m, weight, bias):
+    """Reference: the 3x3 convolution as a sum over the 9 kernel offsets of an (H x H) matrix
+    product with a shifted view of the zero-padded maps."""
+    T = m.shape[-1]
+    padded = F.pad(m, (1, 1, 1, 1))
+    out = sum(
+        torch.einsum("oh,bhij->boij", weight[:, :, dy, dx], padded[:, :, dy : dy + T, dx : dx + T])
+        for dy in range(3)
+        for dx in range(3)
+    )
+    return out + bias.view(1, -1, 1, 1)
+
+
+def test_map_conv_is_the_full_3x3_conv_over_heads():
     torch.manual_seed(0)
-    ref = MapConv(8, "conv2d")
-    conv = MapConv(8, impl)
-    conv.load_state_dict(ref.state_dict())
+    conv = MapConv(8)
     m = torch.randn(2, 8, 11, 11, requires_grad=True)
-    expected = F.conv2d(m, ref.weight, ref.bias, padding=1)
     out = conv(m)
-    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
-    g = torch.randn_like(out)
-    (gw,) = torch.autograd.grad((out * g).sum(), conv.weight)
-    (gw_ref,) = torch.autograd.grad((expected * g).sum(), ref.weight)
-    torch.testing.assert_close(gw, gw_ref, atol=1e-4, rtol=1e-4)
-
-
-def test_map_conv_bad_impl():
-    with pytest.raises(ValueError, match="impl"):
-        MapConv(8, "fft")
+    assert out.is_contiguous() and out.shape == m.shape
+    for expected in (F.conv2d(m, conv.weight, conv.bias, padding=1), _shifted_conv(m, conv.weight, conv.bias)):
+        torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+        g = torch.randn_like(out)
+        gw, gm = torch.autograd.grad((out * g).sum(), (conv.weight, m), retain_graph=True)
+        gw_ref, gm_ref = torch.autograd.grad((expected * g).sum(), (conv.weight, m))
+        torch.testing.assert_close(gw, gw_ref, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(gm, gm_ref, atol=1e-4, rtol=1e-4)

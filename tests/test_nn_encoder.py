@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from tsea.nn import (
-    ENCODER_MODES,
     EADCEncoder,
     EvolvingAttention,
     covering_depth,
@@ -14,9 +13,10 @@ from tsea.nn import (
     receptive_field,
     valid_mask,
 )
+from tsea.nn.attention import LAYER_MODES as ATT_MODES
+from tsea.params import ATTENTION_MODES
 
 NAN = float("nan")
-ATT_MODES = ("vanilla", "residual", "evolving", "reuse")
 
 
 def _enc(mode="evolving", in_channels=2, seed=0, **kw):
@@ -33,7 +33,7 @@ def _series(L, C=2, seed=1):
     return s
 
 
-@pytest.mark.parametrize("mode", ENCODER_MODES)
+@pytest.mark.parametrize("mode", ATTENTION_MODES)
 @pytest.mark.parametrize("max_len, own, other, width", [(128, 40, 70, 90), (16, 50, 60, 80)])
 def test_padding_never_leaks(mode, max_len, own, other, width):
     """Alone vs padded in a longer batch (same attention stride): same valid steps and pooling."""
@@ -145,7 +145,7 @@ def test_attention_bounded_at_5000(mode):
         assert m.shape[-1] <= 256 and m.shape[-2] <= 256
 
 
-@pytest.mark.parametrize("mode", ENCODER_MODES)
+@pytest.mark.parametrize("mode", ATTENTION_MODES)
 def test_forward_backward_all_params_get_finite_grads_with_partial_nan(mode):
     enc = _enc(mode, max_attention_len=16).train()
     x = torch.randn(3, 2, 45)
@@ -207,14 +207,13 @@ def test_config_round_trip():
         torch.testing.assert_close(twin.eval()(x), enc.eval()(x))
 
 
-def test_set_map_conv_keeps_results():
-    enc = _enc("evolving").eval()
-    x = torch.randn(2, 2, 33)
-    with torch.no_grad():
-        ref = enc(x)
-        enc.set_map_conv("shifted")
-        torch.testing.assert_close(enc(x), ref, atol=1e-5, rtol=1e-5)
-    assert enc.config["map_conv"] == "shifted"
+def test_from_config_rebuilds_the_architecture_also_from_configs_with_map_conv():
+    enc = _enc("evolving")
+    assert "map_conv" not in enc.config
+    for config in (enc.config, {**enc.config, "map_conv": "shifted"}):
+        twin = EADCEncoder.from_config(config)
+        assert twin.config == enc.config
+        twin.load_state_dict(enc.state_dict())
 
 
 @pytest.mark.parametrize(
@@ -224,7 +223,6 @@ def test_set_map_conv_keeps_results():
         ({"depth": 0}, "depth"),
         ({"alpha": 1.5}, "alpha"),
         ({"d_model": 8, "n_heads": 8}, "too small"),
-        ({"map_conv": "fft"}, "map_conv"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, msg):

@@ -3,18 +3,14 @@ import os
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_encoder
 from lightning.pytorch.callbacks import Callback
 
-from tsea.nn import EADCEncoder, pool, valid_mask
+from tsea.nn import pool, valid_mask
 from tsea.training import finetune
 from tsea.training.finetune import split_validation
 
 FAST = dict(device="cpu", num_threads=1, batch_size=8)
-
-
-def tiny_encoder(C=1, seed=0):
-    torch.manual_seed(seed)
-    return EADCEncoder(C, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1, max_attention_len=16)
 
 
 def two_frequencies(n=24, L=32, seed=0):
@@ -37,7 +33,7 @@ def predict(enc, head, X):
 def test_classification_learns_separable_classes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, lengths, y = two_frequencies()
-    enc = tiny_encoder()
+    enc = tiny_encoder(1)
     out, head = finetune(enc, X, lengths, y, n_outputs=2, lr=3e-3, max_epochs=40, patience=40, random_state=0, **FAST)
     assert out is enc and isinstance(head, torch.nn.Linear) and head.out_features == 2
     Xt, _, yt = two_frequencies(seed=1)
@@ -50,7 +46,7 @@ def test_regression_fits_targets_and_is_deterministic():
     X, lengths, y = two_frequencies()
     target = np.where(y == 1, 1.0, -1.0).astype(np.float32)
     runs = [
-        finetune(tiny_encoder(), X, lengths, target, task="regression", n_outputs=1, lr=3e-3,
+        finetune(tiny_encoder(1), X, lengths, target, task="regression", n_outputs=1, lr=3e-3,
                  n_iters=40, val_fraction=0.0, random_state=5, **FAST)
         for _ in range(2)
     ]
@@ -75,7 +71,7 @@ def test_early_stopping_restores_best_validation_weights():
     X = rng.standard_normal((30, 1, 16)).astype(np.float32)
     y = rng.integers(0, 2, 30)
     record = _RecordValLoss()
-    enc, head = finetune(tiny_encoder(), X, np.full(30, 16), y, n_outputs=2, lr=1e-2, max_epochs=200,
+    enc, head = finetune(tiny_encoder(1), X, np.full(30, 16), y, n_outputs=2, lr=1e-2, max_epochs=200,
                          patience=2, random_state=0, trainer_kwargs={"callbacks": [record]}, **FAST)
     assert 3 <= len(record.losses) < 200
     best = int(np.argmin(record.losses))
@@ -116,4 +112,4 @@ def test_split_validation_is_stratified_and_disjoint():
 def test_bad_targets(y, kwargs, match):
     X, lengths, _ = two_frequencies()
     with pytest.raises(ValueError, match=match):
-        finetune(tiny_encoder(), X, lengths, y, **kwargs)
+        finetune(tiny_encoder(1), X, lengths, y, **kwargs)

@@ -13,7 +13,8 @@ from tsea.training.datamodule import SeriesDataModule
 from tsea.training.hybrid import hybrid_loss
 from tsea.training.masked import masked_reconstruction_loss, observed_mask
 from tsea.training.module import PretrainModule, resolve_objective_weights
-from tsea.training.runtime import build_trainer, num_threads, quiet, seeded
+from tsea.training.runtime import build_trainer
+from tsea.utils import quiet_lightning, seeded, thread_limit
 
 
 def tiny_encoder(C=2, seed=0):
@@ -66,7 +67,7 @@ def test_masked_loss_counts_only_masked_observed_values():
     torch.nn.init.zeros_(head.bias)
     lens = torch.tensor(lengths)
     loss = masked_reconstruction_loss(tiny_encoder().eval(), head, x, lens, generator=torch.Generator().manual_seed(9))
-    from tsea.training.masks import geometric_noise_mask
+    from tsea.training.corruption import geometric_noise_mask
 
     m = geometric_noise_mask(3, 2, 30, generator=torch.Generator().manual_seed(9))
     target = m & ~torch.isnan(x)
@@ -206,7 +207,7 @@ def test_objective_weights():
 @pytest.fixture(autouse=True)
 def one_thread():
     # Two intra-op threads on a loaded 2-core machine are many times slower than one.
-    with num_threads(1):
+    with thread_limit(1):
         yield
 
 
@@ -222,6 +223,7 @@ def _fixed_eval_loss(module, x, lengths, draws=4):
     return sum(values) / len(values)
 
 
+@pytest.mark.slow  # 120 optimizer steps per objective (~2-5 s each)
 @pytest.mark.parametrize("objective", ["masked", "contrastive", "hybrid"])
 def test_each_objective_lowers_its_loss(objective, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -231,7 +233,7 @@ def test_each_objective_lowers_its_loss(objective, tmp_path, monkeypatch):
         module = PretrainModule(tiny_encoder(), 2, 16, weights=weights, lr=3e-3, seed=0)
     x, lens = torch.tensor(X), torch.tensor(lengths)
     before = _fixed_eval_loss(module, x, lens)
-    with quiet(False), seeded(0):
+    with quiet_lightning(False), seeded(0):
         trainer = build_trainer(
             root_dir=str(tmp_path), max_steps=120, max_epochs=None, verbose=False, device="cpu", trainer_kwargs=None
         )

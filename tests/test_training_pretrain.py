@@ -5,15 +5,10 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_encoder
 
-from tsea.nn import EADCEncoder
 from tsea.training import NonFiniteLossError, pretrain
 from tsea.training.runtime import default_n_iters
-
-
-def tiny_encoder(C=2, seed=0):
-    torch.manual_seed(seed)
-    return EADCEncoder(C, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1, max_attention_len=16)
 
 
 def sines(n=8, C=2, L=32, seed=0):

@@ -20,3 +20,111 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
         atomic_write(str(out), crash)
     assert out.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["e.csv"]
+
+
+# -- seeds, threads, device, quiet Lightning ------------------------------------------------------
+import logging  # noqa: E402
+import random  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tsea.utils import (  # noqa: E402
+    quiet_lightning,
+    resolve_device,
+    resolve_seed,
+    resolve_threads,
+    seeded,
+    thread_limit,
+)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**31 - 2, 2**31, 2**32 - 1, np.int64(5)])
+def test_int_seeds_are_kept(seed):
+    assert resolve_seed(seed) == int(seed) and type(resolve_seed(seed)) is int
+
+
+def test_none_seed_draws_from_numpys_global_generator():
+    np.random.seed(3)
+    first = resolve_seed(None)
+    np.random.seed(3)
+    assert resolve_seed(None) == first
+    assert 0 <= first < 2**31 - 1
+
+
+def test_generator_seeds():
+    assert resolve_seed(np.random.RandomState(1)) == np.random.RandomState(1).randint(2**31 - 1)
+    assert resolve_seed(np.random.default_rng(1)) == np.random.default_rng(1).integers(2**31 - 1)
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, True, 1.0, "0"])
+def test_bad_seeds(bad):
+    with pytest.raises(ValueError, match="random_state"):
+        resolve_seed(bad)
+
+
+def test_seeded_seeds_everything_and_restores():
+    import torch
+
+    random.seed(11), np.random.seed(11), torch.manual_seed(11)
+    after = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.seed(11), np.random.seed(11), torch.manual_seed(11)
+    with seeded(4):
+        inside = (random.random(), np.random.rand(), torch.rand(1).item())
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == after
+    random.seed(4), np.random.seed(4), torch.manual_seed(4)
+    assert inside == (random.random(), np.random.rand(), torch.rand(1).item())
+
+
+def test_resolve_threads():
+    assert resolve_threads(None) == 1 and resolve_threads(3) == 3
+    assert resolve_threads(-1) == (os.cpu_count() or 1)
+    assert resolve_threads(-10_000) == 1
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            resolve_threads(bad)
+
+
+def test_thread_limit_sets_and_restores():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    with thread_limit(target, blas=True):
+        assert torch.get_num_threads() == target
+        assert all(pool["num_threads"] == target for pool in threadpool_info())
+    assert torch.get_num_threads() == before
+    with thread_limit(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="num_threads"), thread_limit(0):
+        pass
+
+
+def test_resolve_device():
+    import torch
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == resolve_device(None).type == expected
+    for bad in ("tpu", "cpu:0", "cuda:x", 3):
+        with pytest.raises(ValueError, match="device"):
+            resolve_device(bad)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+
+
+def test_quiet_lightning_restores_levels_and_filters():
+    logger = logging.getLogger("lightning.pytorch")
+    level, filters = logger.level, list(warnings.filters)
+    with quiet_lightning(verbose=False):
+        assert logger.level == logging.ERROR
+        with warnings.catch_warnings(record=True) as caught:
+            for module in ("lightning.pytorch.trainer", "torch.utils.data.dataloader", "tsea.x"):
+                warnings.warn_explicit(module, RuntimeWarning, "x.py", 1, module=module)
+        assert [str(w.message) for w in caught] == ["tsea.x"]
+    assert logger.level == level and warnings.filters == filters
+    with quiet_lightning(verbose=True):
+        assert logger.level == level

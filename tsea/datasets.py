@@ -82,10 +82,38 @@ def _find(name: str, splits, data_dir):
     return None, None, tried
 
 
-def _regression_names() -> set[str]:
+def regression_names() -> set[str]:
+    """The names of the regression (TSER) archive datasets (aeon's lists)."""
     from aeon.datasets import tser_datasets
 
     return set(tser_datasets.tser_soton) | set(tser_datasets.tser_monash)
+
+
+def infer_task(y, dataset: str | None = None) -> str:
+    """``"regression"`` or ``"classification"`` for targets ``y``; ``dataset`` is the name of
+    the archive dataset they come from (None for targets read from a file).
+
+    Regression: a TSER archive dataset, or targets whose numbers include a non-integer value
+    (finite values only): float targets, and, for targets read from a file (whose reader may
+    keep them as text, e.g. a CSV ``target`` column), text that reads as such numbers.
+    Classification otherwise: integers, booleans, integer-valued numbers, other text, and the
+    text labels of a named (non-TSER) archive dataset, which are class labels whatever they
+    read as (``tsea.datasets.load`` returns float targets for TSER datasets only).
+    """
+    if dataset is not None and dataset in regression_names():
+        return "regression"
+    y = np.asarray(y)
+    if y.dtype.kind in "iub":
+        return "classification"
+    if y.dtype.kind != "f":
+        if dataset is not None:
+            return "classification"
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            return "classification"
+    finite = y[np.isfinite(y)]
+    return "regression" if np.any(finite != np.round(finite)) else "classification"
 
 
 def archive_names(archive: str) -> list[str]:
@@ -98,7 +126,7 @@ def archive_names(archive: str) -> list[str]:
     if key == "UEA":
         return sorted(tsc_datasets.multivariate)
     if key == "TSER":
-        return sorted(_regression_names())
+        return sorted(regression_names())
     raise ValueError(f"archive must be one of {ARCHIVES}, got {archive!r}")
 
 
@@ -140,7 +168,7 @@ def _not_found(name, tried, download_note):
 
 
 def _load_collection(name, splits, data_dir, download):
-    regression = name in _regression_names()
+    regression = name in regression_names()
     task = "regression" if regression else None
     source, files, tried = _find(name, splits, data_dir)
     if source is not None:

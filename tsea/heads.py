@@ -47,6 +47,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
+from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
+
 __all__ = [
     "CLASSIFICATION_HEADS",
     "COLLAPSE_RATIO",
@@ -58,9 +60,6 @@ __all__ = [
     "make_head",
     "scores_to_proba",
 ]
-
-CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
-REGRESSION_HEADS = ("ridge", "svr", "finetune")
 
 #: The TS2Vec grid: 1e-4 .. 1e4 (powers of ten) and a hard margin.
 SVM_C_GRID = [10.0**p for p in range(-4, 5)] + [np.inf]

@@ -1,15 +1,22 @@
-"""Small helpers shared by every layer: atomic file writes.
+"""Small helpers shared by every layer: atomic file writes, seeds, thread limits, the
+device, quiet Lightning.
 
-Kept free of torch and Lightning imports so the command line can use it before they load.
+Importing this module never imports torch or Lightning (the command line uses it before they
+load): the helpers that need them import them when called.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import random
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 
 def check_output_dir(path) -> None:
@@ -57,3 +64,164 @@ def atomic_write_text(path, text: str) -> None:
             fh.write(text)
 
     atomic_write(path, write)
+
+
+# -- seeds --------------------------------------------------------------------------------------
+#: Seeds are the integers every generator involved accepts (numpy's legacy seeding,
+#: ``lightning.seed_everything``): [0, 2**32).
+SEED_BOUND = 2**32
+
+
+def resolve_seed(random_state) -> int:
+    """The integer seed of a fit, from scikit-learn's ``random_state``.
+
+    - an int in [0, 2**32): that int, unchanged;
+    - ``None``: one draw from numpy's global generator, as scikit-learn's
+      ``check_random_state(None)`` (so ``np.random.seed(k)`` beforehand makes the fit
+      reproducible); the drawn seed is recorded by the caller (``seed_``);
+    - a ``numpy.random.RandomState`` or ``Generator``: one draw from it, in [0, 2**31 - 1).
+
+    Anything else (bools, negative or larger ints, floats) is a ValueError.
+    """
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, (bool, np.bool_)):
+        if not 0 <= int(random_state) < SEED_BOUND:
+            raise ValueError(f"random_state must be in [0, 2**32), got {random_state!r}")
+        return int(random_state)
+    if random_state is None:
+        random_state = np.random.mtrand._rand  # numpy's global RandomState
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Seed python's ``random``, numpy's global generator and torch (CPU and CUDA) with
+    ``seed`` for the block, then restore the callers' generator states.
+
+    Seeding goes through ``lightning.seed_everything``, which also sets ``PL_GLOBAL_SEED``:
+    the processes a spawn strategy starts read it to seed themselves alike (restored too).
+    """
+    import lightning as L
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    torch_state = torch.get_rng_state()
+    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    env = {k: os.environ.get(k) for k in ("PL_GLOBAL_SEED", "PL_SEED_WORKERS")}
+    try:
+        L.seed_everything(seed, workers=False, verbose=False)
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)
+        if cuda_states is not None:
+            torch.cuda.set_rng_state_all(cuda_states)
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# -- threads ------------------------------------------------------------------------------------
+def resolve_threads(n_jobs) -> int:
+    """CPU threads for scikit-learn's ``n_jobs`` (joblib's convention: None means 1,
+    negatives count back from the number of cores, -1 is all of them; 0 is an error)."""
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))):
+        raise ValueError(f"n_jobs must be an integer or None, got {n_jobs!r}")
+    n_jobs = 1 if n_jobs is None else int(n_jobs)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive or negative integer or None, got 0")
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+@contextlib.contextmanager
+def thread_limit(n_threads: int | None, *, blas: bool = False):
+    """Run the block with ``n_threads`` intra-op torch threads (``None``: leave as is) and
+    restore the previous count afterwards. ``blas=True`` also limits the BLAS/OpenMP pools of
+    numpy, scipy and scikit-learn (threadpoolctl) to the same number."""
+    if n_threads is None:
+        yield
+        return
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise ValueError(f"num_threads must be a positive integer or None, got {n_threads!r}")
+    import torch
+
+    n_threads = int(n_threads)
+    with contextlib.ExitStack() as stack:
+        if blas:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(n_threads))
+        before = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+
+# -- device -------------------------------------------------------------------------------------
+def resolve_device(device):
+    """The ``torch.device`` for a ``device`` parameter.
+
+    ``"auto"`` or None: CUDA when available, else the CPU; ``"cpu"``; ``"mps"``; ``"cuda"`` /
+    ``"cuda:N"`` (``"gpu"`` / ``"gpu:N"`` are the same): CUDA, a ValueError when it is not
+    available. A ``torch.device`` is read as its string. Anything else is a ValueError.
+    """
+    import torch
+
+    if device is None:
+        device = "auto"
+    if isinstance(device, torch.device):
+        device = str(device)
+    if isinstance(device, str):
+        name, sep, index = device.partition(":")
+        if name == "auto" and not sep:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if name in ("cpu", "mps") and not sep:
+            return torch.device(name)
+        if name in ("cuda", "gpu") and (not sep or index.isdigit()):
+            if not torch.cuda.is_available():
+                raise ValueError(f"device={device!r} but CUDA is not available")
+            return torch.device("cuda", int(index)) if sep else torch.device("cuda")
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+
+
+# -- quiet Lightning ----------------------------------------------------------------------------
+LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning",
+                     "lightning_fabric")
+#: Modules whose warnings are advisory for tsea's use of them (Lightning's tips, the
+#: DataLoader's worker-count hint: tsea's data already live in memory).
+_ADVISORY_WARNINGS = ("lightning", "pytorch_lightning", "lightning_fabric", "torch.utils.data")
+
+
+def silence_lightning(also: tuple[str, ...] = ()) -> None:
+    """Process-wide: Lightning logs errors only, and the advisory warnings of Lightning and
+    ``torch.utils.data`` (plus those raised in the modules ``also`` names, with their
+    submodules) are ignored."""
+    for name in LIGHTNING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in _ADVISORY_WARNINGS + tuple(also):
+        warnings.filterwarnings("ignore", module=module + r"(\..*)?$")
+
+
+@contextlib.contextmanager
+def quiet_lightning(verbose: bool = False):
+    """:func:`silence_lightning` for the duration of the block (log levels and warning filters
+    restored afterwards); does nothing when ``verbose``."""
+    if verbose:
+        yield
+        return
+    levels = {name: logging.getLogger(name).level for name in LIGHTNING_LOGGERS}
+    with warnings.catch_warnings():
+        silence_lightning()
+        try:
+            yield
+        finally:
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)

@@ -15,10 +15,11 @@ training series and fitting the head) and the transform time covers predicting t
 
 from __future__ import annotations
 
-import random
 import time
 
 import numpy as np
+
+from tsea.utils import seeded
 
 MINIROCKET_MIN_LENGTH = 9
 TS2VEC_INSTALL_HINT = "pip install --no-deps ts2vec  (the reference implementation, optional extra 'bench')"
@@ -68,14 +69,6 @@ def common_length(*collections: list[np.ndarray], minimum: int = 1) -> int:
     return max([minimum] + [s.shape[1] for coll in collections for s in coll])
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    import torch
-
-    torch.manual_seed(seed)
-
-
 # ---------------------------------------------------------------- MiniRocket
 def make_minirocket(task: str, seed: int, n_kernels: int = 10_000):
     """MiniRocket + StandardScaler(with_mean=False) + RidgeClassifierCV / RidgeCV with
@@ -117,13 +110,13 @@ def ts2vec_available() -> bool:
     return True
 
 
-def make_head(task: str, n_train: int, y):
-    """The head shared with tsea's estimators (``tsea.heads``): RBF-SVC with TS2Vec's grid
-    for classification, standardised RidgeCV for regression."""
-    from tsea.heads import make_head as tsea_make_head
+def default_head(task: str, n_train: int, y):
+    """The default head of tsea's estimators for ``task`` (:func:`tsea.heads.make_head`):
+    RBF-SVC with TS2Vec's grid for classification, standardised RidgeCV for regression."""
+    from tsea.heads import make_head
 
     name = "svm" if task == "classification" else "ridge"
-    return tsea_make_head(task, name, n_train, y)
+    return make_head(task, name, n_train, y)
 
 
 def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,21 +142,21 @@ def fit_predict_ts2vec(X_train, y_train, X_test, task, seed, n_iters=None, **_):
     A, B = _standardise(pad_to(tr, length, np.nan), pad_to(te, length, np.nan))
     A = np.ascontiguousarray(A.transpose(0, 2, 1))  # TS2Vec wants (n, T, C)
     B = np.ascontiguousarray(B.transpose(0, 2, 1))
-    _seed_everything(seed)
-    t0 = time.perf_counter()
-    model = TS2Vec(
-        input_dims=A.shape[2],
-        device="cpu",
-        batch_size=8,
-        lr=0.001,
-        output_dims=320,
-        max_train_length=3000,
-    )
-    model.fit(A, n_iters=n_iters, verbose=False)
-    Z_train = model.encode(A, encoding_window="full_series")
-    head = make_head(task, len(A), y_train)
-    head.fit(Z_train, np.asarray(y_train))
-    t1 = time.perf_counter()
-    Z_test = model.encode(B, encoding_window="full_series")
-    y_pred = head.predict(Z_test)
+    with seeded(seed):  # TS2Vec draws from the global generators of python, numpy, torch
+        t0 = time.perf_counter()
+        model = TS2Vec(
+            input_dims=A.shape[2],
+            device="cpu",
+            batch_size=8,
+            lr=0.001,
+            output_dims=320,
+            max_train_length=3000,
+        )
+        model.fit(A, n_iters=n_iters, verbose=False)
+        Z_train = model.encode(A, encoding_window="full_series")
+        head = default_head(task, len(A), y_train)
+        head.fit(Z_train, np.asarray(y_train))
+        t1 = time.perf_counter()
+        Z_test = model.encode(B, encoding_window="full_series")
+        y_pred = head.predict(Z_test)
     return y_pred, t1 - t0, time.perf_counter() - t1

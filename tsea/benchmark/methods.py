@@ -11,6 +11,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from tsea.config import load_config
+
 BUILTIN = ("ea-dc", "minirocket", "ts2vec")
 DEFAULT_METHODS = ("ea-dc", "minirocket", "ts2vec")
 
@@ -35,31 +37,6 @@ class MethodSpec:
         return hash((self.name, self.kind, tuple(sorted(map(str, self.params.items())))))
 
 
-def _read_config(path: str) -> dict:
-    """EAEncoder parameters from a YAML file (the CLI's loader when it exists)."""
-    try:
-        from tsea.config import load_config
-    except ImportError:
-        load_config = None
-    if load_config is not None:
-        return dict(load_config(path))
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        params = yaml.safe_load(fh) or {}
-    if not isinstance(params, dict):
-        raise ValueError(f"config {path} must be a mapping of EAEncoder parameters")
-    from tsea.estimators import EAEncoder
-
-    valid = EAEncoder().get_params()
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"config {path}: unknown parameter(s) {unknown}; valid: {sorted(valid)}"
-        )
-    return params
-
-
 def parse_method(text: str) -> MethodSpec:
     """A method keyword or config path -> :class:`MethodSpec`."""
     text = text.strip()
@@ -71,7 +48,7 @@ def parse_method(text: str) -> MethodSpec:
         name = os.path.splitext(os.path.basename(text))[0]
         if name in BUILTIN:
             raise ValueError(f"config file {text!r} would shadow the built-in method {name!r}")
-        return MethodSpec(name, "ea-dc", _read_config(text))
+        return MethodSpec(name, "ea-dc", dict(load_config(text)))
     raise ValueError(
         f"unknown method {text!r}: use one of {', '.join(BUILTIN)} or the path of a YAML config"
     )

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from tsea.benchmark.report import REFERENCE_METHOD, score_table
+from tsea.benchmark.scores import REFERENCE_METHOD, score_table
 
 MIN_CD_DATASETS = 5
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from tsea.benchmark import results as results_io
+from tsea.benchmark.scores import REFERENCE_METHOD, ranks, score_table
 from tsea.utils import atomic_write_text
 
 PUBLISHED_CSV = os.path.join(os.path.dirname(__file__), "published.csv")
 PUBLISHED_COLUMNS = ["dataset", "archive", "method", "metric", "score", "source"]
-REFERENCE_METHOD = "ea-dc"
 
 NOTES = """\
 ## Notes
@@ -46,22 +46,6 @@ def load_published(path: str | None = None) -> pd.DataFrame:
     if df["source"].isna().any() or (df["source"].str.strip() == "").any():
         raise ValueError(f"{path}: every published number needs a source")
     return df
-
-
-def score_table(df: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Dataset x method table of mean scores over seeds (ok rows of ``task`` only)."""
-    ok = df[(df["status"] == "ok") & (df["task"] == task)]
-    if ok.empty:
-        return pd.DataFrame()
-    table = ok.pivot_table(index="dataset", columns="method", values="score", aggfunc="mean")
-    order = list(dict.fromkeys(df["method"]))
-    return table[[m for m in order if m in table.columns]]
-
-
-def ranks(table: pd.DataFrame, higher_is_better: bool) -> pd.DataFrame:
-    """Per-dataset ranks (1 = best, ties share the average rank) on complete rows."""
-    complete = table.dropna()
-    return complete.rank(axis=1, ascending=not higher_is_better, method="average")
 
 
 def _fmt(value: float, bold: bool) -> str:
@@ -151,43 +135,6 @@ def timing_section(df: pd.DataFrame) -> str:
     return text + "\n"
 
 
-def goals_section(df: pd.DataFrame) -> str:
-    """The issue's floors for EA-DC, checked on the rows present (classification only)."""
-    table = score_table(df, "classification")
-    ref = REFERENCE_METHOD
-    if table.empty or ref not in table.columns:
-        return ""
-    lines = []
-    if "ts2vec" in table.columns:
-        both = table[[ref, "ts2vec"]].dropna()
-        if len(both):
-            a, b = both[ref].mean(), both["ts2vec"].mean()
-            lines.append(f"- mean accuracy {ref} {a:.4f} vs ts2vec {b:.4f} on {len(both)} datasets: "
-                         f"{'met' if a > b else 'NOT met'} (goal: above TS2Vec)")
-        ok = df[(df["status"] == "ok") & (df["task"] == "classification")]
-        fit = ok.pivot_table(index="dataset", columns="method", values="fit_seconds", aggfunc="mean")
-        if {ref, "ts2vec"} <= set(fit.columns):
-            ratio = (fit[ref] / fit["ts2vec"]).dropna()
-            if len(ratio):
-                over = int((ratio > 1.5).sum())
-                lines.append(f"- fit time {ref}/ts2vec per dataset: median {ratio.median():.2f}x, "
-                             f"max {ratio.max():.2f}x, above 1.5x on {over}/{len(ratio)} datasets: "
-                             f"{'met' if over == 0 else 'NOT met'} (goal: <= 1.5x)")
-    ablations = [m for m in ("ablation-none", "ablation-vanilla") if m in table.columns]
-    if ablations:
-        sub = table[[ref] + ablations]
-        rk = ranks(sub, higher_is_better=True)
-        if len(rk):
-            means = ", ".join(f"{m} {rk[m].mean():.2f}" for m in sub.columns)
-            best = all(rk[ref].mean() < rk[m].mean() for m in ablations)
-            lines.append(f"- mean rank among {{{', '.join(sub.columns)}}} on {len(rk)} datasets: "
-                         f"{means}: {'met' if best else 'NOT met'} (goal: evolving attention ranks "
-                         f"better than none and vanilla)")
-    if not lines:
-        return ""
-    return "## Goals of the default EA-DC config\n\n" + "\n".join(lines) + "\n"
-
-
 def problems_section(df: pd.DataFrame) -> str:
     bad = df[df["status"] != "ok"]
     if bad.empty:
@@ -208,7 +155,7 @@ def write_report(out_dir: str, plots: bool = True) -> str:
         sec = task_section(df, task, published)
         if sec:
             parts.append(sec)
-    for sec in (goals_section(df), timing_section(df), problems_section(df)):
+    for sec in (timing_section(df), problems_section(df)):
         if sec:
             parts.append(sec)
     if plots:

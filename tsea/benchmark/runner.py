@@ -174,8 +174,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="do not write results.md/plots")
     parser.add_argument("--report-only", action="store_true",
                         help="only rewrite results.md/plots from <out>/results.csv (no jobs run)")
-    if "--quiet" not in parser._option_string_actions:
-        parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def main_from_args(args: argparse.Namespace) -> int:
@@ -206,13 +205,3 @@ def main_from_args(args: argparse.Namespace) -> int:
         print(f"{len(bad)} of {len(rows)} jobs failed; see {os.path.join(args.out, 'results.csv')}")
         return 1
     return 0
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="tsea benchmark", description=__doc__)
-    add_arguments(parser)
-    return main_from_args(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

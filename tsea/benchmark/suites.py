@@ -1,8 +1,6 @@
-"""Named dataset suites of the archive benchmark and task detection."""
+"""Named dataset suites of the archive benchmark."""
 
 from __future__ import annotations
-
-import numpy as np
 
 QUICK_CLASSIFICATION = [
     "BasicMotions",
@@ -16,15 +14,6 @@ QUICK_REGRESSION = ["Covid3Month", "CardanoSentiment"]
 QUICK = QUICK_CLASSIFICATION + QUICK_REGRESSION
 
 SUITES = ("quick", "ucr", "uea", "tser")
-
-
-def _tser_names() -> set[str]:
-    from aeon.datasets import tser_datasets
-
-    names = set(QUICK_REGRESSION)
-    for attr in ("tser_soton", "tser_monash"):
-        names.update(getattr(tser_datasets, attr, ()))
-    return names
 
 
 def suite_datasets(suite: str) -> list[str]:
@@ -52,13 +41,3 @@ def parse_datasets(text: str) -> list[str]:
     if dupes:
         raise ValueError(f"--datasets lists {', '.join(dupes)} more than once")
     return names
-
-
-def infer_task(name: str, y) -> str:
-    """``"regression"`` for TSER datasets or float targets that are not all integers."""
-    if name in _tser_names():
-        return "regression"
-    y = np.asarray(y)
-    if y.dtype.kind == "f" and not np.all(np.mod(y[np.isfinite(y)], 1) == 0):
-        return "regression"
-    return "classification"

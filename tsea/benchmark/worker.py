@@ -20,7 +20,9 @@ import traceback
 import numpy as np
 
 from tsea.benchmark.methods import MethodSpec, fit_predict
-from tsea.benchmark.suites import infer_task
+from tsea.benchmark.scores import score
+from tsea.datasets import infer_task
+from tsea.utils import thread_limit
 
 
 def default_loader(name: str, split: str, data_dir=None):
@@ -40,16 +42,6 @@ def _shape_info(X) -> tuple[int, int, int]:
     return len(shapes), max(channels), max(s[-1] for s in shapes)
 
 
-def score(task: str, y_true, y_pred) -> tuple[str, float]:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"predictions have shape {y_pred.shape}, expected {y_true.shape}")
-    if task == "classification":
-        return "accuracy", float(np.mean(y_true.astype(str) == y_pred.astype(str)))
-    err = y_true.astype(np.float64) - y_pred.astype(np.float64)
-    return "rmse", float(np.sqrt(np.mean(err**2)))
-
-
 def peak_memory_mb() -> float:
     import resource
 
@@ -63,26 +55,18 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
     results row (``status`` ``ok`` or ``failed`` with the error); never raises for job errors."""
     row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": "failed"}
     try:
-        if threads:
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(int(threads))  # BLAS/OpenMP pools of numpy and scikit-learn
-            try:
-                import torch
-
-                torch.set_num_threads(int(threads))
-            except ImportError:
-                pass
-        load = loader or default_loader
-        X_train, y_train = load(dataset, "train", data_dir)
-        X_test, y_test = load(dataset, "test", data_dir)
-        n_train, channels, l_train = _shape_info(X_train)
-        n_test, _, l_test = _shape_info(X_test)
-        task = infer_task(dataset, y_train)
-        row.update(task=task, n_train=n_train, n_test=n_test, channels=channels,
-                   length=max(l_train, l_test))
-        y_pred, fit_s, transform_s = fit_predict(spec, X_train, y_train, X_test, task, seed,
-                                                 threads=threads)
+        # ``threads`` torch threads and BLAS/OpenMP threads (numpy, scikit-learn) per job
+        with thread_limit(int(threads) if threads else None, blas=True):
+            load = loader or default_loader
+            X_train, y_train = load(dataset, "train", data_dir)
+            X_test, y_test = load(dataset, "test", data_dir)
+            n_train, channels, l_train = _shape_info(X_train)
+            n_test, _, l_test = _shape_info(X_test)
+            task = infer_task(y_train, dataset)
+            row.update(task=task, n_train=n_train, n_test=n_test, channels=channels,
+                       length=max(l_train, l_test))
+            y_pred, fit_s, transform_s = fit_predict(spec, X_train, y_train, X_test, task, seed,
+                                                     threads=threads)
         metric, value = score(task, y_test, y_pred)
         row.update(metric=metric, score=value, fit_seconds=round(fit_s, 3),
                    transform_seconds=round(transform_s, 3), status="ok", error="")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
 
-from tsea.cli.io import infer_task, load_data, regression_targets
-from tsea.utils import check_output_dir
-
-CLASSIFIER_HEADS = ("svm", "ridge", "logistic", "finetune")
-REGRESSOR_HEADS = ("ridge", "svr", "finetune")
+from tsea.cli.io import load_data, regression_targets
+from tsea.datasets import infer_task
+from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
+from tsea.utils import check_output_dir, silence_lightning
 
 
 class UsageError(Exception):
@@ -35,15 +32,8 @@ def estimators(args):
     import tsea.estimators as module
 
     if not getattr(args, "debug", False):
-        _quiet_libraries()
+        silence_lightning(also=("torch", "sklearn"))
     return module
-
-
-def _quiet_libraries() -> None:
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    for module in ("lightning", "pytorch_lightning", "torch", "sklearn"):
-        warnings.filterwarnings("ignore", module=module + r"(\..*)?$")
 
 
 def encoder_params(args) -> dict:
@@ -152,7 +142,7 @@ def cmd_evaluate(args) -> int:
     y_train, y_test = _labels(train, "training"), _labels(test, "test")
 
     task = args.task if args.task != "auto" else infer_task(y_train, train.dataset)
-    heads = CLASSIFIER_HEADS if task == "classification" else REGRESSOR_HEADS
+    heads = CLASSIFICATION_HEADS if task == "classification" else REGRESSION_HEADS
     head = args.head or heads[0]
     if head not in heads:
         raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")

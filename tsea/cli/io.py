@@ -13,7 +13,7 @@ import numpy as np
 
 from tsea.utils import atomic_write
 
-DATA_SUFFIXES = (".ts", ".tsv", ".arff", ".csv", ".txt")
+DATA_SUFFIXES = (".ts", ".tsv", ".arff", ".csv")
 EMBED_SUFFIXES = (".csv", ".npy", ".parquet")
 
 
@@ -85,34 +85,6 @@ def load_data(
 
     X, y = datasets.load(spec, split=split)
     return LoadedData(X, None if y is None else np.asarray(y), np.arange(len(X)), spec, spec)
-
-
-def _is_regression_dataset(name: str | None) -> bool:
-    if name is None:
-        return False
-    try:
-        from tsea import datasets
-
-        table = datasets.list_datasets("TSER")
-        return name in set(table["name"])
-    except Exception:  # the name list is a hint only; fall back to the labels
-        return False
-
-
-def infer_task(y: np.ndarray, dataset: str | None = None) -> str:
-    """``regression`` for a regression dataset or numeric targets with a non-integer value;
-    ``classification`` otherwise (strings, integers, integer-valued floats)."""
-    if _is_regression_dataset(dataset):
-        return "regression"
-    y = np.asarray(y)
-    if y.dtype.kind in "iub":
-        return "classification"
-    try:
-        values = y.astype(np.float64)
-    except (TypeError, ValueError):
-        return "classification"
-    finite = values[np.isfinite(values)]
-    return "regression" if np.any(finite != np.round(finite)) else "classification"
 
 
 def regression_targets(y: np.ndarray, what: str) -> np.ndarray:

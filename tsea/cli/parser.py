@@ -9,17 +9,14 @@ import traceback
 from tsea import __version__
 from tsea.cli.commands import COMMANDS, UsageError
 from tsea.config import ConfigError
-
-# tsea.nn.POOL_METHODS, spelled out so that parsing arguments does not import torch (a test
-# keeps the two equal)
-POOLINGS = ("max", "mean", "last", "max+mean")
+from tsea.params import POOLINGS
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
 MAIN_EPILOG = """\
 examples:
   tsea fit --data BasicMotions --config tiny --out model.tsea
-  tsea embed --model model.tsea datasets/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
+  tsea embed --model model.tsea examples/data/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
   tsea evaluate --data BasicMotions --head svm
   tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
   tsea benchmark

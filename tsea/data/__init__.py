@@ -3,7 +3,7 @@
 Never imports torch (aeon is imported only when an archive file is read).
 """
 
-from .checks import check_same_channels, check_y
+from .checks import check_y
 from .collection import Collection
 from .convert import to_collection
 from .csv_io import write_csv_long, write_csv_wide
@@ -12,7 +12,6 @@ from .readers import read_file
 __all__ = [
     "Collection",
     "to_collection",
-    "check_same_channels",
     "check_y",
     "read_file",
     "write_csv_wide",

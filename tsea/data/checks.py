@@ -7,18 +7,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .collection import Collection
-
 TASKS = ("classification", "regression")
-
-
-def check_same_channels(coll: Collection, n_channels: int, *, what: str = "X") -> None:
-    """ValueError unless ``coll`` has the ``n_channels`` channels the model was fitted on."""
-    if coll.n_channels != n_channels:
-        raise ValueError(
-            f"{what} has {coll.n_channels} channel(s), but the model was fitted on "
-            f"{n_channels} channel(s)"
-        )
 
 
 def check_y(y, n: int, task: str, *, what: str = "y") -> np.ndarray:

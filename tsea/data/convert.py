@@ -274,11 +274,6 @@ def from_padded(a: np.ndarray, *, what: str = "X", ids=None) -> Collection:
     return _finish(vals, what, ids)
 
 
-def from_arrays(items, *, what: str = "X", ids=None) -> Collection:
-    """A Collection from a sequence of (C, L_i) or (L_i,) arrays; ``ids`` go into messages."""
-    return _from_list(list(items), what, ids)
-
-
 def to_collection(X, *, what: str = "X") -> Collection:
     """Convert any accepted input form to a `Collection`; ValueError naming the problem otherwise.
 

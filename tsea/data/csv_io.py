@@ -1,4 +1,4 @@
-"""CSV files of time series, wide and long layouts (rules in datasets/README.md).
+"""CSV files of time series, wide and long layouts (rules in examples/data/README.md).
 
 Wide: a header row; a row per series; optional ``id`` and label (``label`` or ``target``)
 columns; every other column is a time step, in file order. Univariate only. Ragged rows

@@ -1,9 +1,11 @@
 """tsea.nn: the EA-DC-Transformer encoder in pure torch (no Lightning, no scikit-learn)."""
 
-from .attention import ATTENTION_MODES, EvolvingAttention
-from .encoder import ENCODER_MODES, EADCEncoder, covering_depth, receptive_field
-from .map_conv import MAP_CONV_IMPLS, MapConv
-from .masking import POOL_METHODS, pool, pooled_dim, valid_mask
+from tsea.params import POOLINGS as POOL_METHODS  # noqa: F401  tsea.estimators' name for it
+
+from .attention import EvolvingAttention
+from .encoder import EADCEncoder, covering_depth, receptive_field
+from .map_conv import MapConv
+from .pooling import pool, pooled_dim, valid_mask
 
 __all__ = [
     "EADCEncoder",
@@ -12,10 +14,6 @@ __all__ = [
     "valid_mask",
     "pool",
     "pooled_dim",
-    "POOL_METHODS",
-    "ENCODER_MODES",
-    "ATTENTION_MODES",
-    "MAP_CONV_IMPLS",
     "receptive_field",
     "covering_depth",
 ]

@@ -27,12 +27,15 @@ import math
 import torch
 from torch import Tensor, nn
 
+from tsea.params import ATTENTION_MODES
+
 from .map_conv import MapConv
-from .masking import attention_stride, pool_tokens, upsample_tokens
+from .pooling import attention_stride, pool_tokens, upsample_tokens
 
-__all__ = ["EvolvingAttention", "ATTENTION_MODES", "head_dims"]
+__all__ = ["EvolvingAttention", "LAYER_MODES", "head_dims"]
 
-ATTENTION_MODES = ("vanilla", "residual", "evolving", "reuse")
+#: The modes of an attention sub-layer: the encoder's attention modes but "none" (no layer).
+LAYER_MODES = tuple(mode for mode in ATTENTION_MODES if mode != "none")
 
 
 def head_dims(ratio: float, channels: int, n_heads: int) -> int:
@@ -47,12 +50,11 @@ class EvolvingAttention(nn.Module):
     ----------
     in_channels: channels of the input x (B, in_channels, L).
     d_k, d_v: total query/key and value widths (multiples of ``n_heads``).
-    mode: one of ``ATTENTION_MODES``.
+    mode: one of ``LAYER_MODES``.
     first: True for the first attention sub-layer of a network (no predecessor: vanilla; in
         ``evolving`` mode no map convolution is created, in ``reuse`` mode all heads get Q/K).
     max_attention_len: at most this many tokens; longer inputs are average-pooled with stride
         ``ceil(Lv / max_attention_len)`` (Lv: largest valid length in the batch).
-    map_conv: implementation of the 3x3 map convolution (see ``tsea.nn.map_conv``).
     """
 
     def __init__(
@@ -68,11 +70,10 @@ class EvolvingAttention(nn.Module):
         max_attention_len: int = 128,
         first: bool = False,
         dropout: float = 0.0,
-        map_conv: str = "conv2d",
     ):
         super().__init__()
-        if mode not in ATTENTION_MODES:
-            raise ValueError(f"attention mode must be one of {ATTENTION_MODES}, got {mode!r}")
+        if mode not in LAYER_MODES:
+            raise ValueError(f"attention mode must be one of {LAYER_MODES}, got {mode!r}")
         if n_heads < 1 or d_k % n_heads or d_v % n_heads:
             raise ValueError(
                 f"d_k ({d_k}) and d_v ({d_v}) must be positive multiples of n_heads ({n_heads})"
@@ -92,7 +93,7 @@ class EvolvingAttention(nn.Module):
         qk = self.fresh_heads * self.dk_head
         self.qk = nn.Linear(in_channels, 2 * qk) if qk > 0 else None
         self.v = nn.Linear(in_channels, d_v)
-        self.map_conv = MapConv(n_heads, map_conv) if (mode == "evolving" and not first) else None
+        self.map_conv = MapConv(n_heads) if (mode == "evolving" and not first) else None
         self.dropout = nn.Dropout(dropout)
 
     def extra_repr(self) -> str:

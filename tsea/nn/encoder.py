@@ -13,14 +13,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .attention import ATTENTION_MODES, EvolvingAttention, head_dims
+from tsea.params import ATTENTION_MODES
+
+from .attention import EvolvingAttention, head_dims
 from .blocks import AttentionDilatedConv, EADCBlock
-from .map_conv import MAP_CONV_IMPLS
-from .masking import valid_mask
+from .pooling import valid_mask
 
-__all__ = ["EADCEncoder", "ENCODER_MODES", "receptive_field", "covering_depth"]
-
-ENCODER_MODES = ("none",) + ATTENTION_MODES
+__all__ = ["EADCEncoder", "receptive_field", "covering_depth"]
 
 
 def receptive_field(depth: int, kernel_size: int = 3) -> int:
@@ -68,7 +67,6 @@ class EADCEncoder(nn.Module):
         max_attention_len: int = 64,
         dropout: float = 0.1,
         ffn_ratio: float = 2.0,
-        map_conv: str = "channels_last",
     ):
         super().__init__()
         for name, value in (
@@ -82,16 +80,14 @@ class EADCEncoder(nn.Module):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if mode not in ENCODER_MODES:
-            raise ValueError(f"mode must be one of {ENCODER_MODES}, got {mode!r}")
+        if mode not in ATTENTION_MODES:
+            raise ValueError(f"mode must be one of {ATTENTION_MODES}, got {mode!r}")
         if not 0.0 <= alpha <= 1.0 or not 0.0 <= beta <= 1.0:
             raise ValueError(f"alpha and beta must lie in [0, 1], got alpha={alpha}, beta={beta}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if mode == "reuse" and not 0 <= reuse_heads <= n_heads:
             raise ValueError(f"reuse_heads must be in [0, n_heads={n_heads}], got {reuse_heads}")
-        if map_conv not in MAP_CONV_IMPLS:
-            raise ValueError(f"map_conv must be one of {MAP_CONV_IMPLS}, got {map_conv!r}")
         if k_ratio <= 0 or v_ratio <= 0 or ffn_ratio <= 0:
             raise ValueError("k_ratio, v_ratio and ffn_ratio must be positive")
         self.config = dict(
@@ -110,7 +106,6 @@ class EADCEncoder(nn.Module):
             max_attention_len=max_attention_len,
             dropout=float(dropout),
             ffn_ratio=float(ffn_ratio),
-            map_conv=map_conv,
         )
         self.in_channels, self.repr_dim, self.mode = in_channels, repr_dim, mode
         self.input_projection = nn.Linear(in_channels, d_model)
@@ -139,7 +134,6 @@ class EADCEncoder(nn.Module):
                         max_attention_len=max_attention_len,
                         first=(i == 0 and j == 0),
                         dropout=dropout,
-                        map_conv=map_conv,
                     )
                 layers.append(
                     AttentionDilatedConv(
@@ -150,14 +144,12 @@ class EADCEncoder(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.output_projection = nn.Linear(d_model, repr_dim)
 
-    def set_map_conv(self, impl: str) -> None:
-        """Switch the map-convolution implementation (same parameters, same results)."""
-        if impl not in MAP_CONV_IMPLS:
-            raise ValueError(f"map_conv must be one of {MAP_CONV_IMPLS}, got {impl!r}")
-        for module in self.modules():
-            if isinstance(module, EvolvingAttention) and module.map_conv is not None:
-                module.map_conv.impl = impl
-        self.config["map_conv"] = impl
+    @classmethod
+    def from_config(cls, config: dict) -> EADCEncoder:
+        """An (untrained) encoder built from ``config`` (``encoder.config``, as saved with a
+        model). A ``map_conv`` key, which older model files hold (it picked one of several
+        formulations of the same map convolution), is ignored."""
+        return cls(**{k: v for k, v in config.items() if k != "map_conv"})
 
     def _check_inputs(self, x, lengths, mask, proj_mask):
         if not isinstance(x, Tensor) or not x.is_floating_point():

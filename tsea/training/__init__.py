@@ -4,7 +4,7 @@ Imports torch, lightning and tsea.nn only (never scikit-learn, never tsea.data).
 """
 
 from .finetune import finetune
-from .module import OBJECTIVES, NonFiniteLossError, PretrainModule
+from .module import NonFiniteLossError, PretrainModule
 from .pretrain import pretrain
 
-__all__ = ["pretrain", "finetune", "PretrainModule", "NonFiniteLossError", "OBJECTIVES"]
+__all__ = ["pretrain", "finetune", "PretrainModule", "NonFiniteLossError"]

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .masks import timestamp_keep_mask
+from .corruption import timestamp_keep_mask
 
 __all__ = [
     "hierarchical_contrastive_loss",

@@ -23,25 +23,17 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch import nn
 
-from tsea.nn import POOL_METHODS, pool, pooled_dim, valid_mask
+from tsea.nn import pool, pooled_dim, valid_mask
+from tsea.params import POOLINGS
+from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
 
 from .datamodule import SupervisedDataModule
 from .pretrain import _positive_int_or_none, _repr_dim, check_collection
-from .runtime import (
-    SpawnSafeModule,
-    build_trainer,
-    default_n_iters,
-    quiet,
-    resolve_seed,
-    scratch_dir,
-    seeded,
-)
-from .runtime import num_threads as thread_limit
+from .runtime import SpawnSafeModule, build_trainer, default_n_iters, scratch_dir
 
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
 TASKS = ("classification", "regression")
-POOLINGS = POOL_METHODS
 
 
 class FinetuneModule(SpawnSafeModule):
@@ -202,7 +194,7 @@ def finetune(
         else:
             n_iters = default_n_iters(*X.shape)
 
-    with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
+    with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         head = nn.Linear(pooled_dim(_repr_dim(encoder), pooling), n_outputs)
         model = FinetuneModule(
             copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,

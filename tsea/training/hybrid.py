@@ -23,12 +23,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from tsea.params import HYBRID_MASKS
+
 from .contrastive import draw_views, overlap_loss
 from .masked import mask_values, observed_mask, reconstruction_mse
 
-__all__ = ["hybrid_loss", "HYBRID_MASKS"]
-
-HYBRID_MASKS = ("timestamps", "values")
+__all__ = ["hybrid_loss"]
 
 
 def hybrid_loss(

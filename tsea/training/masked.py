@@ -1,6 +1,6 @@
 """Masked-value reconstruction objective (Zerveas et al., KDD 2021).
 
-Per channel geometric noise masks (:func:`tsea.training.masks.geometric_noise_mask`) hide
+Per channel geometric noise masks (:func:`tsea.training.corruption.geometric_noise_mask`) hide
 values, which are set to 0 before the encoder sees them; a linear head maps the per-step
 representations back to the input channels; the loss is the mean squared error over the
 positions that are masked AND observed -- never over padding (``t >= length``) nor over missing
@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .masks import geometric_noise_mask
+from .corruption import geometric_noise_mask
 
 __all__ = ["observed_mask", "masked_reconstruction_loss", "mask_values", "reconstruction_mse"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tsea.params import HYBRID_MASKS, OBJECTIVES
+
 from .contrastive import contrastive_loss
-from .hybrid import HYBRID_MASKS, hybrid_loss
+from .hybrid import hybrid_loss
 from .masked import masked_reconstruction_loss
 from .runtime import SpawnSafeModule
 
-__all__ = ["PretrainModule", "NonFiniteLossError", "OBJECTIVES", "resolve_objective_weights"]
-
-OBJECTIVES = ("masked", "contrastive", "hybrid")
+__all__ = ["PretrainModule", "NonFiniteLossError", "resolve_objective_weights"]
 
 
 class NonFiniteLossError(FloatingPointError):

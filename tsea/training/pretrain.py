@@ -19,10 +19,11 @@ from lightning.pytorch.callbacks import ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
+from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
+
 from .datamodule import SeriesDataModule
 from .module import PretrainModule, resolve_objective_weights
-from .runtime import build_trainer, default_n_iters, quiet, resolve_seed, scratch_dir, seeded
-from .runtime import num_threads as thread_limit
+from .runtime import build_trainer, default_n_iters, scratch_dir
 
 __all__ = ["pretrain", "check_collection"]
 
@@ -138,7 +139,7 @@ def pretrain(
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 
-    with quiet(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
+    with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         model = PretrainModule(
             copy.deepcopy(encoder).cpu().train(),
             X.shape[1],

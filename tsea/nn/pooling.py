@@ -12,18 +12,17 @@ import math
 import torch
 from torch import Tensor
 
+from tsea.params import POOLINGS
+
 __all__ = [
     "valid_mask",
     "pool",
     "pooled_dim",
-    "POOL_METHODS",
     "attention_stride",
     "pool_tokens",
     "upsample_tokens",
 ]
 
-# "max+mean" concatenates the max- and mean-pooled vectors (twice the width)
-POOL_METHODS = ("max", "mean", "last", "max+mean")
 
 
 def _check_lengths(lengths: Tensor, batch: int) -> Tensor:
@@ -58,8 +57,8 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
     mean-pooled vectors concatenated: (B, 2 * D)). A series without any valid step is an error
     (its embedding would be undefined).
     """
-    if how not in POOL_METHODS:
-        raise ValueError(f"how must be one of {POOL_METHODS}, got {how!r}")
+    if how not in POOLINGS:
+        raise ValueError(f"how must be one of {POOLINGS}, got {how!r}")
     if H.dim() != 3:
         raise ValueError(f"H must have shape (batch, length, dim), got {tuple(H.shape)}")
     if mask.shape != H.shape[:2]:
@@ -85,8 +84,8 @@ def pool(H: Tensor, mask: Tensor, how: str = "max") -> Tensor:
 
 def pooled_dim(dim: int, how: str) -> int:
     """Width of :func:`pool`'s output for per-step representations of width ``dim``."""
-    if how not in POOL_METHODS:
-        raise ValueError(f"how must be one of {POOL_METHODS}, got {how!r}")
+    if how not in POOLINGS:
+        raise ValueError(f"how must be one of {POOLINGS}, got {how!r}")
     return 2 * dim if how == "max+mean" else dim
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tsea.training.masks import geometric_noise_mask, timestamp_keep_mask
+from tsea.training.corruption import geometric_noise_mask, timestamp_keep_mask
 
 
 def _runs(mask_row):

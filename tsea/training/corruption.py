@@ -1,4 +1,4 @@
-"""Random masks used by the pre-training objectives.
+"""Random corruption masks of the pre-training objectives (which values or steps to hide).
 
 * :func:`geometric_noise_mask` -- the masks of Zerveas et al. (KDD 2021): for every series and
   every channel independently, a two-state Markov chain over time whose masked runs have a

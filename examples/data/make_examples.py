@@ -1,6 +1,6 @@
 """Make the small example CSV files in this folder from datasets bundled with aeon.
 
-    python datasets/make_examples.py [OUT_DIR]      # default: this folder
+    python examples/data/make_examples.py [OUT_DIR]      # default: this folder
 
 Files (ids are ``<split>-<row in the archive split>`` so every series can be traced back):
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing tsea
+sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installing tsea
 
 from tsea.data import to_collection, write_csv_long, write_csv_wide  # noqa: E402
 from tsea.datasets import load  # noqa: E402

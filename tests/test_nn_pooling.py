@@ -1,12 +1,13 @@
-"""tsea.nn.masking: validity masks, pooling over valid steps, attention token pooling."""
+"""tsea.nn.pooling: validity masks, pooling over valid steps, attention token pooling."""
 
 import math
 
 import pytest
 import torch
 
-from tsea.nn import POOL_METHODS, pool, pooled_dim, valid_mask
-from tsea.nn.masking import attention_stride, pool_tokens, upsample_tokens
+from tsea.nn import pool, pooled_dim, valid_mask
+from tsea.nn.pooling import attention_stride, pool_tokens, upsample_tokens
+from tsea.params import POOLINGS
 
 NAN = float("nan")
 
@@ -73,10 +74,10 @@ def test_pool_max_plus_mean_concatenates_the_masked_max_and_mean():
 
 
 def test_pooled_dim():
-    assert [pooled_dim(5, how) for how in POOL_METHODS] == [
-        10 if how == "max+mean" else 5 for how in POOL_METHODS
+    assert [pooled_dim(5, how) for how in POOLINGS] == [
+        10 if how == "max+mean" else 5 for how in POOLINGS
     ]
-    assert set(POOL_METHODS) == {"max", "mean", "last", "max+mean"}
+    assert set(POOLINGS) == {"max", "mean", "last", "max+mean"}
     with pytest.raises(ValueError, match="how must be"):
         pooled_dim(5, "sum")
 
