@@ -159,6 +159,7 @@ def test_files_and_pickles_from_before_hybrid_masks_and_pooling_load_as_they_beh
         header = json.loads(zf.read("tsea.json"))
         arrays = zf.read("arrays.npz")
     del header["params"]["hybrid_masks"], header["params"]["pooling"]
+    header["meta"]["encoder_config"]["map_conv"] = "channels_last"  # older files name it
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("tsea.json", json.dumps(header))
         zf.writestr("arrays.npz", arrays)

@@ -9,7 +9,6 @@ The layers below are reached through their modules (``_data.to_collection``, ``_
 from __future__ import annotations
 
 import inspect
-import os
 import warnings
 from contextlib import contextmanager
 
@@ -17,7 +16,6 @@ import numpy as np
 import scipy.sparse
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 import tsea
@@ -26,6 +24,7 @@ from tsea import modelfile
 from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
+from tsea.utils import resolve_device, resolve_seed, resolve_threads, seeded, thread_limit
 
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
 # series, at most this (deeper was no better on the development suite, BENCHMARKS.md).
@@ -65,35 +64,11 @@ _STEPS_PER_BATCH = 2**16
 _MAX_BATCH = 256
 
 
-def resolve_threads(n_jobs) -> int:
-    """Torch CPU threads for ``n_jobs`` (joblib convention: None means 1, negatives count back
-    from the number of cores)."""
-    n_jobs = 1 if n_jobs is None else int(n_jobs)
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a positive or negative integer or None, got 0")
-    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-
-
 @contextmanager
 def torch_threads(n_jobs):
-    """Use ``resolve_threads(n_jobs)`` torch CPU threads inside the block."""
-    n = resolve_threads(n_jobs)
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
+    """The estimators' ``n_jobs`` as torch CPU threads inside the block."""
+    with thread_limit(resolve_threads(n_jobs)):
         yield
-    finally:
-        torch.set_num_threads(old)
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch.device."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
 
 
 def table_parameters(task: str | None):
@@ -172,12 +147,6 @@ class _EABase(BaseEstimator):
         kwargs["depth"] = int(kwargs["depth"])  # a numpy integer is fine here
         return kwargs
 
-    def _seed(self) -> int:
-        """The integer seed of this fit (random_state None draws one from numpy's global RNG)."""
-        if isinstance(self.random_state, (int, np.integer)) and not isinstance(self.random_state, bool):
-            return int(self.random_state)
-        return int(check_random_state(self.random_state).randint(2**31 - 1))
-
     # -- input --------------------------------------------------------------------------------
     @staticmethod
     def _collection(X, what: str = "X"):
@@ -223,11 +192,10 @@ class _EABase(BaseEstimator):
     # -- pre-training -------------------------------------------------------------------------
     def _fit_encoder(self, coll) -> None:
         """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
-        seed = self._seed()
+        seed = resolve_seed(self.random_state)
         self._fit_normalizer(coll.X)
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
-        with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch_threads(self.n_jobs), seeded(seed):
             arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
             encoder = _nn.EADCEncoder(coll.n_channels, **arch)
             encoder = _training.pretrain(
@@ -363,7 +331,7 @@ class _EABase(BaseEstimator):
         params = {**_params.legacy_values(cls._task), **params}
         try:
             est = cls(**params)
-            encoder = _nn.EADCEncoder(**meta["encoder_config"])
+            encoder = _nn.EADCEncoder.from_config(meta["encoder_config"])
             state = {
                 name[len("weights/") :]: torch.from_numpy(np.array(value))
                 for name, value in arrays.items()

@@ -16,9 +16,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from tsea import training as _training
-from tsea.estimators._base import _EABase, resolve_threads, table_parameters, torch_threads
+from tsea.estimators._base import _EABase, table_parameters, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
 from tsea.heads import check_embedding_spread, make_head, scores_to_proba
+from tsea.utils import resolve_threads, seeded
 
 
 class _Supervised(_EABase):
@@ -27,8 +28,7 @@ class _Supervised(_EABase):
     def _finetune(self, coll, y, n_out: int) -> None:
         """Train encoder + linear head end-to-end after pre-training (head='finetune')."""
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
-        with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed_)
+        with torch_threads(self.n_jobs), seeded(self.seed_):
             encoder, head_module = _training.finetune(
                 self.encoder_,
                 X,

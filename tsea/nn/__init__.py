@@ -1,6 +1,5 @@
 """tsea.nn: the EA-DC-Transformer encoder in pure torch (no Lightning, no scikit-learn)."""
 
-from tsea.params import POOLINGS as POOL_METHODS  # noqa: F401  tsea.estimators' name for it
 
 from .attention import EvolvingAttention
 from .encoder import EADCEncoder, covering_depth, receptive_field
