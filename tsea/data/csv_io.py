@@ -8,13 +8,28 @@ Long: a header row with ``id``, ``time``, optional label column, then one column
 a row per (series, time step); rows may come in any order (sorted by time within each id);
 series keep the order of first appearance; duplicate (id, time) is an error.
 
-Ids and labels are read as text, so they keep their original values; regression targets
-(``task="regression"``) are cast to float.
+Every cell is read as text (:data:`READ_CSV_OPTIONS`, the one place that holds the options of
+``pandas.read_csv``), then:
+
+- ids and labels stay text exactly as written; only an empty cell is missing (``NA``, ``None``,
+  ``null``, ``n/a`` are ordinary text);
+- values are parsed exactly (the shortest repr of a float reads back bit for bit); an empty
+  cell or ``NaN`` is a missing value; any other text is an error naming the series and column;
+- a separator at the end of every line (spreadsheet exports) is harmless: fields past the
+  header's last column must be empty, otherwise the row is refused (pandas would otherwise
+  take the first column as an index and shift every column by one place);
+- a column without a name (``,t0,t1`` as written by ``DataFrame.to_csv`` with its index, or by
+  R's ``write.csv``) is refused, unless it is an empty trailing column; duplicate column
+  names are refused.
+
+Regression targets (``task="regression"``) are cast to float.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -26,17 +41,130 @@ LABEL_NAMES = ("label", "target")
 ID_NAME = "id"
 TIME_NAME = "time"
 
+#: Every option tsea passes to ``pandas.read_csv`` for data files (CSV and UCR .tsv), kept in
+#: one place so that readers of whole files and of chunks parse cells the same way: every cell
+#: is text (``dtype=str``), pandas turns nothing into NaN (``na_filter=False``: the readers
+#: decide what is missing), no column is taken as the index (extra fields are handled by
+#: :func:`text_frame`), UTF-8 with or without a byte-order mark.
+READ_CSV_OPTIONS = MappingProxyType(
+    {
+        "dtype": str,
+        "na_filter": False,
+        "keep_default_na": False,
+        "index_col": None,
+        "skip_blank_lines": True,
+        "encoding": "utf-8",
+    }
+)
+
+_PANDAS_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError)
+
+
+def pandas_read_csv(path, **kwargs):
+    """``pandas.read_csv(path, **READ_CSV_OPTIONS, **kwargs)``; ValueError naming the file."""
+    try:
+        return pd.read_csv(path, **READ_CSV_OPTIONS, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (a header row is required)") from None
+    except _PANDAS_ERRORS as e:
+        raise ValueError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
+
 
 def is_long_header(columns, id_column=None) -> bool:
     """Long layout iff the header has an id (``id`` or ``id_column``) and a ``time`` column."""
     return (id_column or ID_NAME) in columns and TIME_NAME in columns
 
 
-def csv_header(path) -> list[str]:
+def raw_header(path, **kwargs) -> list[str]:
+    """The fields of the header row exactly as written (empty names included)."""
+    df = pandas_read_csv(path, header=None, nrows=1, **kwargs)
+    return [str(v) for v in df.iloc[0].tolist()] if len(df) else []
+
+
+def _named(path, raw: list[str]) -> list[str]:
+    """The header without its trailing empty names; ValueError for other empty or duplicate
+    names."""
+    n = len(raw)
+    while n and raw[n - 1] == "":
+        n -= 1
+    names = raw[:n]
+    if not names:
+        raise ValueError(f"{path}: the header row has no column names")
+    for j, name in enumerate(names):
+        if name == "":
+            raise ValueError(
+                f"{path}: column {j + 1} of the header has no name (a row index written by "
+                "DataFrame.to_csv or R's write.csv?); name it or remove it"
+            )
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{path}: the header names column {name!r} twice")
+        seen.add(name)
+    return names
+
+
+def csv_header(path, **kwargs) -> list[str]:
+    """The column names of a CSV file (trailing empty names, from a separator at the end of the
+    header line, left out); ValueError for unnamed or duplicate columns."""
+    return _named(path, raw_header(path, **kwargs))
+
+
+def text_frame(path, chunk: pd.DataFrame, raw: list[str], first_row: int = 0) -> pd.DataFrame:
+    """One chunk read with :data:`READ_CSV_OPTIONS` -> text cells under the header's names.
+
+    ``raw`` is :func:`raw_header`; ``first_row`` the number of data rows before this chunk (for
+    messages). Rows longer than the header make pandas take their first fields as an index
+    (shifting every column): the fields are put back in file order, and the fields past the
+    header must be empty (a separator at the end of every line), else ValueError naming the row.
+    Trailing unnamed columns must be empty and are dropped.
+    """
+    names = _named(path, raw)
+    n_raw = len(raw)
+    if isinstance(chunk.index, pd.RangeIndex):
+        cells = chunk.to_numpy(dtype=object)
+    else:
+        index = chunk.index
+        levels = [index.get_level_values(k).to_numpy(dtype=object) for k in range(index.nlevels)]
+        cells = np.column_stack([*levels, chunk.to_numpy(dtype=object)]) if len(chunk) else (
+            np.empty((0, n_raw + index.nlevels), dtype=object)
+        )
+    if cells.shape[1] > len(names):
+        extra = cells[:, len(names):]
+        filled = extra != ""
+        if filled.any():
+            r, c = (int(v[0]) for v in np.nonzero(filled))
+            where = len(names) + c + 1
+            what = "an unnamed column" if where <= n_raw else f"more fields than the {n_raw} of the header"
+            raise ValueError(
+                f"{path}: data row {first_row + r + 1} has value {extra[r, c]!r} in field "
+                f"{where}, {what} (a shifted row?)"
+            )
+        cells = cells[:, : len(names)]
+    frame = pd.DataFrame(cells, columns=names, dtype=object)
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    return frame
+
+
+def read_text_table(path) -> pd.DataFrame:
+    """The whole CSV file as text cells (see :func:`text_frame`)."""
+    raw = raw_header(path)
+    return text_frame(path, pandas_read_csv(path, header=0), raw)
+
+
+def iter_text_tables(path, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The CSV file in chunks of ``chunksize`` data rows, each as :func:`text_frame` makes it
+    (the frames' indexes count data rows from 0 over the whole file)."""
+    raw = raw_header(path)
+    done = 0
     try:
-        return list(pd.read_csv(path, nrows=0).columns)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a readable CSV file ({e})") from None
+        reader = pd.read_csv(path, header=0, chunksize=chunksize, **READ_CSV_OPTIONS)
+        with reader:
+            for chunk in reader:
+                yield text_frame(path, chunk, raw, done)
+                done += len(chunk)
+    except _PANDAS_ERRORS as e:
+        raise ValueError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
 
 
 def _pick(path, columns, given, defaults, role) -> str | None:
@@ -47,38 +175,59 @@ def _pick(path, columns, given, defaults, role) -> str | None:
     return next((c for c in defaults if c in columns), None)
 
 
-def _read(path, text_columns) -> pd.DataFrame:
+def parse_values(cells) -> tuple[np.ndarray, int | None]:
+    """Text cells -> float64 (exact: Python's float parsing); ``""`` and NaN are missing.
+
+    Returns ``(values, first_bad)``: ``first_bad`` is the position of the first cell that is not
+    a number (None when every cell is one).
+    """
+    cells = np.asarray(cells, dtype=object)
+    empty = cells == ""
+    text = np.where(empty, "nan", cells)
     try:
-        return pd.read_csv(
-            path, dtype={c: str for c in text_columns}, float_precision="round_trip"
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        raise ValueError(f"{path}: could not be parsed as CSV ({e})") from None
+        return text.astype(np.float64), None
+    except (ValueError, TypeError, OverflowError):
+        pass
+    out = np.empty(len(text), dtype=np.float64)
+    for k, v in enumerate(text):
+        try:
+            out[k] = float(v)
+        except (ValueError, TypeError, OverflowError):
+            return out, k
+    return out, None  # pragma: no cover - astype and float agree
 
 
 def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids) -> np.ndarray:
     """(rows, len(columns)) float array; ValueError naming series and column for text cells."""
     out = np.empty((len(df), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
-        s = df[col]
-        num = pd.to_numeric(s, errors="coerce")
-        bad = (num.isna() & s.notna()).to_numpy()
-        if bad.any():
-            r = int(np.argmax(bad))
-            i = int(series_of_row[r])
+        values, bad = parse_values(df[col].to_numpy(dtype=object))
+        if bad is not None:
+            i = int(series_of_row[bad])
             raise ValueError(
                 f"{path}: series {i} (id {ids[i]!r}), column {col!r} has non-numeric value "
-                f"{s.iloc[r]!r} (row {r + 2} of the file)"
+                f"{df[col].iloc[bad]!r} in data row {int(df.index[bad]) + 1} (missing values are "
+                "empty cells or NaN)"
             )
-        out[:, j] = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        out[:, j] = values
     return out
 
 
+def _text_column(path, df, col, role) -> np.ndarray:
+    """A text column (ids, labels) as an object array; an empty cell is an error."""
+    values = df[col].to_numpy(dtype=object)
+    missing = values == ""
+    if missing.any():
+        r = int(np.argmax(missing))
+        raise ValueError(f"{path}: the {role} is missing (empty cell) in data row {r + 1}")
+    return values
+
+
 def _labels(path, labels, task):
-    missing = pd.isna(labels)
+    labels = np.asarray(labels, dtype=object)
+    missing = pd.isna(labels) | (labels == "")
     if missing.any():
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    labels = np.asarray(labels, dtype=object)
     if task == "regression":
         num = np.empty(len(labels), dtype=np.float64)
         for i, v in enumerate(labels):
@@ -101,18 +250,40 @@ def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
     steps = [c for c in columns if c not in text]
     if not steps:
         raise ValueError(f"{path}: no time-step columns besides {text}")
-    df = _read(path, text)
+    df = read_text_table(path)
     if len(df) == 0:
         raise ValueError(f"{path}: the file has a header but no series")
-    ids = df[id_col].to_numpy(dtype=object) if id_col else np.arange(len(df)).astype(object)
     if id_col:
+        ids = _text_column(path, df, id_col, "id")
         dup = pd.Series(ids).duplicated().to_numpy()
         if dup.any():
             raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}")
+    else:
+        ids = np.arange(len(df)).astype(object)
     vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids)
     coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
-    y = None if label_col is None else _labels(path, df[label_col].to_numpy(), task)
+    y = None if label_col is None else _labels(path, df[label_col].to_numpy(dtype=object), task)
     return coll, y
+
+
+def _time_values(path, cells: np.ndarray):
+    """The time column: numbers (exact) or ISO 8601 dates; ValueError otherwise."""
+    missing = cells == ""
+    if missing.any():
+        raise ValueError(f"{path}: the time is missing in data row {int(np.argmax(missing)) + 1}")
+    values, bad = parse_values(cells)
+    if bad is None:
+        nan = np.isnan(values)
+        if nan.any():
+            raise ValueError(f"{path}: the time is NaN in data row {int(np.argmax(nan)) + 1}")
+        return values
+    try:
+        return pd.to_datetime(pd.Series(cells), format="ISO8601").to_numpy()
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{path}: the time column must hold numbers or ISO 8601 dates (data row {bad + 1}: "
+            f"{cells[bad]!r})"
+        ) from None
 
 
 def read_csv_long(path, *, label_column=None, id_column=None, task=None):
@@ -124,30 +295,23 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None):
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     channels = [c for c in columns if c not in text and c != TIME_NAME]
-    df = _read(path, text)
+    df = read_text_table(path)
     if len(df) == 0:
         raise ValueError(f"{path}: the file has a header but no rows")
-    codes, uniques = pd.factorize(df[id_col], sort=False)
-    if (codes < 0).any():
-        raise ValueError(f"{path}: the id is missing in row {int(np.argmax(codes < 0)) + 2}")
+    id_text = _text_column(path, df, id_col, "id")
+    codes, uniques = pd.factorize(id_text, sort=False)
     ids = np.asarray(uniques, dtype=object)
-    time = df[TIME_NAME]
-    if not pd.api.types.is_numeric_dtype(time.dtype):
-        try:
-            time = pd.to_datetime(time, format="ISO8601")
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"{path}: the time column must hold numbers or ISO 8601 dates"
-            ) from None
+    time = _time_values(path, df[TIME_NAME].to_numpy(dtype=object))
     vals = _numeric_columns(path, df, channels, codes, ids)
     frame = pd.DataFrame(vals, columns=channels)
-    frame.insert(0, "time", time.to_numpy())
-    frame.insert(0, "id", df[id_col].to_numpy(dtype=object))
+    frame.insert(0, "time", time)
+    frame.insert(0, "id", id_text)
     coll = to_collection(frame, what=str(path))
     y = None
     if label_col is not None:
-        per_series = df.groupby(codes, sort=True)[label_col]
-        varying = (per_series.nunique(dropna=False) > 1).to_numpy()
+        labels = _text_column(path, df, label_col, "label")
+        per_series = pd.Series(labels).groupby(codes, sort=True)
+        varying = (per_series.nunique() > 1).to_numpy()
         if varying.any():
             raise ValueError(
                 f"{path}: the label of series {ids[np.argmax(varying)]!r} changes between rows"

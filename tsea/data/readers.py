@@ -12,12 +12,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .checks import TASKS, check_y
 from .collection import Collection
 from .convert import from_padded, to_collection
-from .csv_io import csv_header, is_long_header, read_csv_long, read_csv_wide
+from .csv_io import (
+    csv_header,
+    is_long_header,
+    pandas_read_csv,
+    parse_values,
+    read_csv_long,
+    read_csv_wide,
+)
 
 FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long")
 
@@ -70,18 +76,30 @@ def read_arff(path, *, task=None):
 
 
 def read_tsv(path, *, task=None):
-    """A UCR 2018 .tsv file: no header, label in the first column, then the steps."""
+    """A UCR 2018 .tsv file: no header, label in the first column, then the steps.
+
+    Labels are text (only an empty cell is missing); values are parsed exactly, an empty cell
+    or ``NaN`` is a missing value; a non-numeric value is an error naming its row and column.
+    """
     try:
-        df = pd.read_csv(path, sep="\t", header=None, dtype={0: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise ValueError(f"{path}: could not be read as a UCR .tsv file ({e})") from None
+        df = pandas_read_csv(path, sep="\t", header=None)
+    except ValueError as e:
+        raise ValueError(f"{e} (as a UCR .tsv file)") from None
     if df.shape[1] < 2:
         raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
-    labels = df.pop(0).to_numpy(dtype=object)
-    missing = pd.isna(labels)
+    cells = df.to_numpy(dtype=object)
+    labels = cells[:, 0]
+    missing = labels == ""
     if missing.any():
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    values = df.to_numpy()
+    values = np.empty((len(df), df.shape[1] - 1), dtype=np.float64)
+    for j in range(values.shape[1]):
+        values[:, j], bad = parse_values(cells[:, j + 1])
+        if bad is not None:
+            raise ValueError(
+                f"{path}: series {bad} (row {bad + 1}), step {j} (column {j + 2} of the file, "
+                f"after the label) has non-numeric value {cells[bad, j + 1]!r}"
+            )
     coll = from_padded(values[:, None, :], what=str(path))
     return _with_row_ids(coll), _targets(path, labels, task)
 
