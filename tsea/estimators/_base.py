@@ -361,6 +361,7 @@ class _EABase(BaseEstimator):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=cls.__name__)
         params = {**_params.legacy_values(cls._task), **params}
+        modelfile.check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
         try:
             est = cls(**params)
             encoder = _nn.EADCEncoder(**meta["encoder_config"])
