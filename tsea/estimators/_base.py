@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -26,6 +25,7 @@ from tsea import modelfile
 from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
+from tsea.data import scale as _scale
 
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
 # series, at most this (deeper was no better on the development suite, BENCHMARKS.md).
@@ -195,14 +195,7 @@ class _EABase(BaseEstimator):
     # -- normalisation ------------------------------------------------------------------------
     def _fit_normalizer(self, X: np.ndarray) -> None:
         if self.normalize == "channel":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels handled below
-                mean = np.nanmean(X, axis=(0, 2), dtype=np.float64)
-                std = np.nanstd(X, axis=(0, 2), dtype=np.float64)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
-            self.channel_mean_ = mean.astype(np.float32)
-            self.channel_std_ = std.astype(np.float32)
+            self.channel_mean_, self.channel_std_ = _scale.channel_stats(X)  # float64 inside
         else:
             self.channel_mean_ = None
             self.channel_std_ = None
@@ -211,13 +204,7 @@ class _EABase(BaseEstimator):
         if self.normalize == "channel":
             return (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         if self.normalize == "series":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # a channel unobserved in a series
-                mean = np.nanmean(X, axis=2, keepdims=True, dtype=np.float64)
-                std = np.nanstd(X, axis=2, keepdims=True, dtype=np.float64)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
-            return ((X - mean) / std).astype(np.float32)
+            return _scale.series_normalize(X)
         return X
 
     # -- pre-training -------------------------------------------------------------------------
@@ -225,7 +212,8 @@ class _EABase(BaseEstimator):
         """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
         seed = self._seed()
         self._fit_normalizer(coll.X)
-        X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
+        X = np.ascontiguousarray(X, dtype=np.float32)
         with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
@@ -280,7 +268,7 @@ class _EABase(BaseEstimator):
             raise ValueError(f"pooling must be one of {[*_params.POOLINGS, None]}, got {pooling!r}")
         check_is_fitted(self, "encoder_")
         self._check_channels(coll)
-        X = self._normalize(coll.X)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
         lengths = coll.lengths
         encoder = self.encoder_
         device = resolve_device(self.device)
@@ -308,14 +296,14 @@ class _EABase(BaseEstimator):
                         out[idx] = Zb
             finally:
                 encoder.cpu()
-        return out
+        return _scale.check_embeddings(out, lengths, coll.ids)
 
     def _attention_maps(self, coll) -> list[np.ndarray]:
         check_is_fitted(self, "encoder_")
         if self.attention == "none":
             raise ValueError("attention='none' has no attention maps (a plain dilated CNN)")
         self._check_channels(coll)
-        X = self._normalize(coll.X)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
         maps_out = []
         with torch_threads(self.n_jobs), torch.inference_mode():
             encoder = self.encoder_.eval()
