@@ -84,6 +84,8 @@ MALFORMED = [
     ("config as a list", _set(["meta", "encoder_config"], [1]), "'encoder_config' is list"),
     ("unknown config key", _set(["meta", "encoder_config", "evil"], 1), "not a valid architecture"),
     ("unknown param", _set(["params", "evil"], 1), "not a valid EAEncoder model file"),
+    ("normalize unknown", _set(["params", "normalize"], "Channel"), r"params\['normalize'\] is 'Channel'"),
+    ("n_jobs huge", _set(["params", "n_jobs"], 10**9), r"params\['n_jobs'\] is 1000000000"),
     ("attention disagrees", _set(["params", "attention"], "none"), r"params\['attention'\] = 'none'"),
 ]
 

@@ -28,9 +28,10 @@ part at fault (and a missing file ``FileNotFoundError``):
 :func:`check_encoder_model` adds the checks of an encoder file, made before any network is
 built: the declared architecture within :data:`ARCH_LIMITS` and at most
 ``MAX_ARRAY_BYTES / 4`` float32 weights (counted on PyTorch's ``meta`` device, which allocates
-nothing), the stored weights exactly the names and shapes of that architecture, and the
-normalisation statistics present iff ``normalize == "channel"``, finite, ``channel_std > 0``,
-one value per input channel.
+nothing), the stored weights exactly the names and shapes of that architecture, ``normalize`` one of
+"channel", "series", None and the normalisation statistics present iff it is "channel"
+(finite in float32, ``channel_std > 0``, one value per input channel), ``n_jobs`` None or an
+integer of magnitude at most 4096.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ ARCH_LIMITS = {
     "reuse_heads": 1_024,
     "max_attention_len": 65_536,
 }
+_NORMALIZE_MODES = ("channel", "series", None)
 _ARCH_FLOATS = {"k_ratio": 64.0, "v_ratio": 64.0, "alpha": 1.0, "beta": 1.0, "dropout": 1.0,
                 "ffn_ratio": 64.0}
 
@@ -362,6 +364,13 @@ def check_encoder_model(
                 f"needs {shape}"
             )
     normalize = params.get("normalize")
+    if normalize not in _NORMALIZE_MODES:
+        raise ValueError(
+            f"{bad}: params['normalize'] is {normalize!r}, not one of {list(_NORMALIZE_MODES)}"
+        )
+    n_jobs = params.get("n_jobs")
+    if n_jobs is not None and (not _is_int(n_jobs) or not 0 < abs(n_jobs) <= 4096):
+        raise ValueError(f"{bad}: params['n_jobs'] is {n_jobs!r}; expected None or an integer")
     stats = [k for k in ("channel_mean", "channel_std") if k in arrays]
     if normalize == "channel":
         if len(stats) != 2:
