@@ -329,3 +329,41 @@ def test_oversized_architecture_is_refused_before_building(tmp_path, saved, key,
     with pytest.raises(ValueError, match=match):
         EAEncoder.load(path)
     assert time.perf_counter() - start < 10
+
+
+# -- the same refusals through the command line: exit 1, one line, no output written -----------
+def _bomb_file(path, saved):
+    header, arrays = edited(saved)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    text = json.dumps(header).encode()
+    path.write_bytes(raw_zip([
+        bomb("tsea.json", 512 * 2**20, b" ", prefix=text[:-1], suffix=b"}"),
+        stored("arrays.npz", buf.getvalue()),
+    ]))
+    return path
+
+
+@pytest.mark.parametrize("case,match", [
+    ("bomb", "header 'tsea.json' declares 536870912 bytes, more than the limit of 4194304"),
+    ("std0", "channel_std of channel 1 is 0.0; it must be > 0"),
+    ("version", "format version '1' (of type str)"),
+])
+def test_cli_refuses_hostile_model_files(tmp_path, saved, capsys, case, match):
+    from tsea.cli import main
+
+    model = tmp_path / "m.tsea"
+    if case == "bomb":
+        _bomb_file(model, saved)
+    elif case == "std0":
+        build(model, *edited(saved, array_edit=lambda a: a.update(
+            channel_std=np.array([1.0, 0.0], np.float32))))
+    else:
+        build(model, *edited(saved, _set(["format_version"], "1")))
+    data = tmp_path / "x.csv"
+    data.write_text("id,time,a,b\ns,0,1,2\ns,1,3,4\n")
+    out = tmp_path / "e.csv"
+    code = main(["embed", "--model", str(model), str(data), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert err.startswith("tsea: error: ") and match in err and len(err.strip().splitlines()) == 1
