@@ -139,7 +139,7 @@ BAD_FILES = [
     ("x.tsv", "a\t1\t0.5\nb\t2\tx\n", {}, r"series 1 \(row 2\), step 1 \(column 3 .*'x'"),
     ("x.tsv", "\t1\t2\n", {}, "label of series 0 is missing"),
     # extra fields that are not empty: refused, never shifted
-    ("x.csv", "id,label,t0\na,x,1,9\n", {}, r"data row 1 has value '9' in field 4, more fields"),
+    ("x.csv", "id,label,t0\na,x,1,9\n", {}, r"line 2 \(data row 1\) has value '9' in field 4, more fields"),
     ("x.csv", "id,label,t0,\na,x,1,9\n", {}, r"value '9' in field 4, an unnamed column"),
     ("x.csv", ",t0,t1\n0,1,2\n", {}, "column 1 of the header has no name"),
     ("x.csv", "id,t0,t0\na,1,2\n", {}, "names column 't0' twice"),

@@ -8,16 +8,17 @@ Long: a header row with ``id``, ``time``, optional label column, then one column
 a row per (series, time step); rows may come in any order (sorted by time within each id);
 series keep the order of first appearance; duplicate (id, time) is an error.
 
-Every cell is read as text (:data:`READ_CSV_OPTIONS`, the one place that holds the options of
-``pandas.read_csv``), then:
+Every field is read as text (split by Python's csv module with :data:`CSV_FORMAT`, the one
+place that says how data files are split; :func:`iter_text_tables` reads whole files and
+chunks alike), then:
 
 - ids and labels stay text exactly as written; only an empty cell is missing (``NA``, ``None``,
   ``null``, ``n/a`` are ordinary text);
 - values are parsed exactly (the shortest repr of a float reads back bit for bit); an empty
   cell or ``NaN`` is a missing value; any other text is an error naming the series and column;
-- a separator at the end of every line (spreadsheet exports) is harmless: fields past the
-  header's last column must be empty, otherwise the row is refused (pandas would otherwise
-  take the first column as an index and shift every column by one place);
+- a separator at the end of lines (spreadsheet exports) is harmless: fields past the
+  header's last named column must be empty, otherwise the row is refused (never shifted: pandas
+  would take the first column as an index and shift every column by one place);
 - a column without a name (``,t0,t1`` as written by ``DataFrame.to_csv`` with its index, or by
   R's ``write.csv``) is refused, unless it is an empty trailing column; duplicate column
   names are refused.
@@ -27,6 +28,7 @@ Regression targets (``task="regression"``) are cast to float.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -41,33 +43,33 @@ LABEL_NAMES = ("label", "target")
 ID_NAME = "id"
 TIME_NAME = "time"
 
-#: Every option tsea passes to ``pandas.read_csv`` for data files (CSV and UCR .tsv), kept in
-#: one place so that readers of whole files and of chunks parse cells the same way: every cell
-#: is text (``dtype=str``), pandas turns nothing into NaN (``na_filter=False``: the readers
-#: decide what is missing), no column is taken as the index (extra fields are handled by
-#: :func:`text_frame`), UTF-8 with or without a byte-order mark.
-READ_CSV_OPTIONS = MappingProxyType(
-    {
-        "dtype": str,
-        "na_filter": False,
-        "keep_default_na": False,
-        "index_col": None,
-        "skip_blank_lines": True,
-        "encoding": "utf-8",
-    }
+#: How data files (CSV and UCR .tsv) are split into records and fields, in one place for the
+#: readers of whole files and of chunks: Python's csv module with this dialect (RFC 4180
+#: quoting, ``""`` inside quotes, no space skipping; a record may span lines inside quotes),
+#: UTF-8 with or without a byte-order mark, blank lines skipped. Every field stays text; the
+#: readers decide what is missing. (Not pandas.read_csv: its C engine silently drops the extra
+#: fields of a row that starts a chunk, and both engines take the leading fields of a longer
+#: first row as an index, parsed as numbers by the python engine: "007" became 7.)
+CSV_FORMAT = MappingProxyType(
+    {"delimiter": ",", "quotechar": '"', "doublequote": True, "skipinitialspace": False,
+     "strict": False, "encoding": "utf-8-sig"}
 )
 
-_PANDAS_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError)
 
-
-def pandas_read_csv(path, **kwargs):
-    """``pandas.read_csv(path, **READ_CSV_OPTIONS, **kwargs)``; ValueError naming the file."""
+def iter_records(path, *, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every non-blank record of a data file (the line number of
+    the record's last line, 1-based); ValueError naming the file for undecodable text."""
+    opts = dict(CSV_FORMAT)
+    encoding = opts.pop("encoding")
+    opts["delimiter"] = delimiter
     try:
-        return pd.read_csv(path, **READ_CSV_OPTIONS, **kwargs)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty (a header row is required)") from None
-    except _PANDAS_ERRORS as e:
-        raise ValueError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, **opts)
+            for record in reader:
+                if record:
+                    yield reader.line_num, record
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"{path}: not a readable {'CSV' if delimiter == ',' else 'text'} file ({e})") from None
 
 
 def is_long_header(columns, id_column=None) -> bool:
@@ -75,10 +77,11 @@ def is_long_header(columns, id_column=None) -> bool:
     return (id_column or ID_NAME) in columns and TIME_NAME in columns
 
 
-def raw_header(path, **kwargs) -> list[str]:
+def raw_header(path) -> list[str]:
     """The fields of the header row exactly as written (empty names included)."""
-    df = pandas_read_csv(path, header=None, nrows=1, **kwargs)
-    return [str(v) for v in df.iloc[0].tolist()] if len(df) else []
+    for _, record in iter_records(path):
+        return record
+    raise ValueError(f"{path}: the file is empty (a header row is required)")
 
 
 def _named(path, raw: list[str]) -> list[str]:
@@ -104,67 +107,65 @@ def _named(path, raw: list[str]) -> list[str]:
     return names
 
 
-def csv_header(path, **kwargs) -> list[str]:
+def csv_header(path) -> list[str]:
     """The column names of a CSV file (trailing empty names, from a separator at the end of the
     header line, left out); ValueError for unnamed or duplicate columns."""
-    return _named(path, raw_header(path, **kwargs))
+    return _named(path, raw_header(path))
 
 
-def text_frame(path, chunk: pd.DataFrame, raw: list[str], first_row: int = 0) -> pd.DataFrame:
-    """One chunk read with :data:`READ_CSV_OPTIONS` -> text cells under the header's names.
-
-    ``raw`` is :func:`raw_header`; ``first_row`` the number of data rows before this chunk (for
-    messages). Rows longer than the header make pandas take their first fields as an index
-    (shifting every column): the fields are put back in file order, and the fields past the
-    header must be empty (a separator at the end of every line), else ValueError naming the row.
-    Trailing unnamed columns must be empty and are dropped.
-    """
-    names = _named(path, raw)
-    n_raw = len(raw)
-    if isinstance(chunk.index, pd.RangeIndex):
-        cells = chunk.to_numpy(dtype=object)
-    else:
-        index = chunk.index
-        levels = [index.get_level_values(k).to_numpy(dtype=object) for k in range(index.nlevels)]
-        cells = np.column_stack([*levels, chunk.to_numpy(dtype=object)]) if len(chunk) else (
-            np.empty((0, n_raw + index.nlevels), dtype=object)
-        )
-    if cells.shape[1] > len(names):
-        extra = cells[:, len(names):]
-        filled = extra != ""
-        if filled.any():
-            r, c = (int(v[0]) for v in np.nonzero(filled))
-            where = len(names) + c + 1
-            what = "an unnamed column" if where <= n_raw else f"more fields than the {n_raw} of the header"
-            raise ValueError(
-                f"{path}: data row {first_row + r + 1} has value {extra[r, c]!r} in field "
-                f"{where}, {what} (a shifted row?)"
-            )
-        cells = cells[:, : len(names)]
-    frame = pd.DataFrame(cells, columns=names, dtype=object)
-    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+def _frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFrame:
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    frame = pd.DataFrame(
+        {name: np.array(col, dtype=object) for name, col in zip(names, columns)},
+        columns=names,
+    )
+    frame.index = pd.RangeIndex(first_row, first_row + len(rows))
     return frame
 
 
-def read_text_table(path) -> pd.DataFrame:
-    """The whole CSV file as text cells (see :func:`text_frame`)."""
-    raw = raw_header(path)
-    return text_frame(path, pandas_read_csv(path, header=0), raw)
-
-
 def iter_text_tables(path, chunksize: int) -> Iterator[pd.DataFrame]:
-    """The CSV file in chunks of ``chunksize`` data rows, each as :func:`text_frame` makes it
-    (the frames' indexes count data rows from 0 over the whole file)."""
-    raw = raw_header(path)
-    done = 0
-    try:
-        reader = pd.read_csv(path, header=0, chunksize=chunksize, **READ_CSV_OPTIONS)
-        with reader:
-            for chunk in reader:
-                yield text_frame(path, chunk, raw, done)
-                done += len(chunk)
-    except _PANDAS_ERRORS as e:
-        raise ValueError(f"{path}: not a readable CSV file ({' '.join(str(e).split())})") from None
+    """The data rows of a CSV file as text frames of at most ``chunksize`` rows, one column per
+    named header column (the frames' indexes count data rows from 0 over the whole file).
+
+    A short row is padded with empty fields. Fields past the header's named columns (a
+    separator at the end of lines) must be empty, else ValueError naming the line: a row is
+    never shifted or cut.
+    """
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
+    records = iter_records(path)
+    header = next(records, None)
+    if header is None:
+        raise ValueError(f"{path}: the file is empty (a header row is required)")
+    names = _named(path, header[1])
+    n, n_raw = len(names), len(header[1])
+    rows, done = [], 0
+    for line, record in records:
+        if len(record) > n:
+            for k, value in enumerate(record[n:], start=n):
+                if value != "":
+                    what = "an unnamed column" if k < n_raw else (
+                        f"more fields than the {n_raw} of the header")
+                    raise ValueError(
+                        f"{path}: line {line} (data row {done + len(rows) + 1}) has value "
+                        f"{value!r} in field {k + 1}, {what} (a shifted row?)"
+                    )
+            record = record[:n]
+        elif len(record) < n:
+            record = record + [""] * (n - len(record))
+        rows.append(record)
+        if len(rows) == chunksize:
+            yield _frame(rows, names, done)
+            done += len(rows)
+            rows = []
+    if rows or done == 0:
+        yield _frame(rows, names, done)
+
+
+def read_text_table(path) -> pd.DataFrame:
+    """The whole CSV file as one text frame (see :func:`iter_text_tables`)."""
+    frames = list(iter_text_tables(path, chunksize=2**62))
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def _pick(path, columns, given, defaults, role) -> str | None:

@@ -19,7 +19,7 @@ from .convert import from_padded, to_collection
 from .csv_io import (
     csv_header,
     is_long_header,
-    pandas_read_csv,
+    iter_records,
     parse_values,
     read_csv_long,
     read_csv_wide,
@@ -81,18 +81,18 @@ def read_tsv(path, *, task=None):
     Labels are text (only an empty cell is missing); values are parsed exactly, an empty cell
     or ``NaN`` is a missing value; a non-numeric value is an error naming its row and column.
     """
-    try:
-        df = pandas_read_csv(path, sep="\t", header=None)
-    except ValueError as e:
-        raise ValueError(f"{e} (as a UCR .tsv file)") from None
-    if df.shape[1] < 2:
+    records = [record for _, record in iter_records(path, delimiter="\t")]
+    if not records:
+        raise ValueError(f"{path}: the file is empty (a UCR .tsv file has a row per series)")
+    width = max(len(r) for r in records)
+    if width < 2:
         raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
-    cells = df.to_numpy(dtype=object)
+    cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
     labels = cells[:, 0]
     missing = labels == ""
     if missing.any():
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    values = np.empty((len(df), df.shape[1] - 1), dtype=np.float64)
+    values = np.empty((len(cells), width - 1), dtype=np.float64)
     for j in range(values.shape[1]):
         values[:, j], bad = parse_values(cells[:, j + 1])
         if bad is not None:
