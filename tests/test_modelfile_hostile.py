@@ -86,6 +86,8 @@ MALFORMED = [
     ("unknown param", _set(["params", "evil"], 1), "not a valid EAEncoder model file"),
     ("normalize unknown", _set(["params", "normalize"], "Channel"), r"params\['normalize'\] is 'Channel'"),
     ("n_jobs huge", _set(["params", "n_jobs"], 10**9), r"params\['n_jobs'\] is 1000000000"),
+    ("repr_dim Infinity", _set(["params", "repr_dim"], float("inf")), r"params\['repr_dim'\] = inf but"),
+    ("d_model disagrees", _set(["params", "d_model"], 4096), r"params\['d_model'\] = 4096 but the encoder has d_model = 16"),
     ("attention disagrees", _set(["params", "attention"], "none"), r"params\['attention'\] = 'none'"),
 ]
 
@@ -324,6 +326,9 @@ def test_oversized_architecture_is_refused_before_building(tmp_path, saved, key,
     header, arrays = edited(saved, _set(["meta", "encoder_config", key], value))
     if key == "d_model" and value == 16_384:
         header["meta"]["encoder_config"]["depth"] = 64
+        header["params"]["depth"] = 64
+    if key in header["params"]:  # params that agree with the architecture: the limits decide
+        header["params"][key] = value
     path = build(tmp_path / "m.tsea", header, arrays)
     start = time.perf_counter()
     with pytest.raises(ValueError, match=match):

@@ -335,7 +335,12 @@ def check_encoder_model(
         raise ValueError(
             f"{bad}: meta 'n_channels' is {n_channels} but the encoder takes {cfg['in_channels']}"
         )
-    for param, arch in (("attention", "mode"), ("max_attention_len", "max_attention_len")):
+    same = {"attention": "mode", **{k: k for k in (
+        "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
+        "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads")}}
+    for param, arch in same.items():
+        if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
+            continue  # resolved when the model was fitted
         if param in params and arch in cfg and params[param] != cfg[arch]:
             raise ValueError(
                 f"{bad}: params[{param!r}] = {params[param]!r} but the encoder has {arch} = "
