@@ -224,3 +224,14 @@ def test_random_csv_files_read_back_exactly_or_raise(tmp_path, case):
     got = np.full(values.shape, np.nan)
     got[:, : coll.max_length] = coll.X[:, 0]
     np.testing.assert_array_equal(got, values)  # float32 values: exact, NaN where missing
+
+
+def test_labels_false_reads_series_whose_labels_are_missing(tmp_path):
+    wide = write(tmp_path, "id,label,t0\na,,1\nb,x,2\n")
+    long = write(tmp_path, "id,time,label,v\na,0,,1\nb,0,x,2\n", "long.csv")
+    tsv = write(tmp_path, "\t1\t2\nx\t3\t4\n", "x.tsv")
+    for path, steps in ((wide, 1), (long, 1), (tsv, 2)):
+        with pytest.raises(ValueError, match="missing"):
+            read_file(path)
+        coll, y = read_file(path, labels=False)
+        assert y is None and coll.n_series == 2 and coll.max_length == steps

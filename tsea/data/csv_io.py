@@ -242,7 +242,7 @@ def _labels(path, labels, task):
     return labels.astype(str)  # text read from the file, kept as it was written
 
 
-def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
+def read_csv_wide(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a wide CSV file: (Collection, y or None)."""
     columns = csv_header(path)
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
@@ -263,7 +263,9 @@ def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
         ids = np.arange(len(df)).astype(object)
     vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids)
     coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
-    y = None if label_col is None else _labels(path, df[label_col].to_numpy(dtype=object), task)
+    y = None
+    if label_col is not None and labels:
+        y = _labels(path, df[label_col].to_numpy(dtype=object), task)
     return coll, y
 
 
@@ -287,7 +289,7 @@ def _time_values(path, cells: np.ndarray):
         ) from None
 
 
-def read_csv_long(path, *, label_column=None, id_column=None, task=None):
+def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a long CSV file: (Collection, y or None)."""
     columns = csv_header(path)
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
@@ -309,9 +311,9 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None):
     frame.insert(0, "id", id_text)
     coll = to_collection(frame, what=str(path))
     y = None
-    if label_col is not None:
-        labels = _text_column(path, df, label_col, "label")
-        per_series = pd.Series(labels).groupby(codes, sort=True)
+    if label_col is not None and labels:
+        text = _text_column(path, df, label_col, "label")
+        per_series = pd.Series(text).groupby(codes, sort=True)
         varying = (per_series.nunique() > 1).to_numpy()
         if varying.any():
             raise ValueError(
