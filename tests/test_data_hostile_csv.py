@@ -175,7 +175,7 @@ def csv_files(draw):
 
 
 def expected_outcome(header, rows):
-    """What the rules of datasets/README.md say: None (a ValueError) or (ids, labels, values)."""
+    """What the rules of examples/data/README.md say: None (a ValueError) or (ids, labels, values)."""
     named = len(header)
     while header[named - 1] == "":
         named -= 1
