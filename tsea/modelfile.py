@@ -10,14 +10,36 @@ Layout (format version 1)::
 
 Writing is atomic: the archive is written to a temporary file in the target directory and moved
 over ``path`` with :func:`os.replace`, so a crash never leaves a half-written model behind.
-Reading checks the magic, the format version and the list of arrays; a truncated, corrupted or
-foreign file gives a ``ValueError`` that says so.
+
+Reading never trusts the file. Everything below gives a ``ValueError`` naming the file and the
+part at fault (and a missing file ``FileNotFoundError``):
+
+- a truncated, corrupted or foreign file; a wrong magic, kind or format version (an int);
+- limits checked on the sizes that the zip directories declare, *before* anything is inflated
+  or allocated: the JSON header at most :data:`MAX_HEADER_BYTES` (4 MiB), the arrays at most
+  :data:`MAX_ARRAY_BYTES` (2 GiB) in all, a compressed member at most
+  :data:`MAX_COMPRESSION_RATIO` (20) times its stored size (tsea writes members uncompressed);
+  every ``.npy`` header is read first and its shape times item size must fit the member;
+- a header that is not the documented structure (``params`` and ``meta`` objects, ``arrays`` a
+  list of names, nesting at most :data:`MAX_JSON_DEPTH` levels); an array member that is not a
+  ``.npy`` array; an array that is not real numeric or boolean (object, complex, text) or that
+  holds NaN or infinite values.
+
+:func:`check_encoder_model` adds the checks of an encoder file, made before any network is
+built: the declared architecture within :data:`ARCH_LIMITS` and at most
+``MAX_ARRAY_BYTES / 4`` float32 weights (counted on PyTorch's ``meta`` device, which allocates
+nothing), the stored weights exactly the names and shapes of that architecture, ``normalize`` one of
+"channel", "series", None and the normalisation statistics present iff it is "channel"
+(finite in float32, ``channel_std > 0``, one value per input channel), ``n_jobs`` None or an
+integer of magnitude at most 4096.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import numbers
 import zipfile
 from pathlib import Path
 
@@ -25,12 +47,46 @@ import numpy as np
 
 from tsea.utils import atomic_write
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "read_model", "write_model"]
+__all__ = [
+    "ARCH_LIMITS",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MAX_ARRAY_BYTES",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_HEADER_BYTES",
+    "MAX_JSON_DEPTH",
+    "check_encoder_model",
+    "read_model",
+    "write_model",
+]
 
 MAGIC = "tsea-model"
 FORMAT_VERSION = 1
 _JSON = "tsea.json"
 _ARRAYS = "arrays.npz"
+
+#: Largest JSON header read (declared uncompressed size).
+MAX_HEADER_BYTES = 4 * 2**20
+#: Largest total of array data read (declared sizes); 2 GiB is 512 M float32 weights.
+MAX_ARRAY_BYTES = 2 * 2**30
+#: A compressed member may inflate to at most this many times its stored size.
+MAX_COMPRESSION_RATIO = 20
+#: Deepest nesting of JSON objects/lists accepted in the header.
+MAX_JSON_DEPTH = 64
+#: Largest value of each integer of an encoder's architecture (``encoder_config``).
+ARCH_LIMITS = {
+    "in_channels": 100_000,
+    "repr_dim": 65_536,
+    "d_model": 16_384,
+    "depth": 64,
+    "kernel_size": 1_024,
+    "n_heads": 1_024,
+    "reuse_heads": 1_024,
+    "max_attention_len": 65_536,
+}
+_NORMALIZE_MODES = ("channel", "series", None)
+_ARCH_FLOATS = {"k_ratio": 64.0, "v_ratio": 64.0, "alpha": 1.0, "beta": 1.0, "dropout": 1.0,
+                "ffn_ratio": 64.0}
 
 
 def write_model(path, kind: str, params: dict, meta: dict, arrays: dict) -> None:
@@ -72,10 +128,138 @@ def write_model(path, kind: str, params: dict, meta: dict, arrays: dict) -> None
     atomic_write(path, write)
 
 
+def _check_member(bad: str, info: zipfile.ZipInfo, limit: int, what: str) -> None:
+    """Refuse a zip member by its declared sizes, before it is read."""
+    if info.file_size > limit:
+        raise ValueError(
+            f"{bad}: {what} {info.filename!r} declares {info.file_size} bytes, more than the "
+            f"limit of {limit}"
+        )
+    if info.compress_type != zipfile.ZIP_STORED and (
+        info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1) + 1024
+    ):
+        raise ValueError(
+            f"{bad}: {what} {info.filename!r} would inflate from {info.compress_size} to "
+            f"{info.file_size} bytes (more than {MAX_COMPRESSION_RATIO} times; tsea writes "
+            "members uncompressed)"
+        )
+
+
+def _json_depth(value, limit: int) -> int:
+    """Nesting depth of a parsed JSON value (stops counting past ``limit``)."""
+    depth, level = 0, [(value, 1)]
+    while level:
+        item, d = level.pop()
+        depth = max(depth, d)
+        if depth > limit:
+            return depth
+        if isinstance(item, dict):
+            level.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            level.extend((v, d + 1) for v in item)
+    return depth
+
+
+def _read_header(bad: str, zf: zipfile.ZipFile) -> dict:
+    info = zf.getinfo(_JSON)
+    _check_member(bad, info, MAX_HEADER_BYTES, "header")
+    try:
+        header = json.loads(zf.read(info).decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError(f"{bad}: corrupted header") from None
+    except RecursionError:
+        raise ValueError(f"{bad}: the header is nested too deeply") from None
+    if _json_depth(header, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ValueError(f"{bad}: the header is nested more than {MAX_JSON_DEPTH} levels deep")
+    if not isinstance(header, dict) or header.get("magic") != MAGIC:
+        raise ValueError(f"{bad}: wrong magic (a foreign file?)")
+    return header
+
+
+def _check_header(path, bad: str, header: dict, kind) -> None:
+    version = header.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ValueError(
+            f"{str(path)!r} has model-file format version {version!r} (of type "
+            f"{type(version).__name__}); this tsea reads version {FORMAT_VERSION} (an int)"
+        )
+    if not isinstance(header.get("kind"), str):
+        raise ValueError(f"{bad}: 'kind' is {header.get('kind')!r}, not a string")
+    if kind is not None and header["kind"] != kind:
+        raise ValueError(f"{str(path)!r} holds a {header['kind']!r}, not a {kind!r}")
+    for part in ("params", "meta"):
+        value = header.get(part, {})
+        if not isinstance(value, dict):
+            raise ValueError(f"{bad}: {part!r} is a {type(value).__name__}, not an object")
+    names = header.get("arrays", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{bad}: 'arrays' is {type(names).__name__}, not a list of names")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{bad}: 'arrays' names an array twice")
+
+
+def _read_npy(bad: str, npz: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One ``.npy`` member: header checked against the member's size before allocation."""
+    name = info.filename[: -len(".npy")]
+    fmt = np.lib.format
+    with npz.open(info) as fh:
+        try:
+            version = fmt.read_magic(fh)
+            read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = read(fh)
+            offset = fh.tell()
+        except (ValueError, TypeError, SyntaxError, EOFError, OSError) as exc:
+            raise ValueError(f"{bad}: array {name!r} has a corrupted header ({exc})") from None
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise ValueError(
+                f"{bad}: array {name!r} has dtype {dtype}; model files hold real numbers or "
+                "booleans only"
+            )
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes != info.file_size - offset:
+            raise ValueError(
+                f"{bad}: array {name!r} declares shape {shape} ({nbytes} bytes) but its member "
+                f"holds {info.file_size - offset} bytes"
+            )
+        try:
+            fh.seek(0)
+            arr = fmt.read_array(fh, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{bad}: array {name!r} is corrupted ({exc})") from None
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{bad}: array {name!r} holds NaN or infinite values")
+    return arr
+
+
+def _read_arrays(bad: str, zf: zipfile.ZipFile, names: list[str]) -> dict:
+    info = zf.getinfo(_ARRAYS)
+    _check_member(bad, info, MAX_ARRAY_BYTES + 2**20 * (1 + len(names)), "member")
+    arrays = {}
+    with zf.open(info) as fh, zipfile.ZipFile(fh) as npz:
+        members = npz.infolist()
+        total = 0
+        for m in members:
+            if not m.filename.endswith(".npy"):
+                raise ValueError(f"{bad}: {_ARRAYS} member {m.filename!r} is not a .npy array")
+            _check_member(bad, m, MAX_ARRAY_BYTES, "array")
+            total += m.file_size
+            if total > MAX_ARRAY_BYTES:
+                raise ValueError(
+                    f"{bad}: the arrays declare more than {MAX_ARRAY_BYTES} bytes in all"
+                )
+        found = [m.filename[: -len(".npy")] for m in members]
+        if sorted(found) != sorted(names) or len(set(found)) != len(found):
+            raise ValueError(f"{bad}: the arrays do not match the header")
+        for m in members:
+            arrays[m.filename[: -len(".npy")]] = _read_npy(bad, npz, m)
+    return arrays
+
+
 def read_model(path, kind: str | None = None) -> tuple[dict, dict, dict]:
     """Read a model file; return ``(params, meta, arrays)``.
 
-    With ``kind`` given, a file holding another kind of model is refused.
+    With ``kind`` given, a file holding another kind of model is refused. The limits and checks
+    of the module docstring apply; every refusal is a ``ValueError``.
     """
     path = Path(path)
     if not path.is_file():
@@ -86,29 +270,135 @@ def read_model(path, kind: str | None = None) -> tuple[dict, dict, dict]:
             names = set(zf.namelist())
             if _JSON not in names or _ARRAYS not in names:
                 raise ValueError(f"{bad}: missing {_JSON} or {_ARRAYS}")
-            header = json.loads(zf.read(_JSON).decode("utf-8"))
-            raw = zf.read(_ARRAYS)
-    except zipfile.BadZipFile:
-        raise ValueError(f"{bad} (not a zip archive, or truncated)") from None
-    except (zipfile.LargeZipFile, EOFError, OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{bad} ({exc})") from None
-    except json.JSONDecodeError:
-        raise ValueError(f"{bad}: corrupted header") from None
-    if not isinstance(header, dict) or header.get("magic") != MAGIC:
-        raise ValueError(f"{bad}: wrong magic (a foreign file?)")
-    version = header.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{str(path)!r} has model-file format version {version!r}; this tsea reads "
-            f"version {FORMAT_VERSION}"
-        )
-    if kind is not None and header.get("kind") != kind:
-        raise ValueError(f"{str(path)!r} holds a {header.get('kind')!r}, not a {kind!r}")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except Exception as exc:  # zip/npy parsing errors of many kinds
-        raise ValueError(f"{bad}: corrupted arrays ({type(exc).__name__}: {exc})") from None
-    if sorted(arrays) != sorted(header.get("arrays", [])):
-        raise ValueError(f"{bad}: the arrays do not match the header")
+            header = _read_header(bad, zf)
+            _check_header(path, bad, header, kind)
+            arrays = _read_arrays(bad, zf, header.get("arrays", []))
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{bad} (not a zip archive, truncated or corrupted: {exc})") from None
+    except (zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise ValueError(f"{bad} ({type(exc).__name__}: {exc})") from None
     return header.get("params", {}), header.get("meta", {}), arrays
+
+
+# -- encoder files ---------------------------------------------------------------------------------
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _check_int(bad: str, where: str, value, low: int, high: int) -> int:
+    if not _is_int(value) or not low <= value <= high:
+        raise ValueError(
+            f"{bad}: {where} is {value!r}; expected an integer in [{low}, {high}]"
+        )
+    return int(value)
+
+
+def _check_arch(bad: str, cfg) -> dict:
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{bad}: meta 'encoder_config' is {type(cfg).__name__}, not an object")
+    for name, high in ARCH_LIMITS.items():
+        if name in cfg or name == "in_channels":
+            _check_int(bad, f"encoder_config[{name!r}]", cfg.get(name), 0 if name == "reuse_heads" else 1, high)
+    for name, high in _ARCH_FLOATS.items():
+        v = cfg.get(name)
+        if v is not None and not (
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v <= high
+            and math.isfinite(v)
+        ):
+            raise ValueError(f"{bad}: encoder_config[{name!r}] is {v!r}; expected a number in [0, {high}]")
+    for name in ("mode", "map_conv"):
+        if name in cfg and not isinstance(cfg[name], str):
+            raise ValueError(f"{bad}: encoder_config[{name!r}] is {cfg[name]!r}, not a string")
+    return cfg
+
+
+def check_encoder_model(
+    path, params: dict, meta: dict, arrays: dict, *, kind: str = "EAEncoder",
+    weights_prefix: str = "weights/",
+) -> dict:
+    """Validate the encoder of a model file (an EAEncoder, EAClassifier or EARegressor, named by
+    ``kind`` in messages) read by :func:`read_model`, before any network is built.
+
+    Returns the architecture (``meta["encoder_config"]``); ValueError naming the problem.
+    ``params["normalize"] == "channel"`` requires ``channel_mean`` and ``channel_std`` (one
+    finite value per channel, std > 0); other modes require their absence.
+    """
+    import torch
+
+    from tsea.nn import EADCEncoder
+
+    bad = f"{str(path)!r} is not a valid {kind} model file"
+    cfg = _check_arch(bad, meta.get("encoder_config"))
+    n_channels = _check_int(bad, "meta 'n_channels'", meta.get("n_channels"), 1, ARCH_LIMITS["in_channels"])
+    _check_int(bad, "meta 'seed'", meta.get("seed"), 0, 2**63 - 1)
+    if n_channels != cfg["in_channels"]:
+        raise ValueError(
+            f"{bad}: meta 'n_channels' is {n_channels} but the encoder takes {cfg['in_channels']}"
+        )
+    same = {"attention": "mode", **{k: k for k in (
+        "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
+        "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads")}}
+    for param, arch in same.items():
+        if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
+            continue  # resolved when the model was fitted
+        if param in params and arch in cfg and params[param] != cfg[arch]:
+            raise ValueError(
+                f"{bad}: params[{param!r}] = {params[param]!r} but the encoder has {arch} = "
+                f"{cfg[arch]!r}"
+            )
+    try:
+        with torch.device("meta"):  # shapes only: nothing is allocated
+            shapes = {k: tuple(v.shape) for k, v in EADCEncoder(**cfg).state_dict().items()}
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{bad}: encoder_config is not a valid architecture ({exc})") from None
+    n_weights = sum(math.prod(s) for s in shapes.values())
+    if 4 * n_weights > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"{bad}: the architecture has {n_weights} weights, more than the limit of "
+            f"{MAX_ARRAY_BYTES // 4}"
+        )
+    stored = {k[len(weights_prefix):]: v for k, v in arrays.items() if k.startswith(weights_prefix)}
+    missing = sorted(set(shapes) - set(stored))
+    extra = sorted(set(stored) - set(shapes))
+    if missing or extra:
+        raise ValueError(f"{bad}: weights missing {missing[:3]}, unexpected {extra[:3]}")
+    for name, shape in shapes.items():
+        if tuple(stored[name].shape) != shape:
+            raise ValueError(
+                f"{bad}: weight {name!r} has shape {tuple(stored[name].shape)}, the architecture "
+                f"needs {shape}"
+            )
+    normalize = params.get("normalize")
+    if normalize not in _NORMALIZE_MODES:
+        raise ValueError(
+            f"{bad}: params['normalize'] is {normalize!r}, not one of {list(_NORMALIZE_MODES)}"
+        )
+    n_jobs = params.get("n_jobs")
+    if n_jobs is not None and (not _is_int(n_jobs) or not 0 < abs(n_jobs) <= 4096):
+        raise ValueError(f"{bad}: params['n_jobs'] is {n_jobs!r}; expected None or an integer")
+    stats = [k for k in ("channel_mean", "channel_std") if k in arrays]
+    if normalize == "channel":
+        if len(stats) != 2:
+            raise ValueError(f"{bad}: normalize is 'channel' but channel_mean/channel_std are missing")
+        mean, std = arrays["channel_mean"], arrays["channel_std"]
+        for name, a in (("channel_mean", mean), ("channel_std", std)):
+            if a.shape != (n_channels,) or a.dtype.kind != "f":
+                raise ValueError(
+                    f"{bad}: {name} has shape {a.shape} and dtype {a.dtype}; expected "
+                    f"({n_channels},) floats"
+                )
+        with np.errstate(over="ignore"):
+            mean32, std32 = mean.astype(np.float32), std.astype(np.float32)
+        if not np.isfinite(mean32).all():
+            raise ValueError(f"{bad}: channel_mean is not finite in float32")
+        if not (np.isfinite(std32).all() and (std32 > 0).all()):
+            c = int(np.argmax(~(np.isfinite(std32) & (std32 > 0))))
+            raise ValueError(f"{bad}: channel_std of channel {c} is {float(std[c])!r}; it must be > 0")
+    elif stats:
+        raise ValueError(
+            f"{bad}: normalize is {normalize!r} but the file holds {' and '.join(stats)} "
+            "(which only normalize='channel' uses)"
+        )
+    return cfg
+
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 
@@ -55,9 +56,59 @@ def _require_file(path: str, what: str) -> None:
         raise FileNotFoundError(2, f"{what} not found", path)
 
 
+def same_file(a, b) -> bool:
+    """True when paths ``a`` and ``b`` name one file: the same resolved real path (symbolic
+    links followed, whether or not the file exists yet) or, for existing files, the same
+    inode (hard links)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+# The arguments that name files a command reads, and those that name files it writes.
+_INPUT_ARGS = (("input", "INPUT"), ("data", "--data"), ("test", "--test"), ("model", "--model"),
+               ("config", "--config"))
+_OUTPUT_ARGS = (("out", "--out"), ("output", "--output"))
+
+
+def check_outputs_are_not_inputs(args) -> None:
+    """UsageError naming both when an output of this run is one of its input files (compared
+    with :func:`same_file`), so that no run overwrites its own data, model or config."""
+    from tsea.cli.io import is_file_spec
+    from tsea.config import resolve_config_path
+
+    inputs = []
+    for attr, flag in _INPUT_ARGS:
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        if attr == "config":
+            value = str(resolve_config_path(value))
+        elif attr in ("input", "data", "test") and not is_file_spec(value):
+            continue  # a dataset name, not a file
+        inputs.append((flag, value))
+    for attr, flag in _OUTPUT_ARGS:
+        out = getattr(args, attr, None)
+        if out is None:
+            continue
+        written = [(flag, out)]
+        if getattr(args, "command", None) == "embed" and out.lower().endswith(".npy"):  # NAME.npy + NAME.ids.txt
+            written.append((f"the ids file of {flag}", out[: -len(".npy")] + ".ids.txt"))
+        for what, path in written:
+            for in_flag, src in inputs:
+                if same_file(path, src):
+                    raise UsageError(
+                        f"{what} {path} is the same file as {in_flag} {src}; write the output "
+                        "elsewhere (a run never overwrites its own input)"
+                    )
+
+
 def precheck(args, *data_specs: str | None) -> None:
     """Fail fast, before torch and Lightning are imported (seconds): --set syntax, the config
-    file or preset, data files and output directories."""
+    file or preset, data files, output directories, and outputs that would overwrite an input."""
     from tsea.cli.io import is_file_spec
     from tsea.config import parse_override, resolve_config_path
 
@@ -65,6 +116,7 @@ def precheck(args, *data_specs: str | None) -> None:
         parse_override(text)
     if getattr(args, "config", None) is not None:
         resolve_config_path(args.config)
+    check_outputs_are_not_inputs(args)
     model = getattr(args, "model", None)
     if model is not None:
         _require_file(model, "model file")
@@ -79,6 +131,18 @@ def precheck(args, *data_specs: str | None) -> None:
 def _load_model(args, path: str):
     _require_file(path, "model file")
     return estimators(args).EAEncoder.load(path)
+
+
+def _with_ids(exc: ValueError, data) -> ValueError:
+    """The estimators name series by position ("X: series 3, ..."); on the command line, name
+    the file and the series' id too."""
+    match = re.match(r"X: (?:the embedding of )?series (\d+)", str(exc))
+    if match is None or int(match.group(1)) >= data.n_series:
+        return exc
+    i = int(match.group(1))
+    text = str(exc).replace("X: ", f"{data.source}: ", 1)
+    text = text.replace(f"series {i}", f"series {i} (id {data.ids[i]!r})", 1)
+    return ValueError(text)
 
 
 def _describe(data) -> str:
@@ -109,7 +173,10 @@ def cmd_embed(args) -> int:
         args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
     )
     encoder = _load_model(args, args.model)
-    Z = encoder.transform(data.X, pooling=args.pooling)
+    try:
+        Z = encoder.transform(data.X, pooling=args.pooling)
+    except ValueError as exc:
+        raise _with_ids(exc, data) from None
     written = write_embeddings(args.output, Z, data.ids)
     info(args, f"wrote {Z.shape[0]} x {Z.shape[1]} embeddings to {', '.join(written)}")
     return 0

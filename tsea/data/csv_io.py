@@ -8,13 +8,30 @@ Long: a header row with ``id``, ``time``, optional label column, then one column
 a row per (series, time step); rows may come in any order (sorted by time within each id);
 series keep the order of first appearance; duplicate (id, time) is an error.
 
-Ids and labels are read as text, so they keep their original values; regression targets
-(``task="regression"``) are cast to float.
+Every field is read as text (split by Python's csv module with :data:`CSV_FORMAT`, the one
+place that says how data files are split; :func:`iter_text_tables` reads whole files and
+chunks alike), then:
+
+- ids and labels stay text exactly as written; only an empty cell is missing (``NA``, ``None``,
+  ``null``, ``n/a`` are ordinary text);
+- values are parsed exactly (the shortest repr of a float reads back bit for bit); an empty
+  cell or ``NaN`` is a missing value; any other text is an error naming the series and column;
+- a separator at the end of lines (spreadsheet exports) is harmless: fields past the
+  header's last named column must be empty, otherwise the row is refused (never shifted: pandas
+  would take the first column as an index and shift every column by one place);
+- a column without a name (``,t0,t1`` as written by ``DataFrame.to_csv`` with its index, or by
+  R's ``write.csv``) is refused, unless it is an empty trailing column; duplicate column
+  names are refused.
+
+Regression targets (``task="regression"``) are cast to float.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -26,17 +43,129 @@ LABEL_NAMES = ("label", "target")
 ID_NAME = "id"
 TIME_NAME = "time"
 
+#: How data files (CSV and UCR .tsv) are split into records and fields, in one place for the
+#: readers of whole files and of chunks: Python's csv module with this dialect (RFC 4180
+#: quoting, ``""`` inside quotes, no space skipping; a record may span lines inside quotes),
+#: UTF-8 with or without a byte-order mark, blank lines skipped. Every field stays text; the
+#: readers decide what is missing. (Not pandas.read_csv: its C engine silently drops the extra
+#: fields of a row that starts a chunk, and both engines take the leading fields of a longer
+#: first row as an index, parsed as numbers by the python engine: "007" became 7.)
+CSV_FORMAT = MappingProxyType(
+    {"delimiter": ",", "quotechar": '"', "doublequote": True, "skipinitialspace": False,
+     "strict": False, "encoding": "utf-8-sig"}
+)
+
+
+def iter_records(path, *, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every non-blank record of a data file (the line number of
+    the record's last line, 1-based); ValueError naming the file for undecodable text."""
+    opts = dict(CSV_FORMAT)
+    encoding = opts.pop("encoding")
+    opts["delimiter"] = delimiter
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, **opts)
+            for record in reader:
+                if record:
+                    yield reader.line_num, record
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"{path}: not a readable {'CSV' if delimiter == ',' else 'text'} file ({e})") from None
+
 
 def is_long_header(columns, id_column=None) -> bool:
     """Long layout iff the header has an id (``id`` or ``id_column``) and a ``time`` column."""
     return (id_column or ID_NAME) in columns and TIME_NAME in columns
 
 
+def raw_header(path) -> list[str]:
+    """The fields of the header row exactly as written (empty names included)."""
+    for _, record in iter_records(path):
+        return record
+    raise ValueError(f"{path}: the file is empty (a header row is required)")
+
+
+def _named(path, raw: list[str]) -> list[str]:
+    """The header without its trailing empty names; ValueError for other empty or duplicate
+    names."""
+    n = len(raw)
+    while n and raw[n - 1] == "":
+        n -= 1
+    names = raw[:n]
+    if not names:
+        raise ValueError(f"{path}: the header row has no column names")
+    for j, name in enumerate(names):
+        if name == "":
+            raise ValueError(
+                f"{path}: column {j + 1} of the header has no name (a row index written by "
+                "DataFrame.to_csv or R's write.csv?); name it or remove it"
+            )
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{path}: the header names column {name!r} twice")
+        seen.add(name)
+    return names
+
+
 def csv_header(path) -> list[str]:
-    try:
-        return list(pd.read_csv(path, nrows=0).columns)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a readable CSV file ({e})") from None
+    """The column names of a CSV file (trailing empty names, from a separator at the end of the
+    header line, left out); ValueError for unnamed or duplicate columns."""
+    return _named(path, raw_header(path))
+
+
+def _frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFrame:
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    frame = pd.DataFrame(
+        {name: np.array(col, dtype=object) for name, col in zip(names, columns)},
+        columns=names,
+    )
+    frame.index = pd.RangeIndex(first_row, first_row + len(rows))
+    return frame
+
+
+def iter_text_tables(path, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The data rows of a CSV file as text frames of at most ``chunksize`` rows, one column per
+    named header column (the frames' indexes count data rows from 0 over the whole file).
+
+    A short row is padded with empty fields. Fields past the header's named columns (a
+    separator at the end of lines) must be empty, else ValueError naming the line: a row is
+    never shifted or cut.
+    """
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
+    records = iter_records(path)
+    header = next(records, None)
+    if header is None:
+        raise ValueError(f"{path}: the file is empty (a header row is required)")
+    names = _named(path, header[1])
+    n, n_raw = len(names), len(header[1])
+    rows, done = [], 0
+    for line, record in records:
+        if len(record) > n:
+            for k, value in enumerate(record[n:], start=n):
+                if value != "":
+                    what = "an unnamed column" if k < n_raw else (
+                        f"more fields than the {n_raw} of the header")
+                    raise ValueError(
+                        f"{path}: line {line} (data row {done + len(rows) + 1}) has value "
+                        f"{value!r} in field {k + 1}, {what} (a shifted row?)"
+                    )
+            record = record[:n]
+        elif len(record) < n:
+            record = record + [""] * (n - len(record))
+        rows.append(record)
+        if len(rows) == chunksize:
+            yield _frame(rows, names, done)
+            done += len(rows)
+            rows = []
+    if rows or done == 0:
+        yield _frame(rows, names, done)
+
+
+def read_text_table(path) -> pd.DataFrame:
+    """The whole CSV file as one text frame (see :func:`iter_text_tables`)."""
+    frames = list(iter_text_tables(path, chunksize=2**62))
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def _pick(path, columns, given, defaults, role) -> str | None:
@@ -47,38 +176,59 @@ def _pick(path, columns, given, defaults, role) -> str | None:
     return next((c for c in defaults if c in columns), None)
 
 
-def _read(path, text_columns) -> pd.DataFrame:
+def parse_values(cells) -> tuple[np.ndarray, int | None]:
+    """Text cells -> float64 (exact: Python's float parsing); ``""`` and NaN are missing.
+
+    Returns ``(values, first_bad)``: ``first_bad`` is the position of the first cell that is not
+    a number (None when every cell is one).
+    """
+    cells = np.asarray(cells, dtype=object)
+    empty = cells == ""
+    text = np.where(empty, "nan", cells)
     try:
-        return pd.read_csv(
-            path, dtype={c: str for c in text_columns}, float_precision="round_trip"
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        raise ValueError(f"{path}: could not be parsed as CSV ({e})") from None
+        return text.astype(np.float64), None
+    except (ValueError, TypeError, OverflowError):
+        pass
+    out = np.empty(len(text), dtype=np.float64)
+    for k, v in enumerate(text):
+        try:
+            out[k] = float(v)
+        except (ValueError, TypeError, OverflowError):
+            return out, k
+    return out, None  # pragma: no cover - astype and float agree
 
 
 def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids) -> np.ndarray:
     """(rows, len(columns)) float array; ValueError naming series and column for text cells."""
     out = np.empty((len(df), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
-        s = df[col]
-        num = pd.to_numeric(s, errors="coerce")
-        bad = (num.isna() & s.notna()).to_numpy()
-        if bad.any():
-            r = int(np.argmax(bad))
-            i = int(series_of_row[r])
+        values, bad = parse_values(df[col].to_numpy(dtype=object))
+        if bad is not None:
+            i = int(series_of_row[bad])
             raise ValueError(
                 f"{path}: series {i} (id {ids[i]!r}), column {col!r} has non-numeric value "
-                f"{s.iloc[r]!r} (row {r + 2} of the file)"
+                f"{df[col].iloc[bad]!r} in data row {int(df.index[bad]) + 1} (missing values are "
+                "empty cells or NaN)"
             )
-        out[:, j] = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        out[:, j] = values
     return out
 
 
+def _text_column(path, df, col, role) -> np.ndarray:
+    """A text column (ids, labels) as an object array; an empty cell is an error."""
+    values = df[col].to_numpy(dtype=object)
+    missing = values == ""
+    if missing.any():
+        r = int(np.argmax(missing))
+        raise ValueError(f"{path}: the {role} is missing (empty cell) in data row {r + 1}")
+    return values
+
+
 def _labels(path, labels, task):
-    missing = pd.isna(labels)
+    labels = np.asarray(labels, dtype=object)
+    missing = pd.isna(labels) | (labels == "")
     if missing.any():
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    labels = np.asarray(labels, dtype=object)
     if task == "regression":
         num = np.empty(len(labels), dtype=np.float64)
         for i, v in enumerate(labels):
@@ -92,7 +242,7 @@ def _labels(path, labels, task):
     return labels.astype(str)  # text read from the file, kept as it was written
 
 
-def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
+def read_csv_wide(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a wide CSV file: (Collection, y or None)."""
     columns = csv_header(path)
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
@@ -101,21 +251,45 @@ def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
     steps = [c for c in columns if c not in text]
     if not steps:
         raise ValueError(f"{path}: no time-step columns besides {text}")
-    df = _read(path, text)
+    df = read_text_table(path)
     if len(df) == 0:
         raise ValueError(f"{path}: the file has a header but no series")
-    ids = df[id_col].to_numpy(dtype=object) if id_col else np.arange(len(df)).astype(object)
     if id_col:
+        ids = _text_column(path, df, id_col, "id")
         dup = pd.Series(ids).duplicated().to_numpy()
         if dup.any():
             raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}")
+    else:
+        ids = np.arange(len(df)).astype(object)
     vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids)
     coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
-    y = None if label_col is None else _labels(path, df[label_col].to_numpy(), task)
+    y = None
+    if label_col is not None and labels:
+        y = _labels(path, df[label_col].to_numpy(dtype=object), task)
     return coll, y
 
 
-def read_csv_long(path, *, label_column=None, id_column=None, task=None):
+def _time_values(path, cells: np.ndarray):
+    """The time column: numbers (exact) or ISO 8601 dates; ValueError otherwise."""
+    missing = cells == ""
+    if missing.any():
+        raise ValueError(f"{path}: the time is missing in data row {int(np.argmax(missing)) + 1}")
+    values, bad = parse_values(cells)
+    if bad is None:
+        nan = np.isnan(values)
+        if nan.any():
+            raise ValueError(f"{path}: the time is NaN in data row {int(np.argmax(nan)) + 1}")
+        return values
+    try:
+        return pd.to_datetime(pd.Series(cells), format="ISO8601").to_numpy()
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{path}: the time column must hold numbers or ISO 8601 dates (data row {bad + 1}: "
+            f"{cells[bad]!r})"
+        ) from None
+
+
+def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a long CSV file: (Collection, y or None)."""
     columns = csv_header(path)
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
@@ -124,30 +298,23 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None):
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     channels = [c for c in columns if c not in text and c != TIME_NAME]
-    df = _read(path, text)
+    df = read_text_table(path)
     if len(df) == 0:
         raise ValueError(f"{path}: the file has a header but no rows")
-    codes, uniques = pd.factorize(df[id_col], sort=False)
-    if (codes < 0).any():
-        raise ValueError(f"{path}: the id is missing in row {int(np.argmax(codes < 0)) + 2}")
+    id_text = _text_column(path, df, id_col, "id")
+    codes, uniques = pd.factorize(id_text, sort=False)
     ids = np.asarray(uniques, dtype=object)
-    time = df[TIME_NAME]
-    if not pd.api.types.is_numeric_dtype(time.dtype):
-        try:
-            time = pd.to_datetime(time, format="ISO8601")
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"{path}: the time column must hold numbers or ISO 8601 dates"
-            ) from None
+    time = _time_values(path, df[TIME_NAME].to_numpy(dtype=object))
     vals = _numeric_columns(path, df, channels, codes, ids)
     frame = pd.DataFrame(vals, columns=channels)
-    frame.insert(0, "time", time.to_numpy())
-    frame.insert(0, "id", df[id_col].to_numpy(dtype=object))
+    frame.insert(0, "time", time)
+    frame.insert(0, "id", id_text)
     coll = to_collection(frame, what=str(path))
     y = None
-    if label_col is not None:
-        per_series = df.groupby(codes, sort=True)[label_col]
-        varying = (per_series.nunique(dropna=False) > 1).to_numpy()
+    if label_col is not None and labels:
+        text = _text_column(path, df, label_col, "label")
+        per_series = pd.Series(text).groupby(codes, sort=True)
+        varying = (per_series.nunique() > 1).to_numpy()
         if varying.any():
             raise ValueError(
                 f"{path}: the label of series {ids[np.argmax(varying)]!r} changes between rows"

@@ -12,12 +12,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .checks import TASKS, check_y
 from .collection import Collection
 from .convert import from_padded, to_collection
-from .csv_io import csv_header, is_long_header, read_csv_long, read_csv_wide
+from .csv_io import (
+    csv_header,
+    is_long_header,
+    iter_records,
+    parse_values,
+    read_csv_long,
+    read_csv_wide,
+)
 
 FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long")
 
@@ -69,30 +75,44 @@ def read_arff(path, *, task=None):
     return _with_row_ids(to_collection(X, what=str(path))), _targets(path, y, task)
 
 
-def read_tsv(path, *, task=None):
-    """A UCR 2018 .tsv file: no header, label in the first column, then the steps."""
-    try:
-        df = pd.read_csv(path, sep="\t", header=None, dtype={0: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise ValueError(f"{path}: could not be read as a UCR .tsv file ({e})") from None
-    if df.shape[1] < 2:
+def read_tsv(path, *, task=None, labels=True):
+    """A UCR 2018 .tsv file: no header, label in the first column, then the steps.
+
+    Labels are text (only an empty cell is missing); values are parsed exactly, an empty cell
+    or ``NaN`` is a missing value; a non-numeric value is an error naming its row and column.
+    """
+    records = [record for _, record in iter_records(path, delimiter="\t")]
+    if not records:
+        raise ValueError(f"{path}: the file is empty (a UCR .tsv file has a row per series)")
+    width = max(len(r) for r in records)
+    if width < 2:
         raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
-    labels = df.pop(0).to_numpy(dtype=object)
-    missing = pd.isna(labels)
-    if missing.any():
+    cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
+    y = cells[:, 0]
+    missing = y == ""
+    if labels and missing.any():
         raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    values = df.to_numpy()
+    values = np.empty((len(cells), width - 1), dtype=np.float64)
+    for j in range(values.shape[1]):
+        values[:, j], bad = parse_values(cells[:, j + 1])
+        if bad is not None:
+            raise ValueError(
+                f"{path}: series {bad} (row {bad + 1}), step {j} (column {j + 2} of the file, "
+                f"after the label) has non-numeric value {cells[bad, j + 1]!r}"
+            )
     coll = from_padded(values[:, None, :], what=str(path))
-    return _with_row_ids(coll), _targets(path, labels, task)
+    return _with_row_ids(coll), (_targets(path, y, task) if labels else None)
 
 
-def read_file(path, *, format=None, label_column=None, id_column=None, task=None):
+def read_file(path, *, format=None, label_column=None, id_column=None, task=None, labels=True):
     """Read ``path`` into ``(Collection, y or None)``; the collection's ``ids`` are series ids.
 
     format: one of FORMATS, or None to pick by suffix (``.csv``: long if the header has ``id``
     and ``time`` columns, wide otherwise). label_column / id_column: CSV only (defaults:
     ``label`` or ``target``; ``id``). task: None, "classification" (labels keep their original
-    values) or "regression" (targets cast to float).
+    values) or "regression" (targets cast to float). labels=False: the label column is still
+    recognised (never read as a time step) but neither checked nor returned (``y`` is None), for
+    callers that need no labels, such as embedding.
     """
     path = Path(path)
     if task is not None and task not in TASKS:
@@ -107,8 +127,11 @@ def read_file(path, *, format=None, label_column=None, id_column=None, task=None
     if fmt in ("ts", "tsv", "arff"):
         if label_column is not None or id_column is not None:
             raise ValueError(f"label_column/id_column apply to CSV files only, not .{fmt}")
-        return {"ts": read_ts, "tsv": read_tsv, "arff": read_arff}[fmt](path, task=task)
+        if fmt == "tsv":
+            return read_tsv(path, task=task, labels=labels)
+        coll, y = {"ts": read_ts, "arff": read_arff}[fmt](path, task=task)
+        return coll, (y if labels else None)
     if fmt == "csv":
         fmt = "csv_long" if is_long_header(csv_header(path), id_column) else "csv_wide"
     reader = read_csv_long if fmt == "csv_long" else read_csv_wide
-    return reader(path, label_column=label_column, id_column=id_column, task=task)
+    return reader(path, label_column=label_column, id_column=id_column, task=task, labels=labels)

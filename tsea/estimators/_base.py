@@ -9,7 +9,6 @@ The layers below are reached through their modules (``_data.to_collection``, ``_
 from __future__ import annotations
 
 import inspect
-import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -24,6 +23,7 @@ from tsea import modelfile
 from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
+from tsea.data import scale as _scale
 from tsea.utils import resolve_device, resolve_seed, resolve_threads, seeded, thread_limit
 
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
@@ -164,14 +164,7 @@ class _EABase(BaseEstimator):
     # -- normalisation ------------------------------------------------------------------------
     def _fit_normalizer(self, X: np.ndarray) -> None:
         if self.normalize == "channel":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels handled below
-                mean = np.nanmean(X, axis=(0, 2), dtype=np.float64)
-                std = np.nanstd(X, axis=(0, 2), dtype=np.float64)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
-            self.channel_mean_ = mean.astype(np.float32)
-            self.channel_std_ = std.astype(np.float32)
+            self.channel_mean_, self.channel_std_ = _scale.channel_stats(X)  # float64 inside
         else:
             self.channel_mean_ = None
             self.channel_std_ = None
@@ -180,13 +173,7 @@ class _EABase(BaseEstimator):
         if self.normalize == "channel":
             return (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         if self.normalize == "series":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # a channel unobserved in a series
-                mean = np.nanmean(X, axis=2, keepdims=True, dtype=np.float64)
-                std = np.nanstd(X, axis=2, keepdims=True, dtype=np.float64)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-            std = np.where(np.isfinite(std) & (std > 1e-8), std, 1.0)
-            return ((X - mean) / std).astype(np.float32)
+            return _scale.series_normalize(X)
         return X
 
     # -- pre-training -------------------------------------------------------------------------
@@ -194,7 +181,8 @@ class _EABase(BaseEstimator):
         """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
         seed = resolve_seed(self.random_state)
         self._fit_normalizer(coll.X)
-        X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
+        X = np.ascontiguousarray(X, dtype=np.float32)
         with torch_threads(self.n_jobs), seeded(seed):
             arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
             encoder = _nn.EADCEncoder(coll.n_channels, **arch)
@@ -248,7 +236,7 @@ class _EABase(BaseEstimator):
             raise ValueError(f"pooling must be one of {[*_params.POOLINGS, None]}, got {pooling!r}")
         check_is_fitted(self, "encoder_")
         self._check_channels(coll)
-        X = self._normalize(coll.X)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
         lengths = coll.lengths
         encoder = self.encoder_
         device = resolve_device(self.device)
@@ -276,14 +264,14 @@ class _EABase(BaseEstimator):
                         out[idx] = Zb
             finally:
                 encoder.cpu()
-        return out
+        return _scale.check_embeddings(out, lengths, coll.ids)
 
     def _attention_maps(self, coll) -> list[np.ndarray]:
         check_is_fitted(self, "encoder_")
         if self.attention == "none":
             raise ValueError("attention='none' has no attention maps (a plain dilated CNN)")
         self._check_channels(coll)
-        X = self._normalize(coll.X)
+        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
         maps_out = []
         with torch_threads(self.n_jobs), torch.inference_mode():
             encoder = self.encoder_.eval()
@@ -329,6 +317,7 @@ class _EABase(BaseEstimator):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=cls.__name__)
         params = {**_params.legacy_values(cls._task), **params}
+        modelfile.check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
         try:
             est = cls(**params)
             encoder = _nn.EADCEncoder.from_config(meta["encoder_config"])
