@@ -348,7 +348,7 @@ def check_encoder_model(
             )
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated
-            shapes = {k: tuple(v.shape) for k, v in EADCEncoder(**cfg).state_dict().items()}
+            shapes = {k: tuple(v.shape) for k, v in EADCEncoder.from_config(cfg).state_dict().items()}
     except (TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{bad}: encoder_config is not a valid architecture ({exc})") from None
     n_weights = sum(math.prod(s) for s in shapes.values())
