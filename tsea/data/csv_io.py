@@ -47,16 +47,22 @@ def _pick(path, columns, given, defaults, role) -> str | None:
     return next((c for c in defaults if c in columns), None)
 
 
+def read_options(text_columns) -> dict:
+    """``pd.read_csv`` options of every CSV read (whole file here, chunks in tsea.data.stream)."""
+    return dict(dtype={c: str for c in text_columns}, float_precision="round_trip")
+
+
 def _read(path, text_columns) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            path, dtype={c: str for c in text_columns}, float_precision="round_trip"
-        )
+        return pd.read_csv(path, **read_options(text_columns))
     except (pd.errors.ParserError, ValueError) as e:
         raise ValueError(f"{path}: could not be parsed as CSV ({e})") from None
 
 
-def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids) -> np.ndarray:
+def _numeric_columns(
+    path, df: pd.DataFrame, columns, series_of_row, ids, first_row: int = 0,
+    first_series: int = 0,
+) -> np.ndarray:
     """(rows, len(columns)) float array; ValueError naming series and column for text cells."""
     out = np.empty((len(df), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
@@ -67,8 +73,8 @@ def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids) -> np.
             r = int(np.argmax(bad))
             i = int(series_of_row[r])
             raise ValueError(
-                f"{path}: series {i} (id {ids[i]!r}), column {col!r} has non-numeric value "
-                f"{s.iloc[r]!r} (row {r + 2} of the file)"
+                f"{path}: series {i + first_series} (id {ids[i]!r}), column {col!r} has non-numeric value "
+                f"{s.iloc[r]!r} (row {r + 2 + first_row} of the file)"
             )
         out[:, j] = num.to_numpy(dtype=np.float64, na_value=np.nan)
     return out
@@ -92,44 +98,71 @@ def _labels(path, labels, task):
     return labels.astype(str)  # text read from the file, kept as it was written
 
 
-def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
-    """Read a wide CSV file: (Collection, y or None)."""
-    columns = csv_header(path)
+def wide_layout(path, columns, *, label_column=None, id_column=None):
+    """(id column or None, label column or None, time-step columns) of a wide header."""
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     steps = [c for c in columns if c not in text]
     if not steps:
         raise ValueError(f"{path}: no time-step columns besides {text}")
-    df = _read(path, text)
-    if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no series")
-    ids = df[id_col].to_numpy(dtype=object) if id_col else np.arange(len(df)).astype(object)
+    return id_col, label_col, steps
+
+
+def wide_frame_to_series(path, df, layout, *, task=None, first=0):
+    """Rows of a wide table -> (Collection with ids, y or None); the per-chunk step shared by
+    :func:`read_csv_wide` and the streaming readers (``first``: index of the first row's series
+    in the file, for default ids and messages)."""
+    id_col, label_col, steps = layout
+    n = len(df)
+    ids = (
+        df[id_col].to_numpy(dtype=object) if id_col
+        else np.arange(first, first + n).astype(object)
+    )
     if id_col:
         dup = pd.Series(ids).duplicated().to_numpy()
         if dup.any():
             raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}")
-    vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids)
+    vals = _numeric_columns(
+        path, df, steps, np.arange(n), ids, first_row=first, first_series=first
+    )
     coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
     y = None if label_col is None else _labels(path, df[label_col].to_numpy(), task)
     return coll, y
 
 
-def read_csv_long(path, *, label_column=None, id_column=None, task=None):
-    """Read a long CSV file: (Collection, y or None)."""
+def read_csv_wide(path, *, label_column=None, id_column=None, task=None):
+    """Read a wide CSV file: (Collection, y or None)."""
     columns = csv_header(path)
+    layout = wide_layout(path, columns, label_column=label_column, id_column=id_column)
+    df = _read(path, [c for c in layout[:2] if c is not None])
+    if len(df) == 0:
+        raise ValueError(f"{path}: the file has a header but no series")
+    return wide_frame_to_series(path, df, layout, task=task)
+
+
+def long_layout(path, columns, *, label_column=None, id_column=None):
+    """(id column, label column or None, channel columns) of a long header."""
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
     if id_col is None or TIME_NAME not in columns:
         raise ValueError(f"{path}: a long CSV needs 'id' and 'time' columns, got {columns}")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     channels = [c for c in columns if c not in text and c != TIME_NAME]
-    df = _read(path, text)
-    if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no rows")
+    return id_col, label_col, channels
+
+
+def long_frame_to_series(path, df, layout, *, task=None, first_row=0, first_series=0):
+    """Rows of a long table (complete series only) -> (Collection with ids, y or None); the
+    per-chunk step shared by :func:`read_csv_long` and the streaming readers (``first_row``:
+    index of the frame's first row among the file's data rows, ``first_series``: of its first
+    series, both for messages)."""
+    id_col, label_col, channels = layout
     codes, uniques = pd.factorize(df[id_col], sort=False)
     if (codes < 0).any():
-        raise ValueError(f"{path}: the id is missing in row {int(np.argmax(codes < 0)) + 2}")
+        raise ValueError(
+            f"{path}: the id is missing in row {int(np.argmax(codes < 0)) + 2 + first_row}"
+        )
     ids = np.asarray(uniques, dtype=object)
     time = df[TIME_NAME]
     if not pd.api.types.is_numeric_dtype(time.dtype):
@@ -139,7 +172,9 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None):
             raise ValueError(
                 f"{path}: the time column must hold numbers or ISO 8601 dates"
             ) from None
-    vals = _numeric_columns(path, df, channels, codes, ids)
+    vals = _numeric_columns(
+        path, df, channels, codes, ids, first_row=first_row, first_series=first_series
+    )
     frame = pd.DataFrame(vals, columns=channels)
     frame.insert(0, "time", time.to_numpy())
     frame.insert(0, "id", df[id_col].to_numpy(dtype=object))
@@ -154,6 +189,16 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None):
             )
         y = _labels(path, per_series.first().reindex(range(len(ids))).to_numpy(), task)
     return coll, y
+
+
+def read_csv_long(path, *, label_column=None, id_column=None, task=None):
+    """Read a long CSV file: (Collection, y or None)."""
+    columns = csv_header(path)
+    layout = long_layout(path, columns, label_column=label_column, id_column=id_column)
+    df = _read(path, [c for c in layout[:2] if c is not None])
+    if len(df) == 0:
+        raise ValueError(f"{path}: the file has a header but no rows")
+    return long_frame_to_series(path, df, layout, task=task)
 
 
 def _prepare(X, y, ids):

@@ -2,7 +2,7 @@
 
 Formats (by suffix unless ``format`` is given): ``.ts`` (UEA/UCR, aeon's reader), ``.arff``
 (aeon's reader), ``.tsv`` (UCR 2018: label first, one univariate series per row, NaN or empty
-cells after shorter series), ``.csv`` (wide or long, see `tsea.data.csv_io`).
+cells after shorter series), ``.csv`` and ``.parquet`` (wide or long, see `tsea.data.csv_io`).
 Files without ids get their row numbers (0, 1, ...) as ids.
 """
 
@@ -17,9 +17,18 @@ import pandas as pd
 from .checks import TASKS, check_y
 from .collection import Collection
 from .convert import from_padded, to_collection
-from .csv_io import csv_header, is_long_header, read_csv_long, read_csv_wide
+from .csv_io import (
+    csv_header,
+    is_long_header,
+    long_frame_to_series,
+    long_layout,
+    read_csv_long,
+    read_csv_wide,
+    wide_frame_to_series,
+    wide_layout,
+)
 
-FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long")
+FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long", "parquet")
 
 
 def _with_row_ids(coll: Collection) -> Collection:
@@ -69,21 +78,45 @@ def read_arff(path, *, task=None):
     return _with_row_ids(to_collection(X, what=str(path))), _targets(path, y, task)
 
 
+def tsv_frame_to_series(path, df, *, task=None, first=0):
+    """Rows of a UCR .tsv table (label first) -> (Collection, y); shared with the streaming
+    reader (``first``: index of the first row's series in the file)."""
+    if df.shape[1] < 2:
+        raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
+    df = df.copy()
+    labels = df.pop(df.columns[0]).to_numpy(dtype=object)
+    missing = pd.isna(labels)
+    if missing.any():
+        raise ValueError(f"{path}: the label of series {int(np.argmax(missing)) + first} is missing")
+    values = df.to_numpy()
+    ids = np.arange(first, first + len(df)).astype(object)
+    coll = replace(from_padded(values[:, None, :], what=str(path)), ids=ids)
+    return coll, _targets(path, labels, task)
+
+
 def read_tsv(path, *, task=None):
     """A UCR 2018 .tsv file: no header, label in the first column, then the steps."""
     try:
         df = pd.read_csv(path, sep="\t", header=None, dtype={0: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
         raise ValueError(f"{path}: could not be read as a UCR .tsv file ({e})") from None
-    if df.shape[1] < 2:
-        raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
-    labels = df.pop(0).to_numpy(dtype=object)
-    missing = pd.isna(labels)
-    if missing.any():
-        raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    values = df.to_numpy()
-    coll = from_padded(values[:, None, :], what=str(path))
-    return _with_row_ids(coll), _targets(path, labels, task)
+    return tsv_frame_to_series(path, df, task=task)
+
+
+def read_parquet(path, *, label_column=None, id_column=None, task=None):
+    """A Parquet file, wide or long with the CSV layouts and column options (csv_io)."""
+    from .stream import _parquet_file
+
+    pf = _parquet_file(path)
+    columns = list(pf.schema_arrow.names)
+    df = pf.read().to_pandas()
+    if len(df) == 0:
+        raise ValueError(f"{path}: the file has no rows")
+    if is_long_header(columns, id_column):
+        layout = long_layout(path, columns, label_column=label_column, id_column=id_column)
+        return long_frame_to_series(path, df, layout, task=task)
+    layout = wide_layout(path, columns, label_column=label_column, id_column=id_column)
+    return wide_frame_to_series(path, df, layout, task=task)
 
 
 def read_file(path, *, format=None, label_column=None, id_column=None, task=None):
@@ -100,7 +133,7 @@ def read_file(path, *, format=None, label_column=None, id_column=None, task=None
     fmt = format if format is not None else path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(
-            f"{path}: unknown format {fmt!r}; supported: {FORMATS} (suffix .ts, .tsv, .arff, .csv)"
+            f"{path}: unknown format {fmt!r}; supported: {FORMATS} (suffix .ts, .tsv, .arff, .csv, .parquet)"
         )
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
@@ -108,6 +141,8 @@ def read_file(path, *, format=None, label_column=None, id_column=None, task=None
         if label_column is not None or id_column is not None:
             raise ValueError(f"label_column/id_column apply to CSV files only, not .{fmt}")
         return {"ts": read_ts, "tsv": read_tsv, "arff": read_arff}[fmt](path, task=task)
+    if fmt == "parquet":
+        return read_parquet(path, label_column=label_column, id_column=id_column, task=task)
     if fmt == "csv":
         fmt = "csv_long" if is_long_header(csv_header(path), id_column) else "csv_wide"
     reader = read_csv_long if fmt == "csv_long" else read_csv_wide
