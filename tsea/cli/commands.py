@@ -112,16 +112,60 @@ def cmd_fit(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from tsea.cli.io import write_embeddings
-
-    precheck(args, args.input)
-    data = load_data(
-        args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
+    """Stream a file (or each shard of a folder/glob) through the model into the output;
+    a dataset name is loaded whole (archive datasets are small)."""
+    from tsea.cli.embed_io import (
+        embed_file,
+        is_shard_spec,
+        shard_outputs,
+        write_embeddings,
     )
+
+    shards = is_shard_spec(args.input)
+    precheck(args, None if shards else args.input)
+    if shards:
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise UsageError(
+                f"--output {args.output} is a file; with a folder or glob of shards as INPUT it "
+                "must be a folder (one output per shard)"
+            )
+        pairs = shard_outputs(args.input, args.output, "." + args.format)
+        os.makedirs(args.output, exist_ok=True)
     encoder = _load_model(args, args.model)
-    Z = encoder.transform(data.X, pooling=args.pooling)
-    written = write_embeddings(args.output, Z, data.ids)
-    info(args, f"wrote {Z.shape[0]} x {Z.shape[1]} embeddings to {', '.join(written)}")
+    if args.n_jobs is not None:
+        encoder.n_jobs = args.n_jobs
+    columns = {"label_column": args.label_column, "id_column": args.id_column}
+    start = time.perf_counter()
+    if shards:
+        total = 0
+        for i, (shard, out) in enumerate(pairs):
+            n, d = embed_file(encoder, shard, out, pooling=args.pooling,
+                              progress=not args.quiet, **columns)
+            total += n
+            info(args, f"[{i + 1}/{len(pairs)}] wrote {n} x {d} embeddings to {out}")
+        seconds = time.perf_counter() - start
+        info(args, f"embedded {total} series of {len(pairs)} shards in {seconds:.1f} s")
+        return 0
+    from tsea.cli.io import is_file_spec
+
+    if is_file_spec(args.input):
+        if os.path.isdir(args.input):
+            raise ValueError(f"{args.input} is a directory")
+        n, d = embed_file(encoder, args.input, args.output, pooling=args.pooling,
+                          progress=not args.quiet, **columns)
+        written = [args.output]
+        if args.output.lower().endswith(".npy"):
+            from tsea.cli.embed_io import ids_path_for
+
+            written.append(ids_path_for(args.output))
+    else:
+        data = load_data(args.input, split=args.split, **columns)
+        Z = encoder.transform(data.X, pooling=args.pooling)
+        written = write_embeddings(args.output, Z, data.ids)
+        n, d = Z.shape
+    seconds = time.perf_counter() - start
+    info(args, f"wrote {n} x {d} embeddings to {', '.join(written)} "
+               f"({seconds:.1f} s, {n / max(seconds, 1e-9):.0f} series/s)")
     return 0
 
 
