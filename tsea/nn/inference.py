@@ -6,9 +6,12 @@ of at most :data:`STEPS_PER_BATCH` padded steps. A batch is therefore a function
 alone, so embedding a file in chunks whose sizes are multiples of ``EMBED_BLOCK`` (what
 ``tsea embed`` does) gives exactly the values of one call on the whole collection.
 
-Batch size: about 8k padded steps per forward pass keeps the (steps x channels) activations
-inside the CPU caches. 64k steps (the earlier bound) ran at half the speed at L = 512 on one
-thread (BENCHMARKS.md, "Embedding throughput").
+Batch size: a batch holds at most :data:`BATCH_FLOATS` floats of its largest activations,
+``width x hidden`` per series for the convolution/FFN path (``hidden``: the FFN width) plus
+``heads x tokens^2`` for the attention maps, which keeps them inside the CPU caches: about 4k
+steps per batch at L = 128 and 8k at L = 512 with the default encoder. 64k steps per batch
+(the earlier bound) ran at half the speed at L = 512 on one thread (BENCHMARKS.md, "Embedding
+throughput").
 """
 
 from __future__ import annotations
@@ -16,18 +19,26 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["EMBED_BLOCK", "STEPS_PER_BATCH", "MAX_BATCH", "batches", "embed_padded"]
+__all__ = ["EMBED_BLOCK", "BATCH_FLOATS", "MAX_BATCH", "batches", "embed_padded"]
 
 EMBED_BLOCK = 4096
-STEPS_PER_BATCH = 2**13
+BATCH_FLOATS = 3 * 2**19
 MAX_BATCH = 256
 
 
-def batches(lengths: np.ndarray, attention_cap: int | None):
+def batches(lengths: np.ndarray, attention_cap: int | None, *, hidden: int = 128,
+            heads: int = 0):
     """Yield index arrays into ``lengths``: per block of EMBED_BLOCK series, series with the
     same attention stride ``ceil(length / attention_cap)`` sorted by length, cut so that
-    (batch size x longest member) stays within STEPS_PER_BATCH (at least one series)."""
+    batch size x (width x hidden + heads x min(width, cap)^2) stays within BATCH_FLOATS (at
+    least one series, at most MAX_BATCH)."""
     lengths = np.asarray(lengths)
+    cap = attention_cap if attention_cap is not None else 0
+
+    def cost(width):
+        tokens = min(int(width), cap)
+        return int(width) * hidden + heads * tokens * tokens
+
     for block in range(0, len(lengths), EMBED_BLOCK):
         lens = lengths[block : block + EMBED_BLOCK]
         groups = np.zeros_like(lens) if attention_cap is None else -(-lens // attention_cap)
@@ -45,7 +56,7 @@ def batches(lengths: np.ndarray, attention_cap: int | None):
                 while (
                     j < stop
                     and j - i < MAX_BATCH
-                    and (j - i + 1) * lens[order[j]] <= STEPS_PER_BATCH
+                    and (j - i + 1) * cost(lens[order[j]]) <= BATCH_FLOATS
                 ):
                     j += 1
                 yield block + order[i:j]
@@ -72,8 +83,11 @@ def embed_padded(
     from tsea.nn import pool, valid_mask  # via the package: file names inside may change
 
     n, L = X.shape[0], X.shape[2]
+    config = getattr(encoder, "config", {})
+    hidden = max(1, int(round(config.get("ffn_ratio", 2.0) * config.get("d_model", 64))))
+    heads = int(config.get("n_heads", 8)) if attention_cap is not None else 0
     out = None
-    for idx in batches(lengths, attention_cap):
+    for idx in batches(lengths, attention_cap, hidden=hidden, heads=heads):
         width = int(lengths[idx].max())
         xb = X[idx, :, :width]  # fancy indexing: a fresh C-contiguous float32 array
         if normalize is not None:
