@@ -11,7 +11,8 @@ ratio tsea / TS2Vec. Series/s is the best of ``--repeats`` wall-clock timings of
 ``n`` series (univariate random walks of length L, float32), after a warm-up call.
 
 - tsea: ``EAEncoder`` with the default parameters (depth auto, evolving attention over at most
-  64 tokens), fitted for one iteration (speed does not depend on the weights), then
+  64 tokens), fitted for one iteration in a separate process (speed does not depend on the
+  weights) and saved; the timed process loads it (as ``tsea embed`` does) and runs
   ``transform(X)`` (max pooling), ``n_jobs`` = threads.
 - TS2Vec: the reference package ``ts2vec`` (default sizes: depth 10, width 64, output 320),
   untrained, ``encode(X, encoding_window="full_series")`` with its default batch size 16.
@@ -49,9 +50,8 @@ def _runner(method: str, length: int, threads: int):
         sys.path.insert(0, ROOT)
         from tsea import EAEncoder
 
-        enc = EAEncoder(n_iters=1, batch_size=4, random_state=0, verbose=False, device="cpu",
-                        n_jobs=threads)
-        enc.fit(_data(8, length))
+        enc = EAEncoder.load(_model_path(length))  # as `tsea embed` does: no fit in this process
+        enc.n_jobs = threads
         return enc.transform
     if method == "ts2vec":
         from ts2vec import TS2Vec
@@ -65,6 +65,21 @@ def _runner(method: str, length: int, threads: int):
         mr.fit(_data(64, length))
         return mr.transform
     raise ValueError(method)
+
+
+def _model_path(length: int) -> str:
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"tsea_embed_speed_L{length}.tsea")
+
+
+def prepare(length: int) -> None:
+    """Fit (one iteration) and save the default encoder for series of ``length`` steps."""
+    sys.path.insert(0, ROOT)
+    from tsea import EAEncoder
+
+    enc = EAEncoder(n_iters=1, batch_size=4, random_state=0, verbose=False, device="cpu")
+    enc.fit(_data(8, length)).save(_model_path(length))
 
 
 def worker(method: str, length: int, threads: int, n: int, repeats: int) -> dict:
@@ -120,6 +135,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=5, metavar=("METHOD", "L", "THREADS", "N", "REPEATS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--lengths", default="128,512,4096")
     parser.add_argument("--threads", default=f"1,{os.cpu_count() or 1}",
                         help="comma-separated thread counts (default: 1 and all cores)")
@@ -130,6 +146,9 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds per run")
     parser.add_argument("--json", help="also write the raw rows to this file")
     args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.prepare)
+        return 0
     if args.worker:
         method, length, threads, n, repeats = args.worker
         print(json.dumps(worker(method, int(length), int(threads), int(n), int(repeats))))
@@ -137,6 +156,9 @@ def main(argv=None) -> int:
     rows = []
     for length in [int(v) for v in args.lengths.split(",")]:
         n = max(32, int(args.scale * 200_000 / length))
+        if "tsea" in args.methods.split(","):
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--prepare", str(length)],
+                           check=True, capture_output=True)
         for threads in sorted({int(v) for v in args.threads.split(",")}):
             for method in args.methods.split(","):
                 row = _spawn(method, length, threads, n, args.repeats, args.timeout)
