@@ -217,3 +217,15 @@ def test_shards_pair_with_one_output_each(tmp_path):
     (tmp_path / "in" / "a.parquet").write_text("")
     with pytest.raises(ValueError, match="would both write"):
         shard_outputs(str(tmp_path / "in"), str(tmp_path / "out"), ".csv")
+
+
+def test_seen_ids_find_repeats_across_merged_runs():
+    seen = stream_mod.SeenIds()
+    for start in range(0, 1000, 37):  # many chunks: runs merge as they grow
+        keys = np.array([f"id{i}" for i in range(start, min(start + 37, 1000))], dtype=object)
+        assert seen.first_seen(keys) is None
+        seen.add(keys)
+    assert len(seen) == 1000 and len(seen.runs) <= 12
+    assert seen.first_seen(np.array(["new", "id999", "id0"], dtype=object)) == 1
+    assert seen.first_seen(np.array(["id1000", "x"], dtype=object)) is None
+    assert seen.first_seen(np.array([5, 17], dtype=object)) is None
