@@ -64,6 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=600, help="series embedded")
     parser.add_argument("--fit-iters", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--omp-wait-policy", choices=("PASSIVE", "ACTIVE"),
+                        help="OMP_WAIT_POLICY of the runs (default: the runtime's, spinning)")
     args = parser.parse_args(argv)
     if args.worker:
         job, threads, length, n, iters, model = args.worker
@@ -76,6 +78,8 @@ def main(argv=None) -> int:
         for job in ("fit", "embed"):
             for t in threads:
                 env = dict(os.environ, OMP_NUM_THREADS=str(t), PYTHONWARNINGS="ignore")
+                if args.omp_wait_policy:
+                    env["OMP_WAIT_POLICY"] = args.omp_wait_policy
                 out = subprocess.run(
                     [sys.executable, os.path.abspath(__file__), "--worker", job, str(t),
                      str(args.length), str(args.n), str(args.fit_iters), model],
