@@ -229,3 +229,51 @@ def test_seen_ids_find_repeats_across_merged_runs():
     assert seen.first_seen(np.array(["new", "id999", "id0"], dtype=object)) == 1
     assert seen.first_seen(np.array(["id1000", "x"], dtype=object)) is None
     assert seen.first_seen(np.array([5, 17], dtype=object)) is None
+
+
+@pytest.fixture(scope="module")
+def model_file(encoder, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m.tsea"
+    encoder.save(path)
+    return str(path)
+
+
+def test_cli_embeds_a_glob_of_shards_one_output_each(model_file, tmp_path, capsys):
+    from tsea.cli import main
+
+    paths = _files(tmp_path)
+    code = main(["embed", "--model", model_file, str(tmp_path / "*.parquet"), "-o",
+                 str(tmp_path / "out"), "--format", "csv", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    made = sorted(os.listdir(tmp_path / "out"))
+    assert made == ["intid.csv", "long.csv", "wide.csv"]
+    from tsea import EAEncoder
+
+    enc = EAEncoder.load(model_file)
+    for name in made:
+        coll, _ = read_file(paths[name.replace(".csv", ".parquet")])
+        frame = pd.read_csv(tmp_path / "out" / name, dtype={"id": str})
+        assert list(frame["id"]) == [str(i) for i in coll.ids]
+        np.testing.assert_array_equal(frame.iloc[:, 1:].to_numpy(np.float32),
+                                      enc.transform(coll))
+
+
+def test_cli_refuses_a_file_as_the_output_of_shards(model_file, tmp_path, capsys):
+    from tsea.cli import main
+
+    _files(tmp_path)
+    (tmp_path / "taken.csv").write_text("x\n")
+    code = main(["embed", "--model", model_file, str(tmp_path), "-o",
+                 str(tmp_path / "taken.csv"), "--quiet"])
+    assert code == 2 and "must be a folder" in capsys.readouterr().err
+
+
+def test_cli_says_how_to_fix_an_unsorted_long_file(model_file, tmp_path, capsys):
+    from tsea.cli import main
+
+    _long_frame(_ragged(6), list("abcdef")).sample(frac=1.0, random_state=1).to_csv(
+        tmp_path / "x.csv", index=False)
+    code = main(["embed", "--model", model_file, str(tmp_path / "x.csv"), "-o",
+                 str(tmp_path / "e.csv"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code != 0 and "sort it by id" in err and not (tmp_path / "e.csv").exists()
