@@ -148,7 +148,8 @@ BAD_FILES = [
     ("x.csv", "", {}, "the file is empty"),
     ("x.ts", "t0\n1\n", {"label_column": "y"}, "CSV files only"),
     ("x.ts", "this is not a ts file\n", {}, "could not be read"),
-    ("x.parquet", "", {}, "unknown format"),
+    ("x.xlsx", "", {}, "unknown format"),
+    ("x.parquet", "", {}, "not a readable Parquet file"),
     ("x.csv", "t0\n1\n", {"task": "forecast"}, "task must be"),
 ]
 

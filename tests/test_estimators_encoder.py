@@ -57,18 +57,6 @@ def test_embedding_independent_of_batch_and_order(fitted):
     assert np.allclose(Zp, Z[perm], atol=1e-5)  # original order restored
 
 
-def test_batches_group_by_attention_stride_and_bound_memory(fitted):
-    enc, _ = fitted
-    lengths = np.array([5, 40, 16, 17, 33, 3, 1000, 20000], dtype=np.int64)
-    batches = list(enc._batches(lengths))
-    seen = np.sort(np.concatenate(batches))
-    assert np.array_equal(seen, np.arange(len(lengths)))  # nothing dropped or duplicated
-    for b in batches:
-        strides = {int(np.ceil(L / 16)) for L in lengths[b]}
-        assert len(strides) == 1
-        assert len(b) == 1 or len(b) * lengths[b].max() <= 2**16
-
-
 def test_long_series_and_equal_length_array(fitted):
     enc, _ = fitted
     rng = np.random.default_rng(2)

@@ -106,6 +106,23 @@ def check_outputs_are_not_inputs(args) -> None:
                     )
 
 
+def check_shard_outputs(pairs, model: str) -> None:
+    """UsageError when a shard's output (or its .ids.txt) is one of the run's inputs: a shard
+    or the model (:func:`same_file`), as :func:`check_outputs_are_not_inputs` for one file."""
+    from tsea.cli.embed_io import ids_path_for
+
+    inputs = [("--model", model)] + [("shard", shard) for shard, _ in pairs]
+    for _, out in pairs:
+        written = [out] + ([ids_path_for(out)] if out.lower().endswith(".npy") else [])
+        for path in written:
+            for flag, src in inputs:
+                if same_file(path, src):
+                    raise UsageError(
+                        f"the output {path} is the same file as {flag} {src}; write the "
+                        "outputs elsewhere (a run never overwrites its own input)"
+                    )
+
+
 def precheck(args, *data_specs: str | None) -> None:
     """Fail fast, before torch and Lightning are imported (seconds): --set syntax, the config
     file or preset, data files, output directories, and outputs that would overwrite an input."""
@@ -166,19 +183,64 @@ def cmd_fit(args) -> int:
 
 
 def cmd_embed(args) -> int:
-    from tsea.cli.io import write_embeddings
-
-    precheck(args, args.input)
-    data = load_data(
-        args.input, split=args.split, label_column=args.label_column, id_column=args.id_column
+    """Stream a file (or each shard of a folder/glob) through the model into the output;
+    a dataset name is loaded whole (archive datasets are small)."""
+    from tsea.cli.embed_io import (
+        embed_file,
+        is_shard_spec,
+        shard_outputs,
+        write_embeddings,
     )
+
+    shards = is_shard_spec(args.input)
+    precheck(args, None if shards else args.input)
+    if shards:
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise UsageError(
+                f"--output {args.output} is a file; with a folder or glob of shards as INPUT it "
+                "must be a folder (one output per shard)"
+            )
+        pairs = shard_outputs(args.input, args.output, "." + args.format)
+        check_shard_outputs(pairs, args.model)
+        os.makedirs(args.output, exist_ok=True)
     encoder = _load_model(args, args.model)
-    try:
-        Z = encoder.transform(data.X, pooling=args.pooling)
-    except ValueError as exc:
-        raise _with_ids(exc, data) from None
-    written = write_embeddings(args.output, Z, data.ids)
-    info(args, f"wrote {Z.shape[0]} x {Z.shape[1]} embeddings to {', '.join(written)}")
+    if args.n_jobs is not None:
+        encoder.n_jobs = args.n_jobs
+    columns = {"label_column": args.label_column, "id_column": args.id_column}
+    start = time.perf_counter()
+    if shards:
+        total = 0
+        for i, (shard, out) in enumerate(pairs):
+            n, d = embed_file(encoder, shard, out, pooling=args.pooling,
+                              progress=not args.quiet, **columns)
+            total += n
+            info(args, f"[{i + 1}/{len(pairs)}] wrote {n} x {d} embeddings to {out}")
+        seconds = time.perf_counter() - start
+        info(args, f"embedded {total} series of {len(pairs)} shards in {seconds:.1f} s")
+        return 0
+    from tsea.cli.io import is_file_spec
+
+    if is_file_spec(args.input):
+        if os.path.isdir(args.input):
+            raise ValueError(f"{args.input} is a directory")
+        n, d = embed_file(encoder, args.input, args.output, pooling=args.pooling,
+                          progress=not args.quiet, **columns)
+        written = [args.output]
+        if args.output.lower().endswith(".npy"):
+            from tsea.cli.embed_io import ids_path_for
+
+            written.append(ids_path_for(args.output))
+    else:  # a dataset name: loaded whole (archive datasets are small)
+        data = load_data(args.input, split=args.split, labels=False, **columns)
+        try:
+            Z = encoder.transform(data.X, pooling=args.pooling)
+        except ValueError as exc:
+            raise _with_ids(exc, data) from None
+        written = write_embeddings(args.output, Z, data.ids)
+        n, d = Z.shape
+    seconds = time.perf_counter() - start
+    info(args, f"wrote {n} x {d} embeddings to {', '.join(written)} "
+               f"({seconds:.1f} s, {n / max(seconds, 1e-9):.0f} series/s)")
     return 0
 
 

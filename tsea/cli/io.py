@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tsea.utils import atomic_write
+# The embedding writers live in tsea.cli.embed_io (streaming); re-exported here.
+from tsea.cli.embed_io import EMBED_SUFFIXES, ids_path_for, write_embeddings  # noqa: F401
 
-DATA_SUFFIXES = (".ts", ".tsv", ".arff", ".csv")
-EMBED_SUFFIXES = (".csv", ".npy", ".parquet")
+DATA_SUFFIXES = (".ts", ".tsv", ".arff", ".csv", ".parquet")
 
 
 @dataclass
@@ -56,10 +56,13 @@ def _collection_to_estimator_input(coll):
 
 
 def load_data(
-    spec: str, *, split: str = "train", label_column=None, id_column=None, task=None
+    spec: str, *, split: str = "train", label_column=None, id_column=None, task=None,
+    labels: bool = True,
 ) -> LoadedData:
-    """Load ``spec``: a file (.ts/.tsv/.arff/.csv via ``tsea.data.readers.read_file``) or a
-    dataset name (``tsea.datasets.load``). A missing file raises FileNotFoundError naming it."""
+    """Load ``spec``: a file (.ts/.tsv/.arff/.csv/.parquet via ``tsea.data.readers.read_file``) or a
+    dataset name (``tsea.datasets.load``). A missing file raises FileNotFoundError naming it.
+    ``labels=False``: a file's label column is recognised but neither checked nor read (``y``
+    is None), for commands that need no labels (embed)."""
     if is_file_spec(spec):
         if not os.path.exists(spec):
             raise FileNotFoundError(2, "file not found", spec)
@@ -74,7 +77,7 @@ def load_data(
             kwargs["id_column"] = id_column
         if task is not None:
             kwargs["task"] = task
-        coll, y = read_file(spec, **kwargs)
+        coll, y = read_file(spec, labels=labels, **kwargs)
         n = coll.X.shape[0]
         ids = np.asarray(coll.ids) if coll.ids is not None else np.arange(n)
         y = None if y is None else np.asarray(y)
@@ -92,56 +95,3 @@ def regression_targets(y: np.ndarray, what: str) -> np.ndarray:
         return np.asarray(y).astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{what} targets must be numbers for regression") from None
-
-
-def ids_path_for(npy_path: str) -> str:
-    """Where ``embed -o X.npy`` writes the series ids: the sibling ``X.ids.txt``."""
-    root = npy_path[: -len(".npy")] if npy_path.lower().endswith(".npy") else npy_path
-    return root + ".ids.txt"
-
-
-def write_embeddings(path: str, Z: np.ndarray, ids: np.ndarray) -> list[str]:
-    """Write embeddings (n, d) with ids; returns the files written.
-
-    .csv / .parquet: one row per series, column ``id`` first, then ``emb_0..emb_{d-1}``.
-    .npy: the float32 (n, d) array; the ids go one per line to the sibling ``.ids.txt``.
-    """
-    Z = np.asarray(Z)
-    ids = np.asarray(ids)
-    if Z.ndim != 2 or Z.shape[0] != ids.shape[0]:
-        raise ValueError(f"embeddings of shape {Z.shape} do not match {ids.shape[0]} series ids")
-    suffix = Path(path).suffix.lower()
-    if suffix == ".npy":
-        text_ids = [str(i) for i in ids]
-        if any("\n" in t or "\r" in t for t in text_ids):
-            raise ValueError("series ids contain line breaks; write .csv or .parquet instead")
-        id_file = ids_path_for(path)
-
-        def write_ids(tmp):
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write("".join(t + "\n" for t in text_ids))
-
-        def write_npy(tmp):
-            with open(tmp, "wb") as f:
-                np.save(f, Z.astype(np.float32, copy=False), allow_pickle=False)
-
-        atomic_write(id_file, write_ids)
-        atomic_write(path, write_npy)
-        return [path, id_file]
-    import pandas as pd
-
-    frame = pd.DataFrame(Z, columns=[f"emb_{j}" for j in range(Z.shape[1])])
-    frame.insert(0, "id", ids)
-    if suffix == ".csv":
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-    elif suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ValueError("writing .parquet needs the pyarrow package (pip install pyarrow)") from None
-        if frame["id"].dtype == object:  # mixed id types: parquet needs one type per column
-            frame["id"] = frame["id"].map(str)
-        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        raise ValueError(f"unsupported output {path!r}: use one of {', '.join(EMBED_SUFFIXES)}")
-    return [path]

@@ -37,12 +37,17 @@ examples:
 EMBED_EPILOG = """\
 examples:
   tsea embed --model model.tsea series.csv -o embeddings.csv
+  tsea embed --model model.tsea series.parquet -o embeddings.parquet --n-jobs -1
   tsea embed --model model.tsea data/X_TEST.ts -o embeddings.parquet --pooling mean
   tsea embed --model model.tsea BasicMotions --split test -o embeddings.npy
+  tsea embed --model model.tsea 'shards/part-*.parquet' -o embedded/ --format parquet
 
+Files are read and written chunk by chunk: memory does not grow with the number of series.
+A long-layout file (id, time, ...) must hold the rows of each id together (sorted by id).
+A folder or glob of shards gives one output per shard, OUTPUT/<shard name>.<format>.
 .csv/.parquet: one row per series, column `id` first (ids from the file, else 0..n-1),
 then emb_0..emb_{d-1}. .npy: the float32 (n, d) array; the ids go one per line to the
-sibling file NAME.ids.txt (embeddings.npy -> embeddings.ids.txt).
+sibling file NAME.ids.txt (embeddings.npy -> embeddings.ids.txt), written as a pair.
 """
 
 EVALUATE_EPILOG = """\
@@ -136,9 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     embed = sub.add_parser("embed", help="embed series with a saved model", epilog=EMBED_EPILOG,
                            formatter_class=_RAW, description="Embed every series of a file "
                            "(or named dataset) with a saved model: one row per series.")
-    embed.add_argument("input", metavar="INPUT", help=".csv/.ts/.tsv/.arff file or dataset name")
+    embed.add_argument("input", metavar="INPUT", help=".csv/.parquet/.tsv/.ts/.arff file, a "
+                       "folder or quoted glob of such files (shards), or a dataset name")
     embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
-    embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet")
+    embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet "
+                       "(a folder when INPUT is a folder or glob of shards)")
+    embed.add_argument("--format", default="parquet", choices=("parquet", "csv", "npy"),
+                       help="output format of each shard's file (default: parquet)")
+    embed.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                       help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
     embed.add_argument("--pooling", default="max", choices=POOLINGS,
                        help="pooling over time steps (default: max); max+mean writes the "
                        "max-pooled columns first, then the mean-pooled ones")

@@ -29,6 +29,7 @@ Regression targets (``task="regression"``) are cast to float.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -56,14 +57,19 @@ CSV_FORMAT = MappingProxyType(
 )
 
 
-def iter_records(path, *, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+def iter_records(
+    path, *, delimiter: str = ",", on_open=None
+) -> Iterator[tuple[int, list[str]]]:
     """``(line number, fields)`` of every non-blank record of a data file (the line number of
-    the record's last line, 1-based); ValueError naming the file for undecodable text."""
+    the record's last line, 1-based); ValueError naming the file for undecodable text.
+    ``on_open(fh)`` (optional) is called with the open text file (progress: ``fh.buffer``)."""
     opts = dict(CSV_FORMAT)
     encoding = opts.pop("encoding")
     opts["delimiter"] = delimiter
     try:
         with open(path, encoding=encoding, newline="") as fh:
+            if on_open is not None:
+                on_open(fh)
             reader = csv.reader(fh, **opts)
             for record in reader:
                 if record:
@@ -123,17 +129,17 @@ def _frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFr
     return frame
 
 
-def iter_text_tables(path, chunksize: int) -> Iterator[pd.DataFrame]:
+def iter_text_tables(path, chunksize: int, *, on_open=None) -> Iterator[pd.DataFrame]:
     """The data rows of a CSV file as text frames of at most ``chunksize`` rows, one column per
     named header column (the frames' indexes count data rows from 0 over the whole file).
 
     A short row is padded with empty fields. Fields past the header's named columns (a
     separator at the end of lines) must be empty, else ValueError naming the line: a row is
-    never shifted or cut.
+    never shifted or cut. ``on_open``: see :func:`iter_records`.
     """
     if chunksize < 1:
         raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
-    records = iter_records(path)
+    records = iter_records(path, on_open=on_open)
     header = next(records, None)
     if header is None:
         raise ValueError(f"{path}: the file is empty (a header row is required)")
@@ -198,17 +204,31 @@ def parse_values(cells) -> tuple[np.ndarray, int | None]:
     return out, None  # pragma: no cover - astype and float agree
 
 
-def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids) -> np.ndarray:
-    """(rows, len(columns)) float array; ValueError naming series and column for text cells."""
+def _first_row(df) -> int:
+    """The data-row number (0-based, over the whole file) of the frame's first row."""
+    return int(df.index[0]) if len(df) else 0
+
+
+def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids, first_series=0):
+    """(rows, len(columns)) float array; ValueError naming series and column for text cells.
+
+    ``series_of_row`` indexes ``ids`` (the frame's series); ``first_series`` is the number of
+    the frame's first series in the file (messages). A float column (Parquet numbers, see
+    :mod:`tsea.data.stream`) is taken as it is; text cells are parsed by :func:`parse_values`.
+    """
     out = np.empty((len(df), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
-        values, bad = parse_values(df[col].to_numpy(dtype=object))
+        column = df[col]
+        if column.dtype.kind == "f":
+            out[:, j] = column.to_numpy(dtype=np.float64)
+            continue
+        values, bad = parse_values(column.to_numpy(dtype=object))
         if bad is not None:
             i = int(series_of_row[bad])
             raise ValueError(
-                f"{path}: series {i} (id {ids[i]!r}), column {col!r} has non-numeric value "
-                f"{df[col].iloc[bad]!r} in data row {int(df.index[bad]) + 1} (missing values are "
-                "empty cells or NaN)"
+                f"{path}: series {i + first_series} (id {ids[i]!r}), column {col!r} has "
+                f"non-numeric value {column.iloc[bad]!r} in data row {int(df.index[bad]) + 1} "
+                "(missing values are empty cells or NaN)"
             )
         out[:, j] = values
     return out
@@ -220,15 +240,19 @@ def _text_column(path, df, col, role) -> np.ndarray:
     missing = values == ""
     if missing.any():
         r = int(np.argmax(missing))
-        raise ValueError(f"{path}: the {role} is missing (empty cell) in data row {r + 1}")
+        raise ValueError(
+            f"{path}: the {role} is missing (empty cell) in data row {int(df.index[r]) + 1}"
+        )
     return values
 
 
-def _labels(path, labels, task):
+def _labels(path, labels, task, first_series=0):
     labels = np.asarray(labels, dtype=object)
     missing = pd.isna(labels) | (labels == "")
     if missing.any():
-        raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
+        raise ValueError(
+            f"{path}: the label of series {int(np.argmax(missing)) + first_series} is missing"
+        )
     if task == "regression":
         num = np.empty(len(labels), dtype=np.float64)
         for i, v in enumerate(labels):
@@ -236,80 +260,135 @@ def _labels(path, labels, task):
                 num[i] = float(v)  # exact for the shortest-repr text the writers produce
             except (TypeError, ValueError):
                 raise ValueError(
-                    f"{path}: regression target of series {i} is {v!r}, not a number"
+                    f"{path}: regression target of series {i + first_series} is {v!r}, not a "
+                    "number"
                 ) from None
         return check_y(num, len(num), "regression", what=f"{path} targets")
     return labels.astype(str)  # text read from the file, kept as it was written
 
 
-def read_csv_wide(path, *, label_column=None, id_column=None, task=None, labels=True):
-    """Read a wide CSV file: (Collection, y or None)."""
-    columns = csv_header(path)
+def renumber_series(exc: ValueError, path, first_series: int) -> ValueError:
+    """A message of tsea.data.convert about ``series i`` of a frame, renumbered as series
+    ``i + first_series`` of the file (chunks)."""
+    if not first_series:
+        return exc
+    prefix = f"{path}: series "
+    text = str(exc)
+    match = re.match(r"(\d+)", text[len(prefix):]) if text.startswith(prefix) else None
+    if match is None:
+        return exc
+    i = int(match.group(1)) + first_series
+    return ValueError(prefix + str(i) + text[len(prefix) + match.end():])
+
+
+def wide_layout(path, columns, *, label_column=None, id_column=None):
+    """``(id column or None, label column or None, time-step columns)`` of a wide header."""
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     steps = [c for c in columns if c not in text]
     if not steps:
         raise ValueError(f"{path}: no time-step columns besides {text}")
-    df = read_text_table(path)
-    if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no series")
+    return id_col, label_col, steps
+
+
+def wide_frame_to_series(path, df, layout, *, task=None, labels=True):
+    """Rows of a wide table -> (Collection with ids, y or None): the step shared by
+    :func:`read_csv_wide` (the whole file) and :mod:`tsea.data.stream` (chunks).
+
+    ``df``: a frame of :func:`iter_text_tables` (text cells; its index numbers the data rows
+    over the whole file, which gives default ids and the numbers in messages), or a Parquet
+    frame in the same conventions. Ids are checked unique within ``df`` only.
+    """
+    id_col, label_col, steps = layout
+    first = _first_row(df)
     if id_col:
         ids = _text_column(path, df, id_col, "id")
         dup = pd.Series(ids).duplicated().to_numpy()
         if dup.any():
             raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}")
     else:
-        ids = np.arange(len(df)).astype(object)
-    vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids)
-    coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
+        ids = np.arange(first, first + len(df)).astype(object)
+    vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids, first_series=first)
+    try:
+        coll = from_padded(vals[:, None, :], what=str(path), ids=ids)
+    except ValueError as exc:
+        raise renumber_series(exc, path, first) from None
     y = None
     if label_col is not None and labels:
-        y = _labels(path, df[label_col].to_numpy(dtype=object), task)
+        y = _labels(path, df[label_col].to_numpy(dtype=object), task, first_series=first)
     return coll, y
 
 
-def _time_values(path, cells: np.ndarray):
-    """The time column: numbers (exact) or ISO 8601 dates; ValueError otherwise."""
+def read_csv_wide(path, *, label_column=None, id_column=None, task=None, labels=True):
+    """Read a wide CSV file: (Collection, y or None)."""
+    layout = wide_layout(path, csv_header(path), label_column=label_column, id_column=id_column)
+    df = read_text_table(path)
+    if len(df) == 0:
+        raise ValueError(f"{path}: the file has a header but no series")
+    return wide_frame_to_series(path, df, layout, task=task, labels=labels)
+
+
+def _time_values(path, cells: np.ndarray, rows):
+    """The time column: numbers (exact) or ISO 8601 dates; ValueError otherwise (``rows``: the
+    cells' data-row numbers, for messages). Parquet numbers and timestamps are taken as they
+    are."""
+    if cells.dtype.kind in "fM":
+        missing = np.isnan(cells) if cells.dtype.kind == "f" else np.isnat(cells)
+        if missing.any():
+            r = int(np.argmax(missing))
+            raise ValueError(f"{path}: the time is missing in data row {int(rows[r]) + 1}")
+        return cells
     missing = cells == ""
     if missing.any():
-        raise ValueError(f"{path}: the time is missing in data row {int(np.argmax(missing)) + 1}")
+        r = int(np.argmax(missing))
+        raise ValueError(f"{path}: the time is missing in data row {int(rows[r]) + 1}")
     values, bad = parse_values(cells)
     if bad is None:
         nan = np.isnan(values)
         if nan.any():
-            raise ValueError(f"{path}: the time is NaN in data row {int(np.argmax(nan)) + 1}")
+            r = int(np.argmax(nan))
+            raise ValueError(f"{path}: the time is NaN in data row {int(rows[r]) + 1}")
         return values
     try:
         return pd.to_datetime(pd.Series(cells), format="ISO8601").to_numpy()
     except (ValueError, TypeError):
         raise ValueError(
-            f"{path}: the time column must hold numbers or ISO 8601 dates (data row {bad + 1}: "
-            f"{cells[bad]!r})"
+            f"{path}: the time column must hold numbers or ISO 8601 dates (data row "
+            f"{int(rows[bad]) + 1}: {cells[bad]!r})"
         ) from None
 
 
-def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=True):
-    """Read a long CSV file: (Collection, y or None)."""
-    columns = csv_header(path)
+def long_layout(path, columns, *, label_column=None, id_column=None):
+    """``(id column, label column or None, channel columns)`` of a long header."""
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
     if id_col is None or TIME_NAME not in columns:
         raise ValueError(f"{path}: a long CSV needs 'id' and 'time' columns, got {columns}")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
     text = [c for c in (id_col, label_col) if c is not None]
     channels = [c for c in columns if c not in text and c != TIME_NAME]
-    df = read_text_table(path)
-    if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no rows")
+    return id_col, label_col, channels
+
+
+def long_frame_to_series(path, df, layout, *, task=None, labels=True, first_series=0):
+    """Rows of a long table -> (Collection with ids, y or None): the step shared by
+    :func:`read_csv_long` (the whole file, rows in any order) and :mod:`tsea.data.stream`
+    (chunks of complete series). ``df`` as in :func:`wide_frame_to_series`;
+    ``first_series``: the number of the frame's first series in the file (messages)."""
+    id_col, label_col, channels = layout
     id_text = _text_column(path, df, id_col, "id")
     codes, uniques = pd.factorize(id_text, sort=False)
     ids = np.asarray(uniques, dtype=object)
-    time = _time_values(path, df[TIME_NAME].to_numpy(dtype=object))
-    vals = _numeric_columns(path, df, channels, codes, ids)
+    rows = df.index.to_numpy()
+    time = _time_values(path, df[TIME_NAME].to_numpy(), rows)
+    vals = _numeric_columns(path, df, channels, codes, ids, first_series=first_series)
     frame = pd.DataFrame(vals, columns=channels)
     frame.insert(0, "time", time)
     frame.insert(0, "id", id_text)
-    coll = to_collection(frame, what=str(path))
+    try:
+        coll = to_collection(frame, what=str(path))
+    except ValueError as exc:
+        raise renumber_series(exc, path, first_series) from None
     y = None
     if label_col is not None and labels:
         text = _text_column(path, df, label_col, "label")
@@ -319,8 +398,18 @@ def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=
             raise ValueError(
                 f"{path}: the label of series {ids[np.argmax(varying)]!r} changes between rows"
             )
-        y = _labels(path, per_series.first().reindex(range(len(ids))).to_numpy(), task)
+        y = _labels(path, per_series.first().reindex(range(len(ids))).to_numpy(), task,
+                    first_series=first_series)
     return coll, y
+
+
+def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=True):
+    """Read a long CSV file: (Collection, y or None)."""
+    layout = long_layout(path, csv_header(path), label_column=label_column, id_column=id_column)
+    df = read_text_table(path)
+    if len(df) == 0:
+        raise ValueError(f"{path}: the file has a header but no rows")
+    return long_frame_to_series(path, df, layout, task=task, labels=labels)
 
 
 def _prepare(X, y, ids):

@@ -2,7 +2,8 @@
 
 Formats (by suffix unless ``format`` is given): ``.ts`` (UEA/UCR, aeon's reader), ``.arff``
 (aeon's reader), ``.tsv`` (UCR 2018: label first, one univariate series per row, NaN or empty
-cells after shorter series), ``.csv`` (wide or long, see `tsea.data.csv_io`).
+cells after shorter series), ``.csv`` and ``.parquet`` (wide or long, see `tsea.data.csv_io`;
+Parquet cells: `tsea.data.stream.arrow_frame`).
 Files without ids get their row numbers (0, 1, ...) as ids.
 """
 
@@ -20,12 +21,17 @@ from .csv_io import (
     csv_header,
     is_long_header,
     iter_records,
+    long_frame_to_series,
+    long_layout,
     parse_values,
     read_csv_long,
     read_csv_wide,
+    renumber_series,
+    wide_frame_to_series,
+    wide_layout,
 )
 
-FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long")
+FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long", "parquet")
 
 
 def _with_row_ids(coll: Collection) -> Collection:
@@ -75,6 +81,36 @@ def read_arff(path, *, task=None):
     return _with_row_ids(to_collection(X, what=str(path))), _targets(path, y, task)
 
 
+def tsv_records_to_series(path, records, *, task=None, labels=True, first=0):
+    """Records (field lists) of a UCR .tsv file -> (Collection with ids, y or None): the step
+    shared by :func:`read_tsv` (the whole file) and :mod:`tsea.data.stream` (chunks; ``first``:
+    the number of the first record's series in the file, for ids and messages)."""
+    width = max(len(r) for r in records)
+    if width < 2:
+        raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
+    cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
+    y = cells[:, 0]
+    missing = y == ""
+    if labels and missing.any():
+        raise ValueError(
+            f"{path}: the label of series {int(np.argmax(missing)) + first} is missing"
+        )
+    values = np.empty((len(cells), width - 1), dtype=np.float64)
+    for j in range(values.shape[1]):
+        values[:, j], bad = parse_values(cells[:, j + 1])
+        if bad is not None:
+            raise ValueError(
+                f"{path}: series {bad + first} (row {bad + first + 1}), step {j} (column {j + 2} "
+                f"of the file, after the label) has non-numeric value {cells[bad, j + 1]!r}"
+            )
+    try:
+        coll = from_padded(values[:, None, :], what=str(path))
+    except ValueError as exc:
+        raise renumber_series(exc, path, first) from None
+    coll = replace(coll, ids=np.arange(first, first + coll.n_series).astype(object))
+    return coll, (_targets(path, y, task) if labels else None)
+
+
 def read_tsv(path, *, task=None, labels=True):
     """A UCR 2018 .tsv file: no header, label in the first column, then the steps.
 
@@ -84,31 +120,33 @@ def read_tsv(path, *, task=None, labels=True):
     records = [record for _, record in iter_records(path, delimiter="\t")]
     if not records:
         raise ValueError(f"{path}: the file is empty (a UCR .tsv file has a row per series)")
-    width = max(len(r) for r in records)
-    if width < 2:
-        raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
-    cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
-    y = cells[:, 0]
-    missing = y == ""
-    if labels and missing.any():
-        raise ValueError(f"{path}: the label of series {int(np.argmax(missing))} is missing")
-    values = np.empty((len(cells), width - 1), dtype=np.float64)
-    for j in range(values.shape[1]):
-        values[:, j], bad = parse_values(cells[:, j + 1])
-        if bad is not None:
-            raise ValueError(
-                f"{path}: series {bad} (row {bad + 1}), step {j} (column {j + 2} of the file, "
-                f"after the label) has non-numeric value {cells[bad, j + 1]!r}"
-            )
-    coll = from_padded(values[:, None, :], what=str(path))
-    return _with_row_ids(coll), (_targets(path, y, task) if labels else None)
+    return tsv_records_to_series(path, records, task=task, labels=labels)
+
+
+def read_parquet(path, *, label_column=None, id_column=None, task=None, labels=True):
+    """A Parquet file, wide or long with the CSV layouts and column options (csv_io); its
+    cells follow the CSV conventions as :func:`tsea.data.stream.arrow_frame` says."""
+    from .stream import arrow_frame, parquet_file
+
+    pf = parquet_file(path)
+    columns = list(pf.schema_arrow.names)
+    if is_long_header(columns, id_column):
+        layout = long_layout(path, columns, label_column=label_column, id_column=id_column)
+        to_series, empty = long_frame_to_series, "the file has no rows"
+    else:
+        layout = wide_layout(path, columns, label_column=label_column, id_column=id_column)
+        to_series, empty = wide_frame_to_series, "the file has no series"
+    df = arrow_frame(path, pf.read(), layout)
+    if len(df) == 0:
+        raise ValueError(f"{path}: {empty}")
+    return to_series(path, df, layout, task=task, labels=labels)
 
 
 def read_file(path, *, format=None, label_column=None, id_column=None, task=None, labels=True):
     """Read ``path`` into ``(Collection, y or None)``; the collection's ``ids`` are series ids.
 
     format: one of FORMATS, or None to pick by suffix (``.csv``: long if the header has ``id``
-    and ``time`` columns, wide otherwise). label_column / id_column: CSV only (defaults:
+    and ``time`` columns, wide otherwise). label_column / id_column: CSV and Parquet only (defaults:
     ``label`` or ``target``; ``id``). task: None, "classification" (labels keep their original
     values) or "regression" (targets cast to float). labels=False: the label column is still
     recognised (never read as a time step) but neither checked nor returned (``y`` is None), for
@@ -120,7 +158,8 @@ def read_file(path, *, format=None, label_column=None, id_column=None, task=None
     fmt = format if format is not None else path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(
-            f"{path}: unknown format {fmt!r}; supported: {FORMATS} (suffix .ts, .tsv, .arff, .csv)"
+            f"{path}: unknown format {fmt!r}; supported: {FORMATS} (suffix .ts, .tsv, .arff, .csv, "
+            ".parquet)"
         )
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
@@ -131,6 +170,10 @@ def read_file(path, *, format=None, label_column=None, id_column=None, task=None
             return read_tsv(path, task=task, labels=labels)
         coll, y = {"ts": read_ts, "arff": read_arff}[fmt](path, task=task)
         return coll, (y if labels else None)
+    if fmt == "parquet":
+        return read_parquet(
+            path, label_column=label_column, id_column=id_column, task=task, labels=labels
+        )
     if fmt == "csv":
         fmt = "csv_long" if is_long_header(csv_header(path), id_column) else "csv_wide"
     reader = read_csv_long if fmt == "csv_long" else read_csv_wide

@@ -67,16 +67,22 @@ def _name(i: int, ids) -> str:
     return f"series {i}" if ids is None else f"series {i} (id {ids[i]!r})"
 
 
-def check_network_input(Z: np.ndarray, X: np.ndarray, ids=None, *, what: str = "X") -> np.ndarray:
+def check_network_input(
+    Z: np.ndarray, X: np.ndarray, ids=None, *, what: str = "X", rows=None
+) -> np.ndarray:
     """Return ``Z`` (the normalised (n, C, L) input) unless a value exceeds
     :data:`MAX_NETWORK_INPUT` in magnitude; ValueError naming series, channel and step (with the
-    original value from ``X``) otherwise. NaN (missing) is fine."""
+    original value from ``X``) otherwise. NaN (missing) is fine.
+
+    ``rows``: when ``Z`` and ``X`` hold a batch of a larger collection, the positions of their
+    series in it (the message names that position, and ``ids`` are the collection's)."""
     with np.errstate(invalid="ignore"):
         big = np.abs(Z) > MAX_NETWORK_INPUT
     if big.any():
         i, c, t = (int(v[0]) for v in np.nonzero(big))
+        k = i if rows is None else int(rows[i])
         raise ValueError(
-            f"{what}: {_name(i, ids)}, channel {c}, step {t} has value {float(X[i, c, t]):g}, "
+            f"{what}: {_name(k, ids)}, channel {c}, step {t} has value {float(X[i, c, t]):g}, "
             f"{float(Z[i, c, t]):g} after normalisation; tsea accepts at most "
             f"{MAX_NETWORK_INPUT:g} in magnitude (larger values overflow float32 inside the "
             "network); rescale the data or use normalize='series'"

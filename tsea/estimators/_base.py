@@ -59,9 +59,6 @@ def sklearn_expected_failures(estimator) -> dict:
     return dict(SKLEARN_EXPECTED_FAILURES)
 
 
-# Upper bound on (series x steps) embedded in one forward pass; keeps transform memory bounded.
-_STEPS_PER_BATCH = 2**16
-_MAX_BATCH = 256
 
 
 @contextmanager
@@ -207,64 +204,49 @@ class _EABase(BaseEstimator):
         return int(self.encoder_.config["depth"])
 
     # -- embedding ----------------------------------------------------------------------------
-    def _batches(self, lengths: np.ndarray):
-        """Yield index arrays: series with the same attention stride, sorted by length."""
-        cap = max(1, int(self.max_attention_len)) if self.attention != "none" else None
-        groups = (
-            np.zeros_like(lengths) if cap is None else -(-lengths // cap)  # ceil(length / cap)
-        )
-        order = np.lexsort((lengths, groups))
-        start = 0
-        while start < len(order):
-            group = groups[order[start]]
-            stop = start
-            while stop < len(order) and groups[order[stop]] == group:
-                stop += 1
-            i = start
-            while i < stop:
-                # sorted by length within the group: the last member fixes the batch width
-                j = i + 1
-                while j < stop and j - i < _MAX_BATCH and (j - i + 1) * lengths[order[j]] <= _STEPS_PER_BATCH:
-                    j += 1
-                yield order[i:j]
-                i = j
-            start = stop
-
     def _embed(self, coll, pooling="max") -> np.ndarray:
-        """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of a validated collection."""
+        """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of a validated collection
+        (the loop, its batching and why: ``tsea.nn.inference``). Each batch is normalised and
+        range-checked on its own (no normalised copy of the whole input); the embeddings are
+        checked to be finite."""
+        from tsea.nn.inference import embed_padded
+
         if pooling is not None and pooling not in _params.POOLINGS:
             raise ValueError(f"pooling must be one of {[*_params.POOLINGS, None]}, got {pooling!r}")
         check_is_fitted(self, "encoder_")
         self._check_channels(coll)
-        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
-        lengths = coll.lengths
-        encoder = self.encoder_
+        cap = max(1, int(self.max_attention_len)) if self.attention != "none" else None
         device = resolve_device(self.device)
-        n, L = X.shape[0], X.shape[2]
-        out = None
+
+        def prepare(xb, idx):
+            return self._network_input(coll, xb, idx)
+
         with torch_threads(self.n_jobs), torch.inference_mode():
-            encoder = encoder.to(device).eval()
+            encoder = self.encoder_.to(device).eval()
             try:
-                for idx in self._batches(lengths):
-                    width = int(lengths[idx].max())
-                    xb = torch.from_numpy(np.ascontiguousarray(X[idx, :, :width])).to(device)
-                    lb = torch.from_numpy(lengths[idx]).to(device)
-                    H = encoder(xb, lengths=lb)
-                    if pooling is None:
-                        Hb = H.float().cpu().numpy()
-                        if out is None:
-                            out = np.full((n, L, Hb.shape[-1]), np.nan, dtype=np.float32)
-                        for row, i in enumerate(idx):
-                            out[i, : lengths[i]] = Hb[row, : lengths[i]]
-                    else:
-                        mask = _nn.valid_mask(xb, lb)
-                        Zb = _nn.pool(H, mask, how=pooling).float().cpu().numpy()
-                        if out is None:
-                            out = np.empty((n, Zb.shape[-1]), dtype=np.float32)
-                        out[idx] = Zb
+                out = embed_padded(
+                    encoder, coll.X, coll.lengths, pooling=pooling, attention_cap=cap,
+                    device=device, prepare=prepare,
+                )
             finally:
                 encoder.cpu()
-        return _scale.check_embeddings(out, lengths, coll.ids)
+        return _scale.check_embeddings(out, coll.lengths, coll.ids)
+
+    def _network_input(self, coll, xb: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The normalised input of the batch ``xb`` (series ``idx`` of ``coll``), checked with
+        :func:`tsea.data.scale.check_network_input`. A value out of range raises naming the
+        first such series of the whole collection, as one check of the whole normalised array
+        would: a second pass over the collection in input order, slice by slice, only then."""
+        Z = self._normalize(xb)
+        try:
+            return _scale.check_network_input(Z, xb, coll.ids, rows=idx)
+        except ValueError:
+            step = 256
+            for start in range(0, coll.n_series, step):
+                rows = np.arange(start, min(start + step, coll.n_series))
+                part = coll.X[rows]
+                _scale.check_network_input(self._normalize(part), part, coll.ids, rows=rows)
+            raise
 
     def _attention_maps(self, coll) -> list[np.ndarray]:
         check_is_fitted(self, "encoder_")

@@ -124,15 +124,19 @@ class EvolvingAttention(nn.Module):
         pair = None if all_valid else (tmask.unsqueeze(-1) & tmask.unsqueeze(-2)).unsqueeze(1)
 
         logits = self._fresh_logits(tokens, prev_logits)
+        # Inference: update the (B, H, T, T) maps in place (same values, no new buffers);
+        # not when the logits are a view of the previous layer's (all heads reused).
+        inplace = torch.is_inference_mode_enabled() and self.fresh_heads > 0
         if prev_logits is not None and not self.first:
             if self.mode == "residual":
-                logits = torch.lerp(logits, prev_logits, self.beta)
+                logits = (logits.lerp_ if inplace else logits.lerp)(prev_logits, self.beta)
             elif self.mode == "evolving":
-                mixed = torch.lerp(logits, prev_logits, self.beta)
+                mixed = (logits.lerp_ if inplace else logits.lerp)(prev_logits, self.beta)
                 if pair is not None:
                     mixed = mixed.masked_fill(~pair, 0.0)
-                conv = torch.relu(self.map_conv(mixed))
-                logits = torch.lerp(mixed, conv, self.alpha)
+                conv = self.map_conv(mixed)
+                conv = conv.relu_() if inplace else torch.relu(conv)
+                logits = (mixed.lerp_ if inplace else mixed.lerp)(conv, self.alpha)
         if pair is not None:
             logits = logits.masked_fill(~pair, 0.0)
             key_ok = tmask.view(B, 1, 1, n_tok)

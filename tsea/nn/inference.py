@@ -1,0 +1,110 @@
+"""Batched inference of an encoder over a padded (n, C, L) array: the embedding loop.
+
+Batches are formed within consecutive *blocks* of :data:`EMBED_BLOCK` series (input order):
+inside a block, series with the same attention stride are sorted by length and cut into batches
+of at most :data:`STEPS_PER_BATCH` padded steps. A batch is therefore a function of its block
+alone, so embedding a file in chunks whose sizes are multiples of ``EMBED_BLOCK`` (what
+``tsea embed`` does) gives exactly the values of one call on the whole collection.
+
+Batch size: a batch holds at most :data:`BATCH_FLOATS` floats of its largest activations,
+``width x hidden`` per series for the convolution/FFN path (``hidden``: the FFN width) plus
+``heads x tokens^2`` for the attention maps, which keeps them inside the CPU caches: about 4k
+steps per batch at L = 128 and 8k at L = 512 with the default encoder. 64k steps per batch
+(the earlier bound) ran at half the speed at L = 512 on one thread (BENCHMARKS.md, "Embedding
+throughput").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["EMBED_BLOCK", "BATCH_FLOATS", "MAX_BATCH", "batches", "embed_padded"]
+
+EMBED_BLOCK = 4096
+BATCH_FLOATS = 3 * 2**19
+MAX_BATCH = 256
+
+
+def batches(lengths: np.ndarray, attention_cap: int | None, *, hidden: int = 128,
+            heads: int = 0):
+    """Yield index arrays into ``lengths``: per block of EMBED_BLOCK series, series with the
+    same attention stride ``ceil(length / attention_cap)`` sorted by length, cut so that
+    batch size x (width x hidden + heads x min(width, cap)^2) stays within BATCH_FLOATS (at
+    least one series, at most MAX_BATCH)."""
+    lengths = np.asarray(lengths)
+    cap = attention_cap if attention_cap is not None else 0
+
+    def cost(width):
+        tokens = min(int(width), cap)
+        return int(width) * hidden + heads * tokens * tokens
+
+    for block in range(0, len(lengths), EMBED_BLOCK):
+        lens = lengths[block : block + EMBED_BLOCK]
+        groups = np.zeros_like(lens) if attention_cap is None else -(-lens // attention_cap)
+        order = np.lexsort((lens, groups))
+        start = 0
+        while start < len(order):
+            group = groups[order[start]]
+            stop = start
+            while stop < len(order) and groups[order[stop]] == group:
+                stop += 1
+            i = start
+            while i < stop:
+                # sorted by length within the group: the last member fixes the batch width
+                j = i + 1
+                while (
+                    j < stop
+                    and j - i < MAX_BATCH
+                    and (j - i + 1) * cost(lens[order[j]]) <= BATCH_FLOATS
+                ):
+                    j += 1
+                yield block + order[i:j]
+                i = j
+            start = stop
+
+
+def embed_padded(
+    encoder,
+    X: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    pooling: str | None,
+    attention_cap: int | None,
+    device: torch.device,
+    prepare=None,
+) -> np.ndarray:
+    """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of ``X`` (n, C, L_max).
+
+    ``prepare(xb, idx)`` (optional) maps the float32 (b, C, w) slice ``xb`` of the series
+    ``idx`` to the encoder's input (the estimators normalise and range-check it there); it is
+    applied per batch, so no normalised copy of the whole input is made. The caller sets the
+    thread count and ``torch.inference_mode``.
+    """
+    from tsea.nn import pool, valid_mask  # via the package: file names inside may change
+
+    n, L = X.shape[0], X.shape[2]
+    config = getattr(encoder, "config", {})
+    hidden = max(1, int(round(config.get("ffn_ratio", 2.0) * config.get("d_model", 64))))
+    heads = int(config.get("n_heads", 8)) if attention_cap is not None else 0
+    out = None
+    for idx in batches(lengths, attention_cap, hidden=hidden, heads=heads):
+        width = int(lengths[idx].max())
+        xb = X[idx, :, :width]  # fancy indexing: a fresh C-contiguous float32 array
+        if prepare is not None:
+            xb = prepare(xb, idx)
+        xb = torch.from_numpy(np.ascontiguousarray(xb, dtype=np.float32)).to(device)
+        lb = torch.from_numpy(np.asarray(lengths[idx], dtype=np.int64)).to(device)
+        H = encoder(xb, lengths=lb)
+        if pooling is None:
+            Hb = H.float().cpu().numpy()
+            if out is None:
+                out = np.full((n, L, Hb.shape[-1]), np.nan, dtype=np.float32)
+            for row, i in enumerate(idx):
+                out[i, : lengths[i]] = Hb[row, : lengths[i]]
+        else:
+            Zb = pool(H, valid_mask(xb, lb), how=pooling).float().cpu().numpy()
+            if out is None:
+                out = np.empty((n, Zb.shape[-1]), dtype=np.float32)
+            out[idx] = Zb
+    return out
