@@ -212,6 +212,7 @@ def test_random_csv_files_read_back_exactly_or_raise(tmp_path, case):
                 list(iter_text_tables(path, chunksize))
         else:
             pd.testing.assert_frame_equal(pd.concat(iter_text_tables(path, chunksize)), whole)
+    check_stream_reads_like_read_file(path)
     event("ValueError" if expected is None else "read")
     if expected is None:
         with pytest.raises(ValueError, match="x.csv"):
@@ -224,6 +225,30 @@ def test_random_csv_files_read_back_exactly_or_raise(tmp_path, case):
     got = np.full(values.shape, np.nan)
     got[:, : coll.max_length] = coll.X[:, 0]
     np.testing.assert_array_equal(got, values)  # float32 values: exact, NaN where missing
+
+
+def check_stream_reads_like_read_file(path):
+    """tsea.data.stream (tsea embed's reader) in chunks of 1 and 2 series gives what
+    read_file(labels=False) gives for the whole file: the same series and ids, or a ValueError
+    naming the file. (With several faults in one file the two may name different ones: the
+    whole-file reader checks column by column, the stream chunk by chunk; one fault gets one
+    message, tests/test_embed_stream.py.)"""
+    from tsea.data.stream import SeriesStream, concat_collections
+
+    try:
+        whole, _ = read_file(path, labels=False)
+    except ValueError:
+        whole = None
+    for chunk in (1, 2):
+        if whole is None:
+            with pytest.raises(ValueError, match="x.csv"):
+                list(SeriesStream(path, chunk_series=chunk))
+            continue
+        parts = list(SeriesStream(path, chunk_series=chunk))
+        got = concat_collections(parts)
+        assert list(got.ids) == list(whole.ids)
+        np.testing.assert_array_equal(got.lengths, whole.lengths)
+        np.testing.assert_array_equal(got.X[:, :, : whole.max_length], whole.X)
 
 
 def test_labels_false_reads_series_whose_labels_are_missing(tmp_path):
