@@ -24,6 +24,11 @@ chunks alike), then:
   names are refused.
 
 Regression targets (``task="regression"``) are cast to float.
+
+The whole-file readers are "header -> layout (:func:`wide_layout`, :func:`long_layout`) -> text
+table -> series (:func:`wide_frame_to_series`, :func:`long_frame_to_series`)"; the streaming
+reader (:mod:`tsea.data.stream`, ``tsea embed``) runs the same steps on the chunks of
+:func:`iter_text_tables`, so a file read in chunks gives what it gives whole.
 """
 
 from __future__ import annotations
