@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsea.benchmark import baselines, runner
+from tsea.benchmark import baselines, methods, runner
 from tsea.benchmark.methods import MethodSpec, parse_methods
 from tsea.benchmark.results import COLUMNS, append_row, read_results
 
@@ -191,6 +191,33 @@ def test_report_only(tmp_path):
         "metric": "accuracy", "score": 0.75, "status": "ok"})
     assert runner.main_from_args(args) == 0
     assert "| Waves | **0.7500** |" in (tmp_path / "results.md").read_text()
+
+
+def test_method_configs_may_set_head_and_pooling(tmp_path, monkeypatch):
+    from tsea.estimators import EAClassifier, EARegressor
+
+    cfg = tmp_path / "ridge-mean.yaml"
+    cfg.write_text("pooling: mean\nhead: {classification: ridge, regression: svr}\n")
+    spec = parse_methods([str(cfg)])[0]
+    assert spec.params == {"pooling": "mean", "head": {"classification": "ridge", "regression": "svr"}}
+
+    class Seen(Exception):
+        pass
+
+    def spy_fit(self, X, y):
+        raise Seen(self.get_params())
+
+    for task, cls, head in (("classification", EAClassifier, "ridge"),
+                            ("regression", EARegressor, "svr")):
+        monkeypatch.setattr(cls, "fit", spy_fit)
+        with pytest.raises(Seen) as seen:
+            methods.fit_predict_ea(None, None, None, task, 7, **spec.params)
+        params = seen.value.args[0]
+        assert (params["head"], params["pooling"], params["random_state"]) == (head, "mean", 7)
+    for text in ("head: rocket\n", "head: {classification: svr}\n", "head: {images: svm}\n"):
+        cfg.write_text(text)
+        with pytest.raises(ValueError, match="head"):
+            parse_methods([str(cfg)])
 
 
 def test_config_method_and_ts2vec_run(tmp_path):

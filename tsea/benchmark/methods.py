@@ -1,8 +1,9 @@
 """Methods of the archive benchmark: ``ea-dc``, a config file, ``minirocket``, ``ts2vec``.
 
 A method is named on the command line by a keyword or by the path of a YAML config file
-(its keys are EAEncoder parameters; the method is then named after the file stem, e.g.
-``configs/ablation-none.yaml`` -> ``ablation-none``).
+(its keys are encoder parameters, ``pooling`` included, plus optionally ``head``: one head
+name, or a mapping ``{classification: ..., regression: ...}``; the method is then named after
+the file stem, e.g. ``configs/ablation-none.yaml`` -> ``ablation-none``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from tsea.config import load_config
+from tsea.config import ConfigError, load_config
+from tsea.params import CLASSIFICATION_HEADS, ENCODER_PARAMS, REGRESSION_HEADS
+
+_HEADS = {"classification": CLASSIFICATION_HEADS, "regression": REGRESSION_HEADS}
 
 BUILTIN = ("ea-dc", "minirocket", "ts2vec")
 DEFAULT_METHODS = ("ea-dc", "minirocket", "ts2vec")
@@ -48,7 +52,10 @@ def parse_method(text: str) -> MethodSpec:
         name = os.path.splitext(os.path.basename(text))[0]
         if name in BUILTIN:
             raise ValueError(f"config file {text!r} would shadow the built-in method {name!r}")
-        return MethodSpec(name, "ea-dc", dict(load_config(text)))
+        params = dict(load_config(text, valid_keys=[*ENCODER_PARAMS, "head"]))
+        if "head" in params:
+            _check_head(text, params["head"])
+        return MethodSpec(name, "ea-dc", params)
     raise ValueError(
         f"unknown method {text!r}: use one of {', '.join(BUILTIN)} or the path of a YAML config"
     )
@@ -74,14 +81,34 @@ def parse_methods(items) -> list[MethodSpec]:
     return specs
 
 
+def _check_head(path: str, head) -> None:
+    """A config's ``head``: a name valid for some task, or a mapping task -> name."""
+    if isinstance(head, str):
+        if not any(head in names for names in _HEADS.values()):
+            raise ConfigError(f"config file {path}: unknown head {head!r}")
+        return
+    if not isinstance(head, dict) or not set(head) <= set(_HEADS):
+        raise ConfigError(f"config file {path}: head must be a name or a mapping with keys "
+                          f"{sorted(_HEADS)}, got {head!r}")
+    for task, name in head.items():
+        if name not in _HEADS[task]:
+            raise ConfigError(f"config file {path}: {name!r} is not a {task} head; "
+                              f"choose from {list(_HEADS[task])}")
+
+
 def fit_predict_ea(X_train, y_train, X_test, task, seed, threads=None, **params):
     """EAClassifier / EARegressor (default heads svm / ridge) with ``params`` on top of the
-    defaults; ``random_state`` is the seed."""
+    defaults; ``random_state`` is the seed. ``head`` may map tasks to heads; a task it does not
+    name keeps its default head."""
     from tsea.estimators import EAClassifier, EARegressor
 
     cls = EAClassifier if task == "classification" else EARegressor
     valid = cls().get_params()
     kwargs = dict(params)
+    if isinstance(kwargs.get("head"), dict):
+        head = kwargs.pop("head")
+        if task in head:
+            kwargs["head"] = head[task]
     kwargs["random_state"] = seed
     if "verbose" in valid:
         kwargs["verbose"] = False

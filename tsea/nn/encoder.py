@@ -46,6 +46,13 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
     return max_depth
 
 
+# The constructor arguments, in order: ``EADCEncoder(**encoder.config)`` rebuilds the network.
+_CONFIG_NAMES = (
+    "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
+    "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
+)
+
+
 class EADCEncoder(nn.Module):
     """Encoder mapping x (B, C, L) (NaN = missing/padding) to per-step representations
     (B, L, repr_dim). See docs/INTERNALS.md for the call contract."""
@@ -68,6 +75,7 @@ class EADCEncoder(nn.Module):
         dropout: float = 0.1,
         ffn_ratio: float = 2.0,
     ):
+        arguments = dict(locals())
         super().__init__()
         for name, value in (
             ("in_channels", in_channels),
@@ -90,23 +98,10 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"reuse_heads must be in [0, n_heads={n_heads}], got {reuse_heads}")
         if k_ratio <= 0 or v_ratio <= 0 or ffn_ratio <= 0:
             raise ValueError("k_ratio, v_ratio and ffn_ratio must be positive")
-        self.config = dict(
-            in_channels=in_channels,
-            repr_dim=repr_dim,
-            d_model=d_model,
-            depth=depth,
-            kernel_size=kernel_size,
-            mode=mode,
-            n_heads=n_heads,
-            k_ratio=float(k_ratio),
-            v_ratio=float(v_ratio),
-            alpha=float(alpha),
-            beta=float(beta),
-            reuse_heads=int(reuse_heads),
-            max_attention_len=max_attention_len,
-            dropout=float(dropout),
-            ffn_ratio=float(ffn_ratio),
-        )
+        self.config = {name: arguments[name] for name in _CONFIG_NAMES}  # JSON-serialisable
+        for name in ("k_ratio", "v_ratio", "alpha", "beta", "dropout", "ffn_ratio"):
+            self.config[name] = float(self.config[name])
+        self.config["reuse_heads"] = int(reuse_heads)
         self.in_channels, self.repr_dim, self.mode = in_channels, repr_dim, mode
         self.input_projection = nn.Linear(in_channels, d_model)
         d_k = head_dims(k_ratio, d_model, n_heads)
@@ -123,17 +118,9 @@ class EADCEncoder(nn.Module):
                 attention = None
                 if mode != "none":
                     attention = EvolvingAttention(
-                        d_model,
-                        d_k,
-                        d_v,
-                        n_heads=n_heads,
-                        mode=mode,
-                        alpha=alpha,
-                        beta=beta,
-                        reuse_heads=reuse_heads,
-                        max_attention_len=max_attention_len,
-                        first=(i == 0 and j == 0),
-                        dropout=dropout,
+                        d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
+                        reuse_heads=reuse_heads, max_attention_len=max_attention_len,
+                        first=(i == 0 and j == 0), dropout=dropout,
                     )
                 layers.append(
                     AttentionDilatedConv(
