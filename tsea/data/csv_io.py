@@ -327,11 +327,17 @@ def wide_frame_to_series(path, df, layout, *, task=None, labels=True):
 
 def read_csv_wide(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a wide CSV file: (Collection, y or None)."""
-    layout = wide_layout(path, csv_header(path), label_column=label_column, id_column=id_column)
+    return _read_whole(path, wide_layout, wide_frame_to_series, "series", label_column,
+                       id_column, task, labels)
+
+
+def _read_whole(path, layout_of, to_series, unit, label_column, id_column, task, labels):
+    """A whole CSV file through the same layout and conversion steps as the chunked reader."""
+    layout = layout_of(path, csv_header(path), label_column=label_column, id_column=id_column)
     df = read_text_table(path)
     if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no series")
-    return wide_frame_to_series(path, df, layout, task=task, labels=labels)
+        raise ValueError(f"{path}: the file has a header but no {unit}")
+    return to_series(path, df, layout, task=task, labels=labels)
 
 
 def _time_values(path, cells: np.ndarray, rows):
@@ -410,11 +416,8 @@ def long_frame_to_series(path, df, layout, *, task=None, labels=True, first_seri
 
 def read_csv_long(path, *, label_column=None, id_column=None, task=None, labels=True):
     """Read a long CSV file: (Collection, y or None)."""
-    layout = long_layout(path, csv_header(path), label_column=label_column, id_column=id_column)
-    df = read_text_table(path)
-    if len(df) == 0:
-        raise ValueError(f"{path}: the file has a header but no rows")
-    return long_frame_to_series(path, df, layout, task=task, labels=labels)
+    return _read_whole(path, long_layout, long_frame_to_series, "rows", label_column,
+                       id_column, task, labels)
 
 
 def _prepare(X, y, ids):
