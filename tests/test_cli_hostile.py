@@ -137,6 +137,18 @@ def test_cli_embed_of_huge_values_exits_1_and_writes_nothing(tmp_path, model, ca
     assert len(err.strip().splitlines()) == 1
 
 
+def test_cli_attention_of_a_huge_value_names_the_chosen_series(tmp_path, model, capsys):
+    data = tmp_path / "x.csv"
+    data.write_text("id,label,t0,t1,t2\na,,1,2,3\nb,,4,5,6\nc,,7,1e25,9\n")  # labels empty
+    out = tmp_path / "a.png"
+    argv = ["attention", "--model", model[1], "--data", str(data), "-o", str(out), "-q"]
+    code, _, err = run([*argv, "--index", "2"], capsys)
+    assert code == 1 and not out.exists()
+    assert err.startswith(f"tsea: error: {data}: series 2 (id 'c'), channel 0, step 1 has value")
+    code, _, err = run([*argv, "--index", "1"], capsys)
+    assert code == 0 and out.exists(), err
+
+
 # -- item 3: an output never overwrites an input of the same run ---------------------------------
 @pytest.fixture
 def data_csv(tmp_path):
@@ -228,3 +240,15 @@ def test_bad_model_file_exits_1(tmp_path, data_csv, capsys):
     code, _, err = run(["embed", "--model", str(bad), str(data_csv), "-o",
                         str(tmp_path / "e.csv")], capsys)
     assert code == 1 and "is not a valid tsea model file" in err
+
+
+def test_fit_needs_no_labels_so_an_empty_label_cell_is_fine(tmp_path, capsys):
+    data = tmp_path / "x.csv"
+    data.write_text("id,label,t0,t1,t2,t3\na,,1,2,3,4\nb,yes,4,5,6,7\nc,,7,8,9,1\n")
+    out = tmp_path / "m.tsea"
+    code, _, err = run(["fit", "--data", str(data), "--config", "tiny", "--out", str(out), "-q"],
+                       capsys)
+    assert code == 0 and out.exists(), err
+    code, _, err = run(["evaluate", "--data", str(data), "--test", str(data), "--config", "tiny",
+                        "-q"], capsys)
+    assert code == 1 and "label" in err and "missing" in err  # evaluate does need them

@@ -169,8 +169,9 @@ def _describe(data) -> str:
 def cmd_fit(args) -> int:
     precheck(args, args.data)
     params = encoder_params(args)
-    data = load_data(
-        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
+    data = load_data(  # pre-training needs no labels: an empty label cell is no error here
+        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
+        labels=False,
     )
     encoder = estimators(args).EAEncoder(**params)
     info(args, f"pre-training on {_describe(data)}")
@@ -311,13 +312,21 @@ def cmd_attention(args) -> int:
 
     precheck(args, args.data)
     data = load_data(
-        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column
+        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
+        labels=False,
     )
     if not 0 <= args.index < data.n_series:
         raise ValueError(f"--index {args.index} is out of range: {data.source} has {data.n_series} series")
     encoder = _load_model(args, args.model)
     series = data.series(args.index)
-    maps = encoder.attention_maps([series])[0]
+    try:
+        maps = encoder.attention_maps([series])[0]
+    except ValueError as exc:  # the estimator saw one series, "series 0": name the real one
+        text, alone = str(exc), "X: series 0"
+        if text.startswith(alone):
+            where = f"{data.source}: series {args.index} (id {data.ids[args.index]!r})"
+            raise ValueError(where + text[len(alone):]) from None
+        raise
     title = f"{os.path.basename(data.source)}: series {data.ids[args.index]} (index {args.index})"
     save_attention_png(args.output, series, maps, title=title)
     info(args, f"wrote attention maps of {maps.shape[0]} layers to {args.output}")
