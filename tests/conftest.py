@@ -26,3 +26,17 @@ def tiny_encoder(in_channels=2, seed=0):
     torch.manual_seed(seed)
     return EADCEncoder(in_channels, repr_dim=8, d_model=8, depth=1, n_heads=2, reuse_heads=1,
                        max_attention_len=16)
+
+
+def saved_tiny_model(folder, n_series, n_channels, length=12):
+    """``(encoder, path)``: a TINY ``EAEncoder`` (channel normalisation) fitted on N(0, 1)
+    random series of shape (n_series, n_channels, length), saved to ``folder / "m.tsea"``."""
+    import numpy as np
+
+    from tsea.estimators import EAEncoder
+
+    rng = np.random.default_rng(0)
+    enc = EAEncoder(random_state=0, **TINY).fit(rng.normal(size=(n_series, n_channels, length)))
+    path = folder / "m.tsea"
+    enc.save(path)
+    return enc, path

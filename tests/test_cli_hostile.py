@@ -5,21 +5,17 @@ import os
 
 import numpy as np
 import pytest
+from conftest import TINY, saved_tiny_model
 
 from tsea.cli import main
 from tsea.data.scale import MAX_NETWORK_INPUT
 from tsea.estimators import EAEncoder
 
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
-
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A tiny channel-normalised encoder fitted on N(0, 1) data, saved."""
-    rng = np.random.default_rng(0)
-    enc = EAEncoder(random_state=0, **TINY).fit(rng.normal(size=(6, 1, 12)))
-    path = tmp_path_factory.mktemp("model") / "m.tsea"
-    enc.save(path)
+    enc, path = saved_tiny_model(tmp_path_factory.mktemp("model"), 6, 1)
     return enc, str(path)
 
 

@@ -14,20 +14,16 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import saved_tiny_model
 
 from tsea.estimators import EAEncoder
 from tsea.modelfile import MAX_ARRAY_BYTES, read_model
-
-TINY = dict(depth=1, d_model=16, n_heads=2, repr_dim=8, n_iters=2, max_attention_len=16, n_jobs=1)
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """(header, arrays) of a valid encoder file with channel normalisation."""
-    rng = np.random.default_rng(0)
-    enc = EAEncoder(random_state=0, **TINY).fit(rng.normal(size=(4, 2, 12)))
-    path = tmp_path_factory.mktemp("model") / "m.tsea"
-    enc.save(path)
+    enc, path = saved_tiny_model(tmp_path_factory.mktemp("model"), 4, 2)
     with zipfile.ZipFile(path) as zf:
         header = json.loads(zf.read("tsea.json"))
         with np.load(io.BytesIO(zf.read("arrays.npz"))) as npz:
