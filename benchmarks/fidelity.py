@@ -22,7 +22,10 @@ Part swaps (encoder variants; any of them can be paired with either loop, ``<enc
                    no FFN, no LayerNorm, no dropout inside), causal padding
     tsea-tsblock-same   both of the above
 
-Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at norm 5).
+Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at norm 5),
+``tsea-ts2crop`` (tsea's loop drawing its two views as TS2Vec's loop does: one set of crop
+boundaries for the whole batch, each series shifted by its own offset), ``ts2vec-clip``
+(TS2Vec's loop with tsea's gradient clipping at norm 5 before every AdamW step).
 
 The number of optimizer steps follows TS2Vec's rule everywhere: 200 when n * C * L <= 100,000,
 600 above. Unequal-length datasets are not handled specially: use equal-length ones.
@@ -59,7 +62,7 @@ FIELDS = [
 ]
 REPR_DIM, HIDDEN, DEPTH, BATCH, LR, MAX_TRAIN_LENGTH = 320, 64, 10, 8, 1e-3, 3000
 ENCODERS = ("ts2vec", "tsea", "tsea-same", "tsea-tsblock", "tsea-tsblock-same")
-LOOPS = ("ts2vec", "tsea", "tsea-noclip")
+LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip")
 
 
 def ts2vec_n_iters(shape) -> int:
@@ -252,17 +255,55 @@ def tsea_pretrain_kwargs(n_iters: int, seed: int) -> dict:
     return kwargs
 
 
-def train_tsea_loop(encoder, X, n_iters, seed, noclip=False):
-    from tsea.training import pretrain
+def ts2vec_crops(lengths, generator=None):
+    """TS2Vec's crop draw in the form of ``tsea.training.contrastive.draw_crops`` (``(l, a, s,
+    b)``: view 1 = [a, s + l), view 2 = [s, b)): overlap length, overlap start and both
+    extensions are drawn once for the batch (on its common length T), then every series is
+    shifted by its own offset in [-left extension end, T - right extension end]. Equal-length
+    batches only. Draws come from ``generator`` (torch), not numpy."""
+    lengths = lengths.detach().cpu().long()
+    T = int(lengths.max())
+    if int(lengths.min()) != T:
+        raise ValueError("ts2vec_crops needs an equal-length batch")
+
+    def randint(low, high, size=(1,)):  # uniform in [low, high)
+        return torch.randint(int(low), int(high), size, generator=generator)
+
+    crop = int(randint(2, T + 1))
+    left = int(randint(0, T - crop + 1))
+    right = left + crop
+    eleft = int(randint(0, left + 1))
+    eright = int(randint(right, T + 1))
+    offset = randint(-eleft, T - eright + 1, (len(lengths),))
+    return crop, offset + eleft, offset + left, offset + eright
+
+
+def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
+    from tsea.training import contrastive, pretrain
 
     kwargs = tsea_pretrain_kwargs(n_iters, seed)
-    if noclip:
+    if loop == "tsea-noclip":
         kwargs["trainer_kwargs"] = {"gradient_clip_val": 0.0}
     lengths = np.full(len(X), X.shape[2], dtype=np.int64)
-    return pretrain(encoder, X, lengths, **kwargs)
+    original = contrastive.draw_crops
+    if loop == "tsea-ts2crop":
+        contrastive.draw_crops = ts2vec_crops  # draw_views looks it up in its module
+    try:
+        return pretrain(encoder, X, lengths, **kwargs)
+    finally:
+        contrastive.draw_crops = original
 
 
-def train_ts2vec_loop(encoder_kind, A, n_iters, seed):
+class _ClippedAdamW(torch.optim.AdamW):
+    """AdamW that clips the gradients' global norm to 5 first (tsea's ``grad_clip``)."""
+
+    def step(self, closure=None):
+        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        return super().step(closure)
+
+
+def train_ts2vec_loop(encoder_kind, A, n_iters, seed, loop="ts2vec"):
     """TS2Vec's own ``fit`` (``A`` is (n, T, C)); returns the TS2Vec object (its ``net`` is
     the weight average it embeds with)."""
     from ts2vec import TS2Vec
@@ -278,7 +319,13 @@ def train_ts2vec_loop(encoder_kind, A, n_iters, seed):
         model.net = torch.optim.swa_utils.AveragedModel(net)
         model.net.update_parameters(net)
         _seed_everything(seed)
-    model.fit(A, n_iters=n_iters, verbose=False)
+    adamw = torch.optim.AdamW
+    if loop == "ts2vec-clip":
+        torch.optim.AdamW = _ClippedAdamW  # TS2Vec.fit builds torch.optim.AdamW(...)
+    try:
+        model.fit(A, n_iters=n_iters, verbose=False)
+    finally:
+        torch.optim.AdamW = adamw
     return model
 
 
@@ -309,14 +356,13 @@ def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None):
     A, B = standardise(Xtr, Xte)
     t0 = time.perf_counter()
     if loop.startswith("tsea"):
-        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed), A, n_iters, seed,
-                                  noclip=loop == "tsea-noclip")
+        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed), A, n_iters, seed, loop)
         Ztr = embed_tsea(encoder, A)
         embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731
     else:
         At = np.ascontiguousarray(A.transpose(0, 2, 1))
         Bt = np.ascontiguousarray(B.transpose(0, 2, 1))
-        model = train_ts2vec_loop(enc_kind, At, n_iters, seed)
+        model = train_ts2vec_loop(enc_kind, At, n_iters, seed, loop)
         Ztr = model.encode(At, encoding_window="full_series")
         embed_test = lambda: model.encode(Bt, encoding_window="full_series")  # noqa: E731
     head = make_head("classification", "svm", len(Ztr), ytr)
@@ -348,13 +394,15 @@ def append_row(path, row):
         os.close(fd)
 
 
-def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec")) -> str:
+def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"), seeds=None) -> str:
     """Markdown: per-dataset 3-seed means per cell, suite means per seed, 2x2 effects (on the
     datasets where every listed cell has every seed that any of them has)."""
     import pandas as pd
 
     df = pd.read_csv(path)
     df = df[(df.status == "ok") & df.cell.isin(cells)]
+    if seeds is not None:
+        df = df[df.seed.isin(seeds)]
     seeds = sorted(df.seed.unique())
     complete = [
         d for d, g in df.groupby("dataset")
@@ -412,7 +460,8 @@ def main(argv=None):
     p.add_argument("--summary", action="store_true", help="print the markdown summary of --out and exit")
     args = p.parse_args(argv)
     if args.summary:
-        print(summarise(args.out, tuple(c for c in args.cells.split(",") if c)))
+        print(summarise(args.out, tuple(c for c in args.cells.split(",") if c),
+                        [int(x) for x in args.seeds.split(",") if x]))
         return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
