@@ -77,8 +77,12 @@ def test_seeded_seeds_everything_and_restores():
 
 
 def test_resolve_threads():
-    assert resolve_threads(None) == 1 and resolve_threads(3) == 3
-    assert resolve_threads(-1) == (os.cpu_count() or 1)
+    from tsea.utils import DEFAULT_MAX_THREADS, usable_cores
+
+    cores = len(os.sched_getaffinity(0))
+    assert usable_cores() == cores
+    assert resolve_threads(None) == min(DEFAULT_MAX_THREADS, cores) and resolve_threads(3) == 3
+    assert resolve_threads(-1) == cores and resolve_threads(-2) == max(1, cores - 1)
     assert resolve_threads(-10_000) == 1
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="n_jobs"):

@@ -131,7 +131,8 @@ ENCODER_PARAMS: dict[str, Param] = {
     "device": Param("auto", [str], "auto (CUDA when available), cpu, cuda, cuda:N, ...",
                     "runtime"),
     "n_jobs": Param(None, [Integral, None],
-                    "torch CPU threads in fit/transform; None: 1; -1: every core", "runtime"),
+                    "torch CPU threads in fit/transform; None: every usable core, at most 8; "
+                    "-1: every core; 1 when several fits share the machine", "runtime"),
     "random_state": Param(None, ["random_state"],
                           "same seed, same machine: same embeddings", "runtime"),
     "verbose": Param(False, ["verbose"], "progress bars (the command line shows them unless "
