@@ -9,9 +9,8 @@ alone, so embedding a file in chunks whose sizes are multiples of ``EMBED_BLOCK`
 Batch size: a batch holds at most :data:`BATCH_FLOATS` floats of its largest activations,
 ``width x hidden`` per series for the convolution/FFN path (``hidden``: the FFN width) plus
 ``heads x tokens^2`` for the attention maps, which keeps them inside the CPU caches: about 4k
-steps per batch at L = 128 and 8k at L = 512 with the default encoder. 64k steps per batch
-(the earlier bound) ran at half the speed at L = 512 on one thread (BENCHMARKS.md, "Embedding
-throughput").
+steps per batch at L = 128 and 8k at L = 512 with the default encoder. Batches of 64k steps
+ran at half the speed at L = 512 on one thread (BENCHMARKS.md, "Embedding throughput").
 """
 
 from __future__ import annotations
