@@ -308,6 +308,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_attention(args) -> int:
+    from tsea.data import Collection, to_collection
+    from tsea.data.csv_io import renumber_series
     from tsea.viz import save_attention_png
 
     precheck(args, args.data)
@@ -319,14 +321,11 @@ def cmd_attention(args) -> int:
         raise ValueError(f"--index {args.index} is out of range: {data.source} has {data.n_series} series")
     encoder = _load_model(args, args.model)
     series = data.series(args.index)
+    one = to_collection([series])  # with its id, so that messages can name it
     try:
-        maps = encoder.attention_maps([series])[0]
+        maps = encoder.attention_maps(Collection(one.X, one.lengths, data.ids[[args.index]]))[0]
     except ValueError as exc:  # the estimator saw one series, "series 0": name the real one
-        text, alone = str(exc), "X: series 0"
-        if text.startswith(alone):
-            where = f"{data.source}: series {args.index} (id {data.ids[args.index]!r})"
-            raise ValueError(where + text[len(alone):]) from None
-        raise
+        raise renumber_series(exc, data.source, args.index, said_as="X") from None
     title = f"{os.path.basename(data.source)}: series {data.ids[args.index]} (index {args.index})"
     save_attention_png(args.output, series, maps, title=title)
     info(args, f"wrote attention maps of {maps.shape[0]} layers to {args.output}")

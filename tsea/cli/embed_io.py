@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 import struct
 import sys
 import time
@@ -236,6 +235,7 @@ def embed_file(
     Chunks hold ``chunk_blocks`` x ``tsea.nn.inference.EMBED_BLOCK`` series, so the values
     equal those of ``encoder.transform`` on the whole file, row for row.
     """
+    from tsea.data.csv_io import renumber_series
     from tsea.data.stream import SeriesStream
     from tsea.nn.inference import EMBED_BLOCK
 
@@ -251,28 +251,13 @@ def embed_file(
                 try:
                     Z = encoder.transform(coll, pooling=pooling)
                 except ValueError as exc:
-                    raise in_file(exc, source, first) from None
+                    raise renumber_series(exc, source, first, said_as="X") from None
                 writer.write(Z, coll.ids)
                 first += coll.n_series
                 bar.update(coll.n_series)
     finally:
         bar.close()
     return writer.n_rows, writer.dim
-
-
-_SERIES = re.compile(r"X: (the embedding of )?series (\d+)")
-
-
-def in_file(exc: ValueError, source, first: int) -> ValueError:
-    """An estimator's message about ``series i`` of a chunk ("X: series 3 (id 'k7'), ...")
-    as one about the file: "SOURCE: series first+3 (id 'k7'), ..." (the chunk's collection
-    carries the ids); other messages unchanged."""
-    text = str(exc)
-    match = _SERIES.match(text)
-    if match is None:
-        return exc
-    i = int(match.group(2)) + first
-    return ValueError(f"{source}: {match.group(1) or ''}series {i}{text[match.end():]}")
 
 
 def is_shard_spec(spec: str) -> bool:

@@ -272,18 +272,21 @@ def _labels(path, labels, task, first_series=0):
     return labels.astype(str)  # text read from the file, kept as it was written
 
 
-def renumber_series(exc: ValueError, path, first_series: int) -> ValueError:
-    """A message of tsea.data.convert about ``series i`` of a frame, renumbered as series
-    ``i + first_series`` of the file (chunks)."""
-    if not first_series:
-        return exc
-    prefix = f"{path}: series "
+_SERIES_AT = re.compile(r"(the embedding of )?series (\d+)")
+
+
+def renumber_series(exc: ValueError, path, first_series: int, *, said_as=None) -> ValueError:
+    """A message about ``series i`` of a chunk, which starts with ``"{said_as}: "`` (default:
+    ``path``), as one about series ``i + first_series`` of ``path``: tsea.data's messages about
+    a frame, and the estimators' (``said_as="X"``) about the collection they were given. Other
+    messages are returned unchanged."""
+    head = f"{path if said_as is None else said_as}: "
     text = str(exc)
-    match = re.match(r"(\d+)", text[len(prefix):]) if text.startswith(prefix) else None
-    if match is None:
+    match = _SERIES_AT.match(text, len(head)) if text.startswith(head) else None
+    if match is None or (said_as is None and not first_series):
         return exc
-    i = int(match.group(1)) + first_series
-    return ValueError(prefix + str(i) + text[len(prefix) + match.end():])
+    i = int(match.group(2)) + first_series
+    return ValueError(f"{path}: {match.group(1) or ''}series {i}{text[match.end():]}")
 
 
 def wide_layout(path, columns, *, label_column=None, id_column=None):
