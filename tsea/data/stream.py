@@ -158,13 +158,13 @@ class SeriesStream:
 
     ``format``: one of STREAM_FORMATS (default: by suffix). ``label_column`` / ``id_column``:
     CSV and Parquet (the defaults of :mod:`tsea.data.csv_io`); the label column is recognised,
-    not read (``task`` is accepted for symmetry with ``read_file`` and unused). ``total`` is
+    not read. ``total`` is
     the number of series when known before reading (wide Parquet, .ts, .arff); :meth:`fraction_read` tells
     how much of the input has been read (None when unknown).
     """
 
     def __init__(
-        self, path, *, format=None, label_column=None, id_column=None, task=None,
+        self, path, *, format=None, label_column=None, id_column=None,
         chunk_series: int = 4096,
     ):
         self.path = Path(path)
@@ -179,7 +179,7 @@ class SeriesStream:
             raise ValueError(f"label_column/id_column apply to CSV and Parquet files, not .{fmt}")
         if int(chunk_series) < 1:
             raise ValueError(f"chunk_series must be positive, got {chunk_series}")
-        self.format, self.task, self.chunk_series = fmt, task, int(chunk_series)
+        self.format, self.chunk_series = fmt, int(chunk_series)
         self.label_column, self.id_column = label_column, id_column
         self.total: int | None = None
         self._progress = None  # () -> fraction read, or None

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .pooling import pool, valid_mask
+
 __all__ = ["EMBED_BLOCK", "BATCH_FLOATS", "MAX_BATCH", "batches", "embed_padded"]
 
 EMBED_BLOCK = 4096
@@ -80,8 +82,6 @@ def embed_padded(
     applied per batch, so no normalised copy of the whole input is made. The caller sets the
     thread count and ``torch.inference_mode``.
     """
-    from tsea.nn import pool, valid_mask  # via the package: file names inside may change
-
     n, L = X.shape[0], X.shape[2]
     config = getattr(encoder, "config", {})
     hidden = max(1, int(round(config.get("ffn_ratio", 2.0) * config.get("d_model", 64))))
