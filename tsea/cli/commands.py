@@ -90,37 +90,43 @@ def check_outputs_are_not_inputs(args) -> None:
         elif attr in ("input", "data", "test") and not is_file_spec(value):
             continue  # a dataset name, not a file
         inputs.append((flag, value))
+    written = []
     for attr, flag in _OUTPUT_ARGS:
         out = getattr(args, attr, None)
-        if out is None:
-            continue
-        written = [(flag, out)]
-        if getattr(args, "command", None) == "embed" and out.lower().endswith(".npy"):  # NAME.npy + NAME.ids.txt
-            written.append((f"the ids file of {flag}", out[: -len(".npy")] + ".ids.txt"))
-        for what, path in written:
-            for in_flag, src in inputs:
-                if same_file(path, src):
-                    raise UsageError(
-                        f"{what} {path} is the same file as {in_flag} {src}; write the output "
-                        "elsewhere (a run never overwrites its own input)"
-                    )
+        if out is not None:
+            written.append((flag, out))
+            if getattr(args, "command", None) == "embed" and out.lower().endswith(".npy"):
+                written.append((f"the ids file of {flag}", _ids_path(out)))
+    _refuse_overwrites(written, inputs, "output")
 
 
 def check_shard_outputs(pairs, model: str) -> None:
     """UsageError when a shard's output (or its .ids.txt) is one of the run's inputs: a shard
     or the model (:func:`same_file`), as :func:`check_outputs_are_not_inputs` for one file."""
+    inputs = [("--model", model)] + [("shard", shard) for shard, _ in pairs]
+    written = []
+    for _, out in pairs:
+        written.append(("the output", out))
+        if out.lower().endswith(".npy"):
+            written.append(("the output", _ids_path(out)))
+    _refuse_overwrites(written, inputs, "outputs")
+
+
+def _ids_path(npy_path: str) -> str:
     from tsea.cli.embed_io import ids_path_for
 
-    inputs = [("--model", model)] + [("shard", shard) for shard, _ in pairs]
-    for _, out in pairs:
-        written = [out] + ([ids_path_for(out)] if out.lower().endswith(".npy") else [])
-        for path in written:
-            for flag, src in inputs:
-                if same_file(path, src):
-                    raise UsageError(
-                        f"the output {path} is the same file as {flag} {src}; write the "
-                        "outputs elsewhere (a run never overwrites its own input)"
-                    )
+    return ids_path_for(npy_path)
+
+
+def _refuse_overwrites(written, inputs, noun: str) -> None:
+    """UsageError naming both files when a ``(label, path)`` of ``written`` is an input."""
+    for what, path in written:
+        for flag, src in inputs:
+            if same_file(path, src):
+                raise UsageError(
+                    f"{what} {path} is the same file as {flag} {src}; write the {noun} "
+                    "elsewhere (a run never overwrites its own input)"
+                )
 
 
 def precheck(args, *data_specs: str | None) -> None:
