@@ -20,7 +20,7 @@ from tsea.estimators._base import AUTO_MAX_DEPTH
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 PRESETS = ["default", "paper", "tiny", "ablation-none", "ablation-vanilla", "ablation-residual",
-           "ablation-reuse"]
+           "ablation-reuse", "ts2vec-like"]
 
 
 def test_preset_files_exist_in_repo_and_package():
@@ -192,3 +192,17 @@ def test_file_values_are_checked_against_the_table(tmp_path):
 
 def test_parameter_docs_page_is_generated_from_the_table():
     assert (REPO / "docs" / "PARAMETERS.md").read_text(encoding="utf-8") == table.markdown_page()
+
+
+def test_ts2vec_like_preset_builds_the_ts2vec_shape():
+    import numpy as np
+
+    params = load_config("ts2vec-like")
+    assert params["n_iters"] == "ts2vec" and params["objective"] == "contrastive"
+    X = np.random.default_rng(0).normal(size=(6, 1, 20))
+    enc = EAEncoder(**{**params, "n_iters": 1, "batch_size": 4, "random_state": 0}).fit(X)
+    net = enc.encoder_
+    assert net.config["mode"] == "none" and len(net.blocks) == 10
+    assert all(b.preact for b in net.blocks)
+    assert all(not layer.causal and not layer.transformer for b in net.blocks for layer in b.layers)
+    assert net.config["d_model"] == 64 and net.repr_dim == 320 and enc.pooling == "max"

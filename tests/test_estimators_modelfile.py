@@ -25,10 +25,12 @@ def fitted():
     return EAEncoder(random_state=0, **TINY).fit(X), X
 
 
-@pytest.mark.parametrize("normalize", ["channel", "series", None])
-def test_save_load_reproduces_transform_exactly(tmp_path, normalize):
+@pytest.mark.parametrize("normalize, layout", [
+    ("channel", {}), ("series", {"block": "preact", "causal": False}), (None, {"block": "preact"}),
+])
+def test_save_load_reproduces_transform_exactly(tmp_path, normalize, layout):
     X = _series()
-    enc = EAEncoder(normalize=normalize, attention="reuse", random_state=1, **TINY).fit(X)
+    enc = EAEncoder(normalize=normalize, attention="reuse", random_state=1, **{**TINY, **layout}).fit(X)
     path = tmp_path / "model.tsea"
     enc.save(path)
     loaded = EAEncoder.load(path)
@@ -146,7 +148,7 @@ def test_save_before_fit_raises(tmp_path):
         EAEncoder().save(tmp_path / "m.tsea")
 
 
-def test_files_and_pickles_from_before_hybrid_masks_and_pooling_load_as_they_behaved(
+def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_they_behaved(
     tmp_path, fitted
 ):
     # Encoders saved before the ``hybrid_masks`` parameter existed were pre-trained with the
@@ -159,21 +161,25 @@ def test_files_and_pickles_from_before_hybrid_masks_and_pooling_load_as_they_beh
         header = json.loads(zf.read("tsea.json"))
         arrays = zf.read("arrays.npz")
     del header["params"]["hybrid_masks"], header["params"]["pooling"]
+    del header["params"]["block"], header["params"]["causal"]
+    del header["meta"]["encoder_config"]["block"], header["meta"]["encoder_config"]["causal"]
     header["meta"]["encoder_config"]["map_conv"] = "channels_last"  # older files name it
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("tsea.json", json.dumps(header))
         zf.writestr("arrays.npz", arrays)
     loaded = EAEncoder.load(path)
     assert (loaded.hybrid_masks, loaded.pooling) == ("values", "max")
+    assert (loaded.block, loaded.causal) == ("transformer", True)
     assert np.array_equal(loaded.transform(X), enc.transform(X, pooling="max"))
 
     clf = EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)
     for est in (enc, clf):
         state = dict(est.__getstate__())
-        del state["hybrid_masks"], state["pooling"]
+        del state["hybrid_masks"], state["pooling"], state["block"], state["causal"]
         old = type(est).__new__(type(est))
         old.__setstate__(state)
         assert (old.hybrid_masks, old.pooling) == ("values", "max")
+        assert (old.block, old.causal) == ("transformer", True)
 
 
 @pytest.mark.parametrize("head, labels", [

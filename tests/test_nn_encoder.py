@@ -33,11 +33,15 @@ def _series(L, C=2, seed=1):
     return s
 
 
+LAYOUTS = [("transformer", True), ("transformer", False), ("preact", True), ("preact", False)]
+
+
+@pytest.mark.parametrize("block, causal", LAYOUTS)
 @pytest.mark.parametrize("mode", ATTENTION_MODES)
 @pytest.mark.parametrize("max_len, own, other, width", [(128, 40, 70, 90), (16, 50, 60, 80)])
-def test_padding_never_leaks(mode, max_len, own, other, width):
+def test_padding_never_leaks(mode, max_len, own, other, width, block, causal):
     """Alone vs padded in a longer batch (same attention stride): same valid steps and pooling."""
-    enc = _enc(mode, max_attention_len=max_len).eval()
+    enc = _enc(mode, max_attention_len=max_len, block=block, causal=causal).eval()
     s = _series(own)
     alone = s.unsqueeze(0)
     batch = torch.full((3, 2, width), NAN)
@@ -80,19 +84,114 @@ def test_conv_path_is_causal_in_mode_none():
     assert not torch.allclose(hx[:, t + 1 :], hy[:, t + 1 :])
 
 
+@pytest.mark.parametrize("block", ["transformer", "preact"])
 @pytest.mark.parametrize("mode", ATT_MODES)
-def test_conv_submodules_are_causal_in_attention_modes(mode):
-    enc = _enc(mode).eval()
-    for block in enc.blocks:
-        for layer in block.layers:
+def test_conv_submodules_are_causal_in_attention_modes(mode, block):
+    enc = _enc(mode, block=block).eval()
+    for blk in enc.blocks:
+        for layer in blk.layers:
             x = torch.randn(1, 16, 50)
             y = x.clone()
             y[..., 21:] += 5.0
             with torch.no_grad():
-                cx, cy = layer.causal_conv(x), layer.causal_conv(y)
+                cx, cy = layer.dilated_conv(x), layer.dilated_conv(y)
             assert cx.shape[-1] == 50
             torch.testing.assert_close(cx[..., :21], cy[..., :21])
             assert not torch.allclose(cx[..., 21:], cy[..., 21:])
+
+
+def test_preact_encoder_is_causal_and_same_padding_is_not():
+    x = torch.randn(2, 2, 60)
+    t = 33
+    y = x.clone()
+    y[..., t + 1 :] = torch.randn(2, 2, 60 - t - 1) * 10
+    for causal in (True, False):
+        enc = _enc("none", block="preact", causal=causal).eval()
+        with torch.no_grad():
+            hx, hy = enc(x), enc(y)
+        same_past = torch.allclose(hx[:, : t + 1], hy[:, : t + 1], atol=1e-6, rtol=0)
+        assert same_past == causal
+        # same padding: step t sees (kernel_size - 1) * dilation / 2 future steps per conv,
+        # 2 * (1 + 2 + 4) = 14 in all; steps further back do not change
+        if not causal:
+            torch.testing.assert_close(hx[:, : t + 1 - 14], hy[:, : t + 1 - 14], atol=1e-6, rtol=0)
+            assert not torch.allclose(hx[:, t + 1 - 14], hy[:, t + 1 - 14], atol=1e-6, rtol=0)
+
+
+def test_same_padding_is_centred():
+    """A same-padded sub-layer is the unpadded conv of the series with (k-1)d/2 zeros each side."""
+    enc = _enc("none", block="preact", causal=False, kernel_size=3).eval()
+    layer = enc.blocks[2].layers[0]  # dilation 4: 4 zeros each side
+    x = torch.randn(1, 16, 30)
+    with torch.no_grad():
+        got = layer.dilated_conv(x, torch.ones(1, 30, dtype=torch.bool))
+        want = torch.nn.functional.conv1d(
+            torch.nn.functional.pad(x, (4, 4)), layer.conv.weight, layer.conv.bias, dilation=4
+        )
+    torch.testing.assert_close(got, want)
+
+
+def test_preact_block_is_the_ts2vec_residual_block():
+    """mode none, block preact: every block computes x + conv2(gelu(conv1(gelu(x)))) and holds
+    nothing else (no FFN, no norm)."""
+    enc = _enc("none", block="preact", causal=False).eval()
+    gelu = torch.nn.functional.gelu
+    x = torch.randn(2, 16, 40)
+    valid = torch.ones(2, 40, dtype=torch.bool)
+    for i, blk in enumerate(enc.blocks):
+        first, second = blk.layers
+        assert {n for n, _ in blk.named_parameters()} == {
+            "layers.0.conv.weight", "layers.0.conv.bias", "layers.1.conv.weight", "layers.1.conv.bias"
+        }
+        d = 2**i
+        def conv(h, c):
+            return torch.nn.functional.conv1d(
+                torch.nn.functional.pad(h, (d, d)), c.weight, c.bias, dilation=d
+            )
+        with torch.no_grad():
+            got, _, _ = blk(x, valid)
+            want = x + conv(gelu(conv(gelu(x), first.conv)), second.conv)
+        torch.testing.assert_close(got, want)
+
+
+def test_preact_none_matches_ts2vec_convblock():
+    """The same computation as the reference package's ConvBlock (PyPI ts2vec, installed by
+    .ci/run), with the weights copied over."""
+    from ts2vec.models.dilated_conv import ConvBlock
+
+    enc = _enc("none", block="preact", causal=False).eval()
+    x = torch.randn(2, 16, 37)
+    valid = torch.ones(2, 37, dtype=torch.bool)
+    for i, blk in enumerate(enc.blocks):
+        ref = ConvBlock(16, 16, kernel_size=3, dilation=2**i).eval()
+        ref.conv1.conv.load_state_dict(blk.layers[0].conv.state_dict())
+        ref.conv2.conv.load_state_dict(blk.layers[1].conv.state_dict())
+        with torch.no_grad():
+            torch.testing.assert_close(blk(x, valid)[0], ref(x), atol=1e-6, rtol=1e-6)
+
+
+def test_preact_drops_out_the_output_only_while_training():
+    enc = _enc("none", block="preact", dropout=0.5)
+    x = torch.randn(2, 2, 30)
+    with torch.no_grad():
+        a, b = enc.train()(x), enc(x)
+        assert not torch.allclose(a, b)
+        assert ((a == 0).float().mean() > 0.3)  # whole representation entries are dropped
+        torch.testing.assert_close(enc.eval()(x), enc(x))
+    assert not isinstance(_enc("none").output_dropout, torch.nn.Dropout)
+
+
+def test_layout_is_checked_and_saved_in_the_config():
+    enc = _enc("evolving", block="preact", causal=False)
+    assert enc.config["block"] == "preact" and enc.config["causal"] is False
+    rebuilt = EADCEncoder.from_config(json.loads(json.dumps(enc.config)))
+    assert set(rebuilt.state_dict()) == set(enc.state_dict())
+    old = {k: v for k, v in _enc("evolving").config.items() if k not in ("block", "causal")}
+    assert EADCEncoder.from_config(old).config["block"] == "transformer"  # older model files
+    with pytest.raises(ValueError, match="block must be one of"):
+        _enc("none", block="ffn")
+    with pytest.raises(ValueError, match="causal must be True or False"):
+        _enc("none", causal=1)
 
 
 def test_evolving_alpha0_beta0_equals_vanilla():

@@ -28,6 +28,8 @@ NORMALIZE_MODES = ("channel", "series", None)
 OBJECTIVES = ("masked", "contrastive", "hybrid")
 #: What the hybrid objective reconstructs (see :mod:`tsea.training.hybrid`).
 HYBRID_MASKS = ("values", "timestamps")
+#: Block layouts of the encoder (see :mod:`tsea.nn.blocks`).
+BLOCKS = ("transformer", "preact")
 CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
 REGRESSION_HEADS = ("ridge", "svr", "finetune")
 
@@ -84,6 +86,13 @@ ENCODER_PARAMS: dict[str, Param] = {
                    "architecture"),
     "n_heads": Param(8, [_pos_int()], "attention heads", "architecture"),
     "kernel_size": Param(3, [_pos_int()], "kernel of the dilated convolutions", "architecture"),
+    "block": Param("transformer", [StrOptions(set(BLOCKS))],
+                   "transformer: each sub-layer followed by an FFN, residual and LayerNorm (the "
+                   "EA-DC-Transformer authors'); preact: x + s2(gelu(s1(gelu(x)))), no FFN or "
+                   "norm, dropout on the output (TS2Vec's)", "architecture", legacy="transformer"),
+    "causal": Param(True, ["boolean"],
+                    "causal (left) padding of the convolutions; False: same padding (TS2Vec)",
+                    "architecture", legacy=True),
     "attention": Param("evolving", [StrOptions(set(ATTENTION_MODES))],
                        "attention mode: " + " | ".join(ATTENTION_MODES), "architecture"),
     "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),
@@ -105,9 +114,9 @@ ENCODER_PARAMS: dict[str, Param] = {
     "objective_weights": Param(None, [dict, list, tuple, None],
                                "hybrid weights {masked: w, contrastive: w} or a pair; "
                                "None: 0.5 / 0.5", "pre-training"),
-    "n_iters": Param(None, [_pos_int(), None],
-                     "optimizer steps; None (with max_epochs None): chosen from the data size",
-                     "pre-training"),
+    "n_iters": Param(None, [_pos_int(), StrOptions({"ts2vec"}), None],
+                     "optimizer steps; None (with max_epochs None): 100 up to 100,000 training "
+                     "values (n * C * L), 300 above; ts2vec: TS2Vec's 200 / 600", "pre-training"),
     "max_epochs": Param(None, [_pos_int(), None], "passes over the data; None: no limit",
                         "pre-training"),
     "batch_size": Param(8, [_pos_int()], "series per batch", "pre-training"),

@@ -1,12 +1,20 @@
-"""Attention-augmented dilated causal convolution sub-layers and blocks.
+"""Attention-augmented dilated convolution sub-layers, and the two ways of stacking them.
 
 A sub-layer maps x (B, C_in, L) to (B, C_out, L):
-    h = concat(causal_dilated_conv(x) [C_out - d_v channels], attention(x) [d_v channels])
-    out = LayerNorm_channels(residual(x) + dropout(FFN(h)))
-with a position-wise feed-forward ``FFN`` (Linear, GELU, Linear over channels), ``residual`` the
-identity or a 1x1 conv (per-step Linear) when channel counts differ, and LayerNorm over channels at every step (position-wise,
-so padding steps cannot influence valid ones). Without attention (``attention=None``) the conv
-produces all C_out channels: the plain dilated causal CNN of mode ``none``.
+    h = concat(dilated_conv(x) [C_out - d_v channels], attention(x) [d_v channels])
+Without attention (``attention=None``) the conv produces all C_out channels.
+
+The convolution is padded on the left only (``causal=True``: the output at step t sees steps <= t)
+or on both sides (``causal=False``, TS2Vec's "same" padding). With both-sided padding a valid step
+could see the padding after a shorter series, so invalid steps are zeroed before every
+convolution: padding then reads exactly as the zero padding at the end of a series alone.
+
+Blocks (two sub-layers with the same dilation; attention logits flow through both):
+- ``"transformer"`` (the EA-DC-Transformer authors' layout): each sub-layer is followed by a
+  position-wise feed-forward layer and a per-step LayerNorm,
+  ``x = LayerNorm(residual(x) + dropout(FFN(h)))``;
+- ``"preact"`` (TS2Vec's layout): a pre-activation GELU residual block, no FFN, no normalisation,
+  ``x = x + s2(gelu(s1(gelu(x))))``.
 """
 
 from __future__ import annotations
@@ -15,13 +23,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsea.params import BLOCKS
+
 from .attention import EvolvingAttention
 
-__all__ = ["AttentionDilatedConv", "EADCBlock"]
+__all__ = ["AttentionDilatedConv", "EADCBlock", "BLOCKS"]
 
 
 class AttentionDilatedConv(nn.Module):
-    """One attention-augmented dilated causal convolution sub-layer (+ FFN, residual, norm)."""
+    """One attention-augmented dilated convolution sub-layer; with ``transformer=True`` also its
+    FFN, residual connection and LayerNorm (the transformer block's sub-layer)."""
 
     def __init__(
         self,
@@ -32,6 +43,8 @@ class AttentionDilatedConv(nn.Module):
         attention: EvolvingAttention | None = None,
         ffn_ratio: float = 2.0,
         dropout: float = 0.0,
+        causal: bool = True,
+        transformer: bool = True,
     ):
         super().__init__()
         d_v = attention.d_v if attention is not None else 0
@@ -39,54 +52,70 @@ class AttentionDilatedConv(nn.Module):
             raise ValueError(
                 f"attention channels d_v={d_v} must be fewer than out_channels={out_channels}"
             )
-        self.left_pad = (kernel_size - 1) * dilation
+        span = (kernel_size - 1) * dilation
+        # Same padding for an even span is one step longer on the left (the output keeps L).
+        self.pad = (span, 0) if causal else (span - span // 2, span // 2)
+        self.causal = causal
+        self.transformer = transformer
         self.conv = nn.Conv1d(in_channels, out_channels - d_v, kernel_size, dilation=dilation)
         self.attention = attention
-        hidden = max(1, int(round(ffn_ratio * out_channels)))
-        # Position-wise layers act on (B, L, C) views: Linear maps to a plain matrix product.
-        self.ffn = nn.Sequential(
-            nn.Linear(out_channels, hidden),
-            nn.GELU(),
-            nn.Linear(hidden, out_channels),
-        )
-        self.residual = (
-            nn.Identity() if in_channels == out_channels else nn.Linear(in_channels, out_channels)
-        )
-        self.norm = nn.LayerNorm(out_channels)
-        self.dropout = nn.Dropout(dropout)
+        if transformer:
+            hidden = max(1, int(round(ffn_ratio * out_channels)))
+            # Position-wise layers act on (B, L, C) views: Linear maps to a plain matrix product.
+            self.ffn = nn.Sequential(
+                nn.Linear(out_channels, hidden),
+                nn.GELU(),
+                nn.Linear(hidden, out_channels),
+            )
+            self.residual = (
+                nn.Identity() if in_channels == out_channels
+                else nn.Linear(in_channels, out_channels)
+            )
+            self.norm = nn.LayerNorm(out_channels)
+            self.dropout = nn.Dropout(dropout)
 
-    def causal_conv(self, x: Tensor) -> Tensor:
-        """The convolutional path alone: output at step t depends on x[..., :t+1] only."""
-        return self.conv(F.pad(x, (self.left_pad, 0)))
+    def dilated_conv(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """The convolutional path alone. Causal: the output at step t depends on x[..., :t+1]
+        only. Otherwise ``mask`` (B, L) marks the valid steps; the others are read as zeros."""
+        if not self.causal and mask is not None:
+            x = x * mask.unsqueeze(1).to(x.dtype)
+        return self.conv(F.pad(x, self.pad))
 
     def forward(
         self, x: Tensor, mask: Tensor, prev_logits: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Returns ``(out (B, C_out, L), logits or prev_logits, attention probs or None)``."""
-        h = self.causal_conv(x)
+        h = self.dilated_conv(x, mask)
         probs = None
         logits = prev_logits
         if self.attention is not None:
             a, logits, probs = self.attention(x, mask, prev_logits)
             h = torch.cat([h, a], dim=1)
+        if not self.transformer:
+            return h, logits, probs
         h = self.dropout(self.ffn(h.transpose(1, 2)))
         out = self.norm(self.residual(x.transpose(1, 2)) + h).transpose(1, 2)
         return out, logits, probs
 
 
 class EADCBlock(nn.Module):
-    """Two sub-layers with the same dilation; logits flow through both."""
+    """Two sub-layers with the same dilation; logits flow through both. ``preact``: the
+    sub-layers carry no FFN or norm, and the block is ``x + s2(gelu(s1(gelu(x))))``."""
 
-    def __init__(self, first: AttentionDilatedConv, second: AttentionDilatedConv):
+    def __init__(self, first: AttentionDilatedConv, second: AttentionDilatedConv, preact=False):
         super().__init__()
         self.layers = nn.ModuleList([first, second])
+        self.preact = preact
 
     def forward(
         self, x: Tensor, mask: Tensor, prev_logits: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None, list[Tensor]]:
         maps = []
+        h = x
         for layer in self.layers:
-            x, prev_logits, probs = layer(x, mask, prev_logits)
+            if self.preact:
+                h = F.gelu(h)
+            h, prev_logits, probs = layer(h, mask, prev_logits)
             if probs is not None:
                 maps.append(probs)
-        return x, prev_logits, maps
+        return (x + h if self.preact else h), prev_logits, maps

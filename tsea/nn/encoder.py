@@ -1,9 +1,11 @@
 """EADCEncoder: the EA-DC-Transformer encoder (pure torch).
 
 Per-step input projection (NaN -> 0 first; invalid steps and ``proj_mask``-ed steps zeroed after
-it), ``depth`` blocks of two attention-augmented dilated causal conv sub-layers (block i: dilation
-2**i), then a per-step projection to ``repr_dim``. The attention logits flow from each attention
-sub-layer to the next (``mode``); ``mode="none"`` is the plain dilated causal CNN.
+it), ``depth`` blocks of two attention-augmented dilated conv sub-layers (block i: dilation
+2**i; ``block`` and ``causal`` choose the layout and the padding, see :mod:`tsea.nn.blocks`), then
+a per-step projection to ``repr_dim`` (with ``block="preact"``, as TS2Vec, dropout on the
+representations while training). The attention logits flow from each attention sub-layer to the
+next (``mode``); ``mode="none"`` is the plain dilated CNN.
 There is no positional table: any length runs.
 """
 
@@ -16,14 +18,15 @@ from torch import Tensor, nn
 from tsea.params import ATTENTION_MODES
 
 from .attention import EvolvingAttention, head_dims
-from .blocks import AttentionDilatedConv, EADCBlock
+from .blocks import BLOCKS, AttentionDilatedConv, EADCBlock
 from .pooling import valid_mask
 
 __all__ = ["EADCEncoder", "receptive_field", "covering_depth"]
 
 
 def receptive_field(depth: int, kernel_size: int = 3) -> int:
-    """Steps of input that one output step sees through the causal conv path:
+    """Steps of input that one output step's conv path spans (its past with causal padding,
+    centred on it with same padding):
     ``1 + 2 (kernel_size - 1) (2**depth - 1)`` (two convolutions per block, block i dilated 2**i).
     Attention is not counted: it is global."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
@@ -50,6 +53,7 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
 _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
+    "block", "causal",
 )
 
 
@@ -74,6 +78,8 @@ class EADCEncoder(nn.Module):
         max_attention_len: int = 64,
         dropout: float = 0.1,
         ffn_ratio: float = 2.0,
+        block: str = "transformer",
+        causal: bool = True,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -92,6 +98,10 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"mode must be one of {ATTENTION_MODES}, got {mode!r}")
         if not 0.0 <= alpha <= 1.0 or not 0.0 <= beta <= 1.0:
             raise ValueError(f"alpha and beta must lie in [0, 1], got alpha={alpha}, beta={beta}")
+        if block not in BLOCKS:
+            raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
+        if not isinstance(causal, bool):
+            raise ValueError(f"causal must be True or False, got {causal!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if mode == "reuse" and not 0 <= reuse_heads <= n_heads:
@@ -124,12 +134,15 @@ class EADCEncoder(nn.Module):
                     )
                 layers.append(
                     AttentionDilatedConv(
-                        d_model, d_model, kernel_size, 2**i, attention, ffn_ratio, dropout
+                        d_model, d_model, kernel_size, 2**i, attention, ffn_ratio, dropout,
+                        causal=causal, transformer=(block == "transformer"),
                     )
                 )
-            blocks.append(EADCBlock(*layers))
+            blocks.append(EADCBlock(*layers, preact=(block == "preact")))
         self.blocks = nn.ModuleList(blocks)
         self.output_projection = nn.Linear(d_model, repr_dim)
+        # No parameters, so old model files (transformer blocks) keep their state_dict keys.
+        self.output_dropout = nn.Dropout(dropout) if block == "preact" else nn.Identity()
 
     @classmethod
     def from_config(cls, config: dict) -> EADCEncoder:
@@ -177,7 +190,7 @@ class EADCEncoder(nn.Module):
         for block in self.blocks:
             h, logits, block_maps = block(h, valid, logits)
             maps.extend(block_maps)
-        out = self.output_projection(h.transpose(1, 2))
+        out = self.output_dropout(self.output_projection(h.transpose(1, 2)))
         if return_attention:
             return out, maps
         return out

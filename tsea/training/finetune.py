@@ -182,6 +182,8 @@ def finetune(
     y = _check_targets(y, X.shape[0], task, n_outputs)
     batch_size = _positive_int_or_none("batch_size", batch_size) or 8
     patience = _positive_int_or_none("patience", patience) or 5
+    if n_iters == "ts2vec":
+        n_iters = default_n_iters(*X.shape, rule="ts2vec")
     n_iters = _positive_int_or_none("n_iters", n_iters)
     max_epochs = _positive_int_or_none("max_epochs", max_epochs)
     if not (isinstance(lr, (int, float)) and 0 < lr < float("inf")):

@@ -2,8 +2,9 @@
 
 Training length. ``n_iters`` counts optimizer steps, ``max_epochs`` passes over the data; with
 both, training stops at whichever comes first. With neither, :func:`default_n_iters` gives
-100 steps when ``n * C * L <= 100_000`` and 300 above (half of TS2Vec's 200/600 budget, since an
-EA-DC step costs more than a plain-CNN step). When resuming, ``n_iters`` is the total step
+100 steps when ``n * C * L <= 100_000`` and 300 above (half of TS2Vec's 200/600 budget, since a
+transformer-block EA-DC step costs more than a plain-CNN step); ``n_iters="ts2vec"`` takes
+TS2Vec's 200/600. When resuming, ``n_iters`` is the total step
 count including the steps already in the checkpoint.
 
 Distributed training (GPUs, nodes): see :mod:`tsea.training.runtime`.
@@ -62,8 +63,10 @@ def _positive_int_or_none(name, value):
 
 def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
     """``(max_steps, max_epochs)`` for the Trainer (see the module docstring)."""
-    n_iters = _positive_int_or_none("n_iters", n_iters)
     max_epochs = _positive_int_or_none("max_epochs", max_epochs)
+    if n_iters == "ts2vec":
+        return default_n_iters(*shape, rule="ts2vec"), max_epochs
+    n_iters = _positive_int_or_none("n_iters", n_iters)
     if n_iters is None and max_epochs is None:
         n_iters = default_n_iters(*shape)
     return (-1 if n_iters is None else n_iters), max_epochs

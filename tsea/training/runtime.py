@@ -57,14 +57,19 @@ def trainer_device(device) -> dict:
     return {"accelerator": resolved.type, "devices": 1}
 
 
-def default_n_iters(n_series: int, n_channels: int, length: int) -> int:
-    """Default number of optimizer steps when neither ``n_iters`` nor ``max_epochs`` is given.
+def default_n_iters(n_series: int, n_channels: int, length: int, rule: str = "tsea") -> int:
+    """Number of optimizer steps when neither ``n_iters`` nor ``max_epochs`` is given.
 
-    TS2Vec uses 200 steps when ``n * C * L <= 100_000`` and 600 above. The EA-DC encoder costs
-    more per step than TS2Vec's plain CNN, so tsea takes half of that budget: 100 steps for
-    ``n * C * L <= 100_000``, 300 above.
+    ``rule="ts2vec"``: TS2Vec's 200 steps when ``n * C * L <= 100_000`` and 600 above.
+    ``rule="tsea"``: half of that, 100 / 300, because the transformer-block EA-DC encoder
+    costs more per step than TS2Vec's plain CNN.
     """
-    return 100 if n_series * n_channels * length <= 100_000 else 300
+    small = n_series * n_channels * length <= 100_000
+    if rule == "ts2vec":
+        return 200 if small else 600
+    if rule == "tsea":
+        return 100 if small else 300
+    raise ValueError(f"rule must be 'tsea' or 'ts2vec', got {rule!r}")
 
 
 def build_trainer(
