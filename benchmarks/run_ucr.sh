@@ -9,7 +9,8 @@
 # Resumable: every step appends to benchmarks/results/ucr/results.csv and skips the
 # (dataset, method, seed) rows already there, so just run the script again after a stop.
 # Steps, most informative first: seed 0 of ea-dc, ts2vec and minirocket; seed 0 of the
-# attention ablations (none / vanilla / residual / reuse); seeds 1 and 2 of ea-dc and ts2vec.
+# attention ablations (none / vanilla / residual / reuse); seed 0 of ts2vec-like (TS2Vec built
+# from tsea's parts); seeds 1 and 2 of ea-dc, ts2vec and ts2vec-like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,5 +65,6 @@ for mode in none vanilla residual reuse; do
     ABLATIONS="${ABLATIONS:+$ABLATIONS,}$OUT/configs/ablation-$mode.yaml"
 done
 bench --methods "$ABLATIONS" --seeds 0
-bench --methods ea-dc,ts2vec --seeds 1,2
+bench --methods configs/ts2vec-like.yaml --seeds 0
+bench --methods ea-dc,ts2vec,configs/ts2vec-like.yaml --seeds 1,2
 echo "$(date -u +%FT%TZ) done"
