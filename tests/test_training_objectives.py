@@ -4,7 +4,9 @@ import torch
 
 from tsea.nn import EADCEncoder
 from tsea.training.contrastive import (
+    centre,
     contrastive_loss,
+    draw_canvas_crops,
     draw_crops,
     draw_views,
     hierarchical_contrastive_loss,
@@ -85,6 +87,45 @@ def test_crops_stay_inside_each_series():
     assert min(crops) == 2 and max(crops) == 20
 
 
+def test_canvas_crops_are_ts2vecs():
+    g = torch.Generator().manual_seed(0)
+    crops = []
+    for _ in range(300):
+        crop, a, s, b = draw_canvas_crops(5, 30, g)
+        crops.append(crop)
+        assert torch.all((0 <= a) & (a <= s) & (s + crop <= b) & (b <= 30))
+        # one pair of view lengths for the batch; only the offsets differ per series
+        assert len(set((s + crop - a).tolist())) == 1 and len(set((b - s).tolist())) == 1
+        assert len(set((s - a).tolist())) == 1
+    assert min(crops) == 2 and max(crops) == 30  # not bounded by any series' length
+
+
+def test_centre_moves_each_series_to_the_middle():
+    x = torch.arange(16, dtype=torch.float32).reshape(2, 1, 8)
+    out = centre(x, torch.tensor([3, 8]))
+    nan = float("nan")
+    torch.testing.assert_close(out[0, 0], torch.tensor([nan, nan, 0.0, 1, 2, nan, nan, nan]),
+                               equal_nan=True)
+    torch.testing.assert_close(out[1], x[1])
+
+
+def test_canvas_views_align_on_their_overlap():
+    """Step j of the overlap is the same input step in both views, for every series."""
+    lengths = torch.tensor([40, 9, 23])
+    x = torch.full((3, 1, 40), float("nan"))
+    for i, n in enumerate(lengths):
+        x[i, 0, :n] = torch.arange(n) + 100 * i
+    g = torch.Generator().manual_seed(2)
+    for _ in range(50):
+        views, offset, crop = draw_views(x, lengths, g, crops="canvas")
+        (v1, n1, _), (v2, n2, _) = views
+        assert v1.shape[2] == int(n1.max()) and bool((n1 == n1[0]).all())
+        o1 = torch.stack([v1[i, 0, offset[i] : offset[i] + crop] for i in range(3)])
+        torch.testing.assert_close(o1, v2[:, 0, :crop], equal_nan=True)
+    with pytest.raises(ValueError, match="crops must be"):
+        draw_views(x, lengths, g, crops="full")
+
+
 def test_hierarchical_loss_prefers_aligned_views():
     torch.manual_seed(0)
     z = torch.randn(6, 16, 8) * 3
@@ -97,7 +138,8 @@ def test_hierarchical_loss_prefers_aligned_views():
         hierarchical_contrastive_loss(z, z[:, :4])
 
 
-def test_contrastive_loss_ignores_padding_values():
+@pytest.mark.parametrize("crops", ["valid", "canvas"])
+def test_contrastive_loss_ignores_padding_values(crops):
     X, lengths = sines(n=4, L=40)
     lengths[:] = [40, 25, 31, 12]
     x_nan, x_junk = torch.tensor(X), torch.tensor(X)
@@ -106,8 +148,8 @@ def test_contrastive_loss_ignores_padding_values():
         x_junk[i, :, n:] = 1e3
     enc = tiny_encoder().eval()
     lens = torch.tensor(lengths)
-    a = contrastive_loss(enc, x_nan, lens, generator=torch.Generator().manual_seed(1))
-    b = contrastive_loss(enc, x_junk, lens, generator=torch.Generator().manual_seed(1))
+    a = contrastive_loss(enc, x_nan, lens, generator=torch.Generator().manual_seed(1), crops=crops)
+    b = contrastive_loss(enc, x_junk, lens, generator=torch.Generator().manual_seed(1), crops=crops)
     assert torch.isfinite(a) and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
 
 

@@ -30,6 +30,8 @@ OBJECTIVES = ("masked", "contrastive", "hybrid")
 HYBRID_MASKS = ("values", "timestamps")
 #: Block layouts of the encoder (see :mod:`tsea.nn.blocks`).
 BLOCKS = ("transformer", "preact")
+#: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
+CROPS = ("valid", "canvas")
 CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
 REGRESSION_HEADS = ("ridge", "svr", "finetune")
 
@@ -132,6 +134,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                           "what the hybrid objective reconstructs: value-masked values (values) "
                           "or the steps the contrastive timestamp mask hides (timestamps)",
                           "pre-training", legacy="values"),
+    "crops": Param("valid", [StrOptions(set(CROPS))],
+                   "contrastive views: valid: inside each series, at most as long as the "
+                   "shortest series of the batch; canvas: TS2Vec's, series centred in the "
+                   "batch's width and views cropped from it (they may hold padding)",
+                   "pre-training", legacy="valid"),
     "pooling": _pooling("max", "embedding"),
     # input normalisation, runtime
     "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],

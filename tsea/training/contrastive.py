@@ -15,6 +15,13 @@ For a batch of series with valid lengths ``T_i``:
 
 Similarities are plain dot products, as in the paper. Missing (all-NaN) steps inside a crop are
 kept (the encoder zeroes them), as in TS2Vec.
+
+That is ``crops="valid"``. With unequal lengths its overlap is at most as long as the batch's
+shortest series. ``crops="canvas"`` draws as TS2Vec does: each series is centred in the batch's
+width ``W`` (padding on both sides), one overlap ``[left, left + l)`` with ``l`` uniform in
+``[2, W]`` and one pair of extensions are drawn for the batch, and every series is shifted by its
+own offset so that both views stay inside ``[0, W)``. The views may then hold padding steps,
+which the encoder treats as invalid and the loss includes, as TS2Vec's does.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ __all__ = [
     "hierarchical_contrastive_loss",
     "contrastive_loss",
     "draw_crops",
+    "draw_canvas_crops",
+    "centre",
     "draw_views",
     "overlap_loss",
 ]
@@ -95,6 +104,34 @@ def draw_crops(lengths: Tensor, generator: torch.Generator | None = None):
     return crop, a, s, b
 
 
+def _randint(low: int, high: int, generator) -> int:
+    """One integer uniform in [low, high] (inclusive)."""
+    return low + int(torch.randint(high - low + 1, (1,), generator=generator))
+
+
+def draw_canvas_crops(batch: int, width: int, generator: torch.Generator | None = None):
+    """TS2Vec's draws over a canvas of ``width`` steps, in :func:`draw_crops`' ``(l, a, s, b)``
+    form: the same view lengths for the whole batch, a per-series offset."""
+    crop = _randint(min(2, width), width, generator)
+    left = _randint(0, width - crop, generator)
+    eleft = _randint(0, left, generator)
+    eright = _randint(left + crop, width, generator)
+    low = torch.full((batch,), -eleft, dtype=torch.long)
+    offset = _uniform_int(low, torch.full_like(low, width - eright), generator)
+    return crop, offset + eleft, offset + left, offset + eright
+
+
+def centre(x: Tensor, lengths: Tensor) -> Tensor:
+    """Each series moved to the middle of the batch's width (NaN before and after it)."""
+    B, C, L = x.shape
+    shift = ((L - lengths.detach().cpu().long()) // 2).to(x.device)
+    steps = torch.arange(L, device=x.device)
+    src = steps[None, :] - shift[:, None]  # output step t holds input step t - shift
+    inside = (src >= 0) & (src < lengths.to(x.device)[:, None])
+    out = x.gather(2, src.clamp(0, L - 1)[:, None, :].expand(B, C, L))
+    return out.masked_fill(~inside[:, None, :], float("nan"))
+
+
 def _take(x: Tensor, start: Tensor, length: Tensor) -> Tensor:
     """Per-series windows x[i, :, start_i : start_i + length_i], NaN-padded to max(length)."""
     B, C, L = x.shape
@@ -106,14 +143,22 @@ def _take(x: Tensor, start: Tensor, length: Tensor) -> Tensor:
     return out.masked_fill(~inside[:, None, :], float("nan"))
 
 
-def draw_views(x: Tensor, lengths: Tensor, generator=None, mask_p: float = 0.5):
+def draw_views(x: Tensor, lengths: Tensor, generator=None, mask_p: float = 0.5,
+               crops: str = "valid"):
     """Random crops and timestamp masks of a batch (all draws on the CPU from ``generator``).
 
     Returns ``(views, offset, crop)``: ``views`` is two ``(x_view, view_lengths, keep)``
     triples (NaN-padded windows, their lengths, and ``proj_mask``), ``offset`` (B,) the start of
     the overlap inside view 1 (it starts at 0 in view 2) and ``crop`` its length.
+    ``crops``: "valid" or "canvas" (module docstring).
     """
-    crop, a, s, b = draw_crops(lengths, generator)
+    if crops == "canvas":
+        x = centre(x, lengths)
+        crop, a, s, b = draw_canvas_crops(x.shape[0], x.shape[2], generator)
+    elif crops == "valid":
+        crop, a, s, b = draw_crops(lengths, generator)
+    else:
+        raise ValueError(f"crops must be 'valid' or 'canvas', got {crops!r}")
     views = []
     for start, length in ((a, s + crop - a), (s, b - s)):
         v = _take(x, start, length)
@@ -139,11 +184,12 @@ def contrastive_loss(
     alpha: float = 0.5,
     temporal_unit: int = 0,
     mask_p: float = 0.5,
+    crops: str = "valid",
 ) -> Tensor:
     """TS2Vec loss of ``encoder`` on a batch ``x`` (B, C, L) NaN-padded with ``lengths`` (B,).
 
     Random draws (crops, timestamp masks) come from ``generator`` on the CPU.
     """
-    views, offset, crop = draw_views(x, lengths, generator, mask_p)
+    views, offset, crop = draw_views(x, lengths, generator, mask_p, crops)
     z1, z2 = (encoder(v, lengths=n, proj_mask=keep) for v, n, keep in views)
     return overlap_loss(z1, z2, offset, crop, alpha=alpha, temporal_unit=temporal_unit)

@@ -43,6 +43,7 @@ def hybrid_loss(
     generator: torch.Generator | None = None,
     mask_p: float = 0.5,
     masks: str = "values",
+    crops: str = "valid",
 ) -> Tensor:
     """``weights["masked"] * MSE + weights["contrastive"] * hierarchical contrastive loss``.
 
@@ -51,7 +52,7 @@ def hybrid_loss(
     """
     if masks not in HYBRID_MASKS:
         raise ValueError(f"masks must be one of {HYBRID_MASKS}, got {masks!r}")
-    views, offset, crop = draw_views(x, lengths, generator, mask_p)
+    views, offset, crop = draw_views(x, lengths, generator, mask_p, crops)
     outs, recons, targets, originals = [], [], [], []
     for v, n, keep in views:
         if masks == "values":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tsea.params import HYBRID_MASKS, OBJECTIVES
+from tsea.params import CROPS, HYBRID_MASKS, OBJECTIVES
 
 from .contrastive import contrastive_loss
 from .hybrid import hybrid_loss
@@ -77,8 +77,12 @@ class PretrainModule(SpawnSafeModule):
         verbose: bool = False,
         num_threads: int | None = None,
         hybrid_masks: str = "values",
+        crops: str = "valid",
     ):
         super().__init__()
+        if crops not in CROPS:
+            raise ValueError(f"crops must be one of {CROPS}, got {crops!r}")
+        self.crops = crops
         if hybrid_masks not in HYBRID_MASKS:
             raise ValueError(f"hybrid_masks must be one of {HYBRID_MASKS}, got {hybrid_masks!r}")
         self.hybrid_masks = hybrid_masks
@@ -105,12 +109,14 @@ class PretrainModule(SpawnSafeModule):
         mask_kwargs = dict(ratio=self.mask_ratio, mean_length=self.mask_mean_length, generator=self._generator)
         if w["masked"] > 0 and w["contrastive"] > 0:
             loss = hybrid_loss(
-                self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks, **mask_kwargs
+                self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks, crops=self.crops, **mask_kwargs
             )
         elif w["masked"] > 0:
             loss = w["masked"] * masked_reconstruction_loss(self.encoder, self.recon_head, x, lengths, **mask_kwargs)
         else:
-            loss = w["contrastive"] * contrastive_loss(self.encoder, x, lengths, generator=self._generator)
+            loss = w["contrastive"] * contrastive_loss(
+                self.encoder, x, lengths, generator=self._generator, crops=self.crops
+            )
         return loss
 
     def training_step(self, batch, batch_idx):

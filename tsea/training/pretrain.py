@@ -95,6 +95,7 @@ def pretrain(
     mask_mean_length: float = 3.0,
     weight_averaging: bool = False,
     hybrid_masks: str = "values",
+    crops: str = "valid",
 ) -> nn.Module:
     """Pre-train ``encoder`` without labels on the collection ``(X, lengths)``; return it.
 
@@ -103,7 +104,9 @@ def pretrain(
     masked run ``mask_mean_length``), "contrastive" (TS2Vec) or "hybrid" (weighted sum,
     ``objective_weights`` = {"masked": w, "contrastive": w} or a pair; default 0.5/0.5; both
     losses share the contrastive views' encoder passes, see :mod:`tsea.training.hybrid`;
-    ``hybrid_masks`` "values" or "timestamps" chooses what its reconstruction hides).
+    ``hybrid_masks`` "values" or "timestamps" chooses what its reconstruction hides;
+    ``crops`` "valid" or "canvas" where the contrastive views are cut, see
+    :mod:`tsea.training.contrastive`).
     A copy of the encoder is trained; on success its weights are copied into ``encoder``
     (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
     :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
@@ -155,6 +158,7 @@ def pretrain(
             verbose=verbose,
             num_threads=num_threads,
             hybrid_masks=hybrid_masks,
+            crops=crops,
         )
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed
