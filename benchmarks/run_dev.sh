@@ -30,12 +30,16 @@ out = sys.argv[1]
 methods = {
     "ea-dc-preact": {"block": "preact", "causal": False},
     "ea-dc-preact-none": {"block": "preact", "causal": False, "attention": "none"},
+    "ea-dc-preact-canvas": {"block": "preact", "causal": False, "crops": "canvas"},
+    "ea-dc-preact-canvas-none": {"block": "preact", "causal": False, "crops": "canvas",
+                                 "attention": "none"},
 }
 for name, params in methods.items():
     with open(f"{out}/{name}.yaml", "w") as fh:
         yaml.safe_dump(params, fh, sort_keys=False)
 PYEOF
-METHODS="ts2vec,configs/ts2vec-like.yaml,$OUT/configs/ea-dc-preact.yaml,$OUT/configs/ea-dc-preact-none.yaml"
+METHODS="ts2vec,configs/ts2vec-like.yaml,$OUT/configs/ea-dc-preact-canvas.yaml"
+METHODS="$METHODS,$OUT/configs/ea-dc-preact-canvas-none.yaml"
 
 for seeds in $SEEDS; do
     "$PY" -m tsea.cli benchmark --data-dir "$DATA_DIR" --datasets "$DATASETS" \
