@@ -164,15 +164,18 @@ class TSEncoderForTsea(nn.Module):
 
 
 def _tsea_layer_classes():
+    # The pilot's part swaps, kept as they were run (tsea now has both as parameters,
+    # ``causal`` and ``block``; these re-classed modules reproduce the recorded rows).
     from tsea.nn.blocks import AttentionDilatedConv, EADCBlock
 
     class SamePadConv(AttentionDilatedConv):
         """tsea's sub-layer with the dilated conv padded on both sides (centred receptive
         field) instead of on the left only."""
 
-        def causal_conv(self, x):
-            left = self.left_pad // 2
-            return self.conv(F.pad(x, (left, self.left_pad - left)))
+        def dilated_conv(self, x, mask=None):
+            span = self.pad[0]  # these sub-layers are built causal: (span, 0)
+            left = span // 2
+            return self.conv(F.pad(x, (left, span - left)))
 
     class TS2VecShapedBlock(EADCBlock):
         """tsea's block re-wired as TS2Vec's ConvBlock: ``x + conv2(gelu(conv1(gelu(x))))``
@@ -180,8 +183,8 @@ def _tsea_layer_classes():
 
         def forward(self, x, mask, prev_logits=None):
             first, second = self.layers
-            h = first.causal_conv(F.gelu(x))
-            h = second.causal_conv(F.gelu(h))
+            h = first.dilated_conv(F.gelu(x))
+            h = second.dilated_conv(F.gelu(h))
             return x + h, prev_logits, []
 
     return SamePadConv, TS2VecShapedBlock
