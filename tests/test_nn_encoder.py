@@ -368,3 +368,24 @@ def test_covering_depth():
             covering_depth(bad)
     with pytest.raises(ValueError, match="depth must be a non-negative integer"):
         receptive_field(-1)
+
+
+def test_attention_blocks_puts_attention_in_the_top_blocks_only():
+    enc = _enc("evolving", attention_blocks=1, block="preact", causal=False).eval()
+    with_attention = [[layer.attention is not None for layer in b.layers] for b in enc.blocks]
+    assert with_attention == [[False, False], [False, False], [True, True]]
+    first, second = enc.blocks[2].layers
+    assert first.attention.first and first.attention.map_conv is None  # no predecessor: vanilla
+    assert not second.attention.first and second.attention.map_conv is not None
+    x = torch.randn(2, 2, 40)
+    x[1, :, 25:] = NAN
+    with torch.no_grad():
+        h, maps = enc(x, return_attention=True)
+        alone = enc(x[1:, :, :25])
+    assert len(maps) == 2
+    torch.testing.assert_close(h[1, :25], alone[0], atol=1e-5, rtol=0)  # padding never leaks
+    every = _enc("evolving", attention_blocks=3)
+    assert set(every.state_dict()) == set(_enc("evolving").state_dict())
+    assert _enc("evolving", attention_blocks=9).config["attention_blocks"] == 9  # all 3 blocks
+    with pytest.raises(ValueError, match="attention_blocks must be"):
+        _enc("evolving", attention_blocks=0)

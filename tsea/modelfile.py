@@ -82,6 +82,7 @@ ARCH_LIMITS = {
     "kernel_size": 1_024,
     "n_heads": 1_024,
     "reuse_heads": 1_024,
+    "attention_blocks": 64,
     "max_attention_len": 65_536,
 }
 _NORMALIZE_MODES = ("channel", "series", None)
@@ -297,6 +298,8 @@ def _check_arch(bad: str, cfg) -> dict:
     if not isinstance(cfg, dict):
         raise ValueError(f"{bad}: meta 'encoder_config' is {type(cfg).__name__}, not an object")
     for name, high in ARCH_LIMITS.items():
+        if name == "attention_blocks" and cfg.get(name) is None:
+            continue  # None: every block
         if name in cfg or name == "in_channels":
             _check_int(bad, f"encoder_config[{name!r}]", cfg.get(name), 0 if name == "reuse_heads" else 1, high)
     for name, high in _ARCH_FLOATS.items():
@@ -337,7 +340,8 @@ def check_encoder_model(
         )
     same = {"attention": "mode", **{k: k for k in (
         "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
-        "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads", "block", "causal")}}
+        "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads", "block", "causal",
+        "attention_blocks")}}
     for param, arch in same.items():
         if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
             continue  # resolved when the model was fitted

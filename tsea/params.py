@@ -106,6 +106,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     "k_ratio": Param(0.25, [_fraction("right")], "d_k = k_ratio * channels", "architecture"),
     "v_ratio": Param(0.25, [_fraction("right")],
                      "d_v = v_ratio * channels (the attention channels)", "architecture"),
+    "attention_blocks": Param(None, [_pos_int(), None],
+                              "only the top attention_blocks blocks carry attention channels "
+                              "(the others are plain convolutions); None: every block",
+                              "architecture", legacy=None),
     "max_attention_len": Param(64, [_pos_int()],
                                "longer series attend over pooled tokens (bounded memory)",
                                "architecture"),

@@ -53,7 +53,7 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
 _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
-    "block", "causal",
+    "block", "causal", "attention_blocks",
 )
 
 
@@ -80,6 +80,7 @@ class EADCEncoder(nn.Module):
         ffn_ratio: float = 2.0,
         block: str = "transformer",
         causal: bool = True,
+        attention_blocks: int | None = None,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -102,6 +103,13 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
         if not isinstance(causal, bool):
             raise ValueError(f"causal must be True or False, got {causal!r}")
+        if attention_blocks is not None and (
+            isinstance(attention_blocks, bool) or not isinstance(attention_blocks, int)
+            or attention_blocks < 1
+        ):
+            raise ValueError(
+                f"attention_blocks must be a positive integer or None, got {attention_blocks!r}"
+            )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if mode == "reuse" and not 0 <= reuse_heads <= n_heads:
@@ -121,16 +129,18 @@ class EADCEncoder(nn.Module):
                 f"d_model={d_model} too small for {n_heads} heads: attention would take "
                 f"{d_v} of the {d_model} channels"
             )
+        # attention_blocks: only the top blocks carry attention (None: every block)
+        first_attended = 0 if attention_blocks is None else max(0, depth - attention_blocks)
         blocks = []
         for i in range(depth):
             layers = []
             for j in range(2):
                 attention = None
-                if mode != "none":
+                if mode != "none" and i >= first_attended:
                     attention = EvolvingAttention(
                         d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
                         reuse_heads=reuse_heads, max_attention_len=max_attention_len,
-                        first=(i == 0 and j == 0), dropout=dropout,
+                        first=(i == first_attended and j == 0), dropout=dropout,
                     )
                 layers.append(
                     AttentionDilatedConv(
