@@ -33,6 +33,8 @@ methods = {
     "ea-dc-preact-canvas": {"block": "preact", "causal": False, "crops": "canvas"},
     "ea-dc-preact-canvas-none": {"block": "preact", "causal": False, "crops": "canvas",
                                  "attention": "none"},
+    "ts2vec-like-ea": {**load_config("ts2vec-like"), "attention": "evolving",
+                       "attention_blocks": 3},
 }
 for name, params in methods.items():
     with open(f"{out}/{name}.yaml", "w") as fh:
