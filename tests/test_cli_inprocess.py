@@ -95,6 +95,13 @@ def test_embed_npy_writes_ids_next_to_it(tmp_path, capsys):
                  "--pooling", "max+mean", "-q"]) == 0
     both = np.load(tmp_path / "both.npy")
     assert both.shape == (len(ids), 32) and np.array_equal(both[:, 16:], Z)
+    # without --pooling the model's own pooling is used
+    model2 = tmp_path / "m2.tsea"
+    assert main(["fit", "--data", data, "--config", "tiny", "--set", "n_iters=1", "--set",
+                 "pooling=max+mean", "-o", str(model2), "-q"]) == 0
+    assert main(["embed", "--model", str(model2), data, "-o", str(tmp_path / "own.npy"),
+                 "-q"]) == 0
+    assert np.load(tmp_path / "own.npy").shape == (len(ids), 32)
 
 
 def test_benchmark_subcommand_uses_the_runner_arguments():

@@ -213,6 +213,8 @@ def cmd_embed(args) -> int:
     encoder = _load_model(args, args.model)
     if args.n_jobs is not None:
         encoder.n_jobs = args.n_jobs
+    if args.pooling is None:
+        args.pooling = encoder.pooling
     columns = {"label_column": args.label_column, "id_column": args.id_column}
     start = time.perf_counter()
     if shards:

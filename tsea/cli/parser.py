@@ -150,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output format of each shard's file (default: parquet)")
     embed.add_argument("--n-jobs", type=int, default=None, metavar="N",
                        help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
-    embed.add_argument("--pooling", default="max", choices=POOLINGS,
-                       help="pooling over time steps (default: max); max+mean writes the "
-                       "max-pooled columns first, then the mean-pooled ones")
+    embed.add_argument("--pooling", default=None, choices=POOLINGS,
+                       help="pooling over time steps (default: the model's pooling); max+mean "
+                       "writes the max-pooled columns first, then the mean-pooled ones")
     embed.add_argument("--split", default="train", choices=("train", "test", "all"),
                        help="split of a named dataset (default: train)")
     _add_csv_columns(embed)
