@@ -144,10 +144,12 @@ def test_preact_block_is_the_ts2vec_residual_block():
             "layers.0.conv.weight", "layers.0.conv.bias", "layers.1.conv.weight", "layers.1.conv.bias"
         }
         d = 2**i
-        def conv(h, c):
+
+        def conv(h, c, d=d):
             return torch.nn.functional.conv1d(
                 torch.nn.functional.pad(h, (d, d)), c.weight, c.bias, dilation=d
             )
+
         with torch.no_grad():
             got, _, _ = blk(x, valid)
             want = x + conv(gelu(conv(gelu(x), first.conv)), second.conv)
