@@ -142,6 +142,8 @@ class _EABase(BaseEstimator):
                 int(max_length), kernel_size=self.kernel_size, max_depth=AUTO_MAX_DEPTH
             )
         kwargs["depth"] = int(kwargs["depth"])  # a numpy integer is fine here
+        if kwargs["attention_blocks"] is not None:
+            kwargs["attention_blocks"] = int(kwargs["attention_blocks"])
         return kwargs
 
     # -- input --------------------------------------------------------------------------------

@@ -109,7 +109,8 @@ class PretrainModule(SpawnSafeModule):
         mask_kwargs = dict(ratio=self.mask_ratio, mean_length=self.mask_mean_length, generator=self._generator)
         if w["masked"] > 0 and w["contrastive"] > 0:
             loss = hybrid_loss(
-                self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks, crops=self.crops, **mask_kwargs
+                self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks,
+                crops=self.crops, **mask_kwargs,
             )
         elif w["masked"] > 0:
             loss = w["masked"] * masked_reconstruction_loss(self.encoder, self.recon_head, x, lengths, **mask_kwargs)
