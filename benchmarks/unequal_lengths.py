@@ -87,14 +87,11 @@ def tsea_readouts(tr, te, ytr, yte, seed) -> dict:
     length = common_length(tr, te)
 
     def zero_filled(series):
-        # normalise first, so that the fill is a zero of the encoder's input, as in TS2Vec
-        out = []
-        for s in series:
-            z = (s - enc.channel_mean_[:, None]) / enc.channel_std_[:, None]
-            filled = np.zeros((s.shape[0], length))
-            filled[:, : s.shape[1]] = z
-            out.append(filled * enc.channel_std_[:, None] + enc.channel_mean_[:, None])
-        return np.stack(out)
+        # filled with the channel means: zeros of the encoder's (normalised) input, as in TS2Vec
+        out = np.repeat(enc.channel_mean_[None, :, None], len(series), 0).repeat(length, 2)
+        for i, s in enumerate(series):
+            out[i, :, : s.shape[1]] = s
+        return out
 
     full = enc.transform(zero_filled(tr)), enc.transform(zero_filled(te))
     return {"tsea/valid": score(valid[0], ytr, valid[1], yte),

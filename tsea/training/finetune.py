@@ -29,7 +29,7 @@ from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
 
 from .datamodule import SupervisedDataModule
 from .pretrain import _positive_int_or_none, _repr_dim, check_collection
-from .runtime import SpawnSafeModule, build_trainer, default_n_iters, scratch_dir
+from .runtime import SpawnSafeModule, build_trainer, default_n_iters, named_n_iters, scratch_dir
 
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
@@ -182,9 +182,7 @@ def finetune(
     y = _check_targets(y, X.shape[0], task, n_outputs)
     batch_size = _positive_int_or_none("batch_size", batch_size) or 8
     patience = _positive_int_or_none("patience", patience) or 5
-    if n_iters == "ts2vec":
-        n_iters = default_n_iters(*X.shape, rule="ts2vec")
-    n_iters = _positive_int_or_none("n_iters", n_iters)
+    n_iters = _positive_int_or_none("n_iters", named_n_iters(n_iters, X.shape))
     max_epochs = _positive_int_or_none("max_epochs", max_epochs)
     if not (isinstance(lr, (int, float)) and 0 < lr < float("inf")):
         raise ValueError(f"lr must be a positive number, got {lr!r}")

@@ -24,7 +24,7 @@ from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
 
 from .datamodule import SeriesDataModule
 from .module import PretrainModule, resolve_objective_weights
-from .runtime import build_trainer, default_n_iters, scratch_dir
+from .runtime import build_trainer, default_n_iters, named_n_iters, scratch_dir
 
 __all__ = ["pretrain", "check_collection"]
 
@@ -64,9 +64,7 @@ def _positive_int_or_none(name, value):
 def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
     """``(max_steps, max_epochs)`` for the Trainer (see the module docstring)."""
     max_epochs = _positive_int_or_none("max_epochs", max_epochs)
-    if n_iters == "ts2vec":
-        return default_n_iters(*shape, rule="ts2vec"), max_epochs
-    n_iters = _positive_int_or_none("n_iters", n_iters)
+    n_iters = _positive_int_or_none("n_iters", named_n_iters(n_iters, shape))
     if n_iters is None and max_epochs is None:
         n_iters = default_n_iters(*shape)
     return (-1 if n_iters is None else n_iters), max_epochs

@@ -27,6 +27,7 @@ __all__ = [
     "trainer_device",
     "build_trainer",
     "default_n_iters",
+    "named_n_iters",
 ]
 
 
@@ -70,6 +71,12 @@ def default_n_iters(n_series: int, n_channels: int, length: int, rule: str = "ts
     if rule == "tsea":
         return 100 if small else 300
     raise ValueError(f"rule must be 'tsea' or 'ts2vec', got {rule!r}")
+
+
+def named_n_iters(n_iters, shape):
+    """``n_iters="ts2vec"`` as its step count for data of ``shape`` (n, C, L); any other value
+    unchanged (the callers check it)."""
+    return default_n_iters(*shape, rule="ts2vec") if n_iters == "ts2vec" else n_iters
 
 
 def build_trainer(
