@@ -33,15 +33,18 @@ def _series(L, C=2, seed=1):
     return s
 
 
-LAYOUTS = [("transformer", True), ("transformer", False), ("preact", True), ("preact", False)]
+# (block, causal, output_block)
+LAYOUTS = [("transformer", True, False), ("transformer", False, False), ("preact", True, False),
+           ("preact", False, False), ("preact", False, True), ("transformer", True, True)]
 
 
-@pytest.mark.parametrize("block, causal", LAYOUTS)
+@pytest.mark.parametrize("block, causal, output_block", LAYOUTS)
 @pytest.mark.parametrize("mode", ATTENTION_MODES)
 @pytest.mark.parametrize("max_len, own, other, width", [(128, 40, 70, 90), (16, 50, 60, 80)])
-def test_padding_never_leaks(mode, max_len, own, other, width, block, causal):
+def test_padding_never_leaks(mode, max_len, own, other, width, block, causal, output_block):
     """Alone vs padded in a longer batch (same attention stride): same valid steps and pooling."""
-    enc = _enc(mode, max_attention_len=max_len, block=block, causal=causal).eval()
+    enc = _enc(mode, max_attention_len=max_len, block=block, causal=causal,
+               output_block=output_block).eval()
     s = _series(own)
     alone = s.unsqueeze(0)
     batch = torch.full((3, 2, width), NAN)
@@ -105,17 +108,21 @@ def test_preact_encoder_is_causal_and_same_padding_is_not():
     t = 33
     y = x.clone()
     y[..., t + 1 :] = torch.randn(2, 2, 60 - t - 1) * 10
-    for causal in (True, False):
-        enc = _enc("none", block="preact", causal=causal).eval()
+    for causal, output_block in [(True, False), (False, False), (True, True), (False, True)]:
+        enc = _enc("none", block="preact", causal=causal, output_block=output_block).eval()
         with torch.no_grad():
             hx, hy = enc(x), enc(y)
         same_past = torch.allclose(hx[:, : t + 1], hy[:, : t + 1], atol=1e-6, rtol=0)
         assert same_past == causal
         # same padding: step t sees (kernel_size - 1) * dilation / 2 future steps per conv,
-        # 2 * (1 + 2 + 4) = 14 in all; steps further back do not change
+        # 2 * (1 + 2 + 4) = 14 in all (the output block, dilation 8, adds 2 * 8); steps further
+        # back do not change
+        ahead = 14 + 16 * output_block
         if not causal:
-            torch.testing.assert_close(hx[:, : t + 1 - 14], hy[:, : t + 1 - 14], atol=1e-6, rtol=0)
-            assert not torch.allclose(hx[:, t + 1 - 14], hy[:, t + 1 - 14], atol=1e-6, rtol=0)
+            torch.testing.assert_close(hx[:, : t + 1 - ahead], hy[:, : t + 1 - ahead],
+                                       atol=1e-6, rtol=0)
+            assert not torch.allclose(hx[:, t + 1 - ahead], hy[:, t + 1 - ahead],
+                                      atol=1e-6, rtol=0)
 
 
 def test_same_padding_is_centred():
@@ -172,6 +179,28 @@ def test_preact_none_matches_ts2vec_convblock():
             torch.testing.assert_close(blk(x, valid)[0], ref(x), atol=1e-6, rtol=1e-6)
 
 
+def test_output_block_matches_the_ts2vec_encoder():
+    """block preact, same padding, no attention, output_block: the reference package's whole
+    TSEncoder (input projection, depth blocks, the output block d_model -> repr_dim), with the
+    weights copied over."""
+    from ts2vec.models.encoder import TSEncoder
+
+    enc = _enc("none", block="preact", causal=False, output_block=True).eval()
+    ref = TSEncoder(2, 12, hidden_dims=16, depth=3).eval()
+    ref.input_fc.load_state_dict(enc.input_projection.state_dict())
+    ours = [*enc.blocks, enc.output_block]
+    assert len(ref.feature_extractor.net) == len(ours) == 4
+    for theirs, blk in zip(ref.feature_extractor.net, ours):
+        theirs.conv1.conv.load_state_dict(blk.layers[0].conv.state_dict())
+        theirs.conv2.conv.load_state_dict(blk.layers[1].conv.state_dict())
+        if blk.projector is not None:
+            theirs.projector.load_state_dict(blk.projector.state_dict())
+    assert theirs.projector is not None and not hasattr(enc, "output_projection")
+    x = torch.randn(3, 2, 45)
+    with torch.no_grad():
+        torch.testing.assert_close(enc(x), ref(x.transpose(1, 2).clone()), atol=1e-5, rtol=1e-5)
+
+
 def test_preact_drops_out_the_output_only_while_training():
     enc = _enc("none", block="preact", dropout=0.5)
     x = torch.randn(2, 2, 30)
@@ -194,6 +223,13 @@ def test_layout_is_checked_and_saved_in_the_config():
         _enc("none", block="ffn")
     with pytest.raises(ValueError, match="causal must be True or False"):
         _enc("none", causal=1)
+    with pytest.raises(ValueError, match="output_block must be True or False"):
+        _enc("none", output_block="yes")
+    enc = _enc("evolving", output_block=True)
+    assert enc.config["output_block"] is True
+    assert set(EADCEncoder.from_config(json.loads(json.dumps(enc.config))).state_dict()) == set(
+        enc.state_dict())
+    assert EADCEncoder.from_config(old).config["output_block"] is False
 
 
 def test_evolving_alpha0_beta0_equals_vanilla():

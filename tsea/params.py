@@ -95,6 +95,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     "causal": Param(True, ["boolean"],
                     "causal (left) padding of the convolutions; False: same padding (TS2Vec)",
                     "architecture", legacy=True),
+    "output_block": Param(False, ["boolean"],
+                          "end in TS2Vec's output block (a preact block d_model -> repr_dim, "
+                          "dilation 2**depth, 1x1 conv on the residual) instead of a per-step "
+                          "Linear", "architecture", legacy=False),
     "attention": Param("evolving", [StrOptions(set(ATTENTION_MODES))],
                        "attention mode: " + " | ".join(ATTENTION_MODES), "architecture"),
     "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),

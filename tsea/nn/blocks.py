@@ -100,12 +100,20 @@ class AttentionDilatedConv(nn.Module):
 
 class EADCBlock(nn.Module):
     """Two sub-layers with the same dilation; logits flow through both. ``preact``: the
-    sub-layers carry no FFN or norm, and the block is ``x + s2(gelu(s1(gelu(x))))``."""
+    sub-layers carry no FFN or norm, and the block is ``x + s2(gelu(s1(gelu(x))))``;
+    ``projector`` (e.g. a 1x1 convolution) maps the residual ``x`` when the block changes the
+    number of channels."""
 
-    def __init__(self, first: AttentionDilatedConv, second: AttentionDilatedConv, preact=False):
+    def __init__(
+        self, first: AttentionDilatedConv, second: AttentionDilatedConv, preact=False,
+        projector: nn.Module | None = None,
+    ):
         super().__init__()
+        if projector is not None and not preact:
+            raise ValueError("a residual projector needs preact=True")
         self.layers = nn.ModuleList([first, second])
         self.preact = preact
+        self.projector = projector
 
     def forward(
         self, x: Tensor, mask: Tensor, prev_logits: Tensor | None = None
@@ -118,4 +126,7 @@ class EADCBlock(nn.Module):
             h, prev_logits, probs = layer(h, mask, prev_logits)
             if probs is not None:
                 maps.append(probs)
-        return (x + h if self.preact else h), prev_logits, maps
+        if not self.preact:
+            return h, prev_logits, maps
+        residual = x if self.projector is None else self.projector(x)
+        return residual + h, prev_logits, maps

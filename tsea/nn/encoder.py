@@ -3,8 +3,10 @@
 Per-step input projection (NaN -> 0 first; invalid steps and ``proj_mask``-ed steps zeroed after
 it), ``depth`` blocks of two attention-augmented dilated conv sub-layers (block i: dilation
 2**i; ``block`` and ``causal`` choose the layout and the padding, see :mod:`tsea.nn.blocks`), then
-a per-step projection to ``repr_dim`` (with ``block="preact"``, as TS2Vec, dropout on the
-representations while training). The attention logits flow from each attention sub-layer to the
+a per-step projection to ``repr_dim`` or, with ``output_block=True``, TS2Vec's output block (a
+pre-activation block ``d_model -> repr_dim`` with dilation ``2**depth`` and a 1x1 convolution on
+its residual path). With ``block="preact"``, as TS2Vec, the representations are dropped out
+while training. The attention logits flow from each attention sub-layer to the
 next (``mode``); ``mode="none"`` is the plain dilated CNN.
 There is no positional table: any length runs.
 """
@@ -53,7 +55,7 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
 _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
-    "block", "causal", "attention_blocks",
+    "block", "causal", "attention_blocks", "output_block",
 )
 
 
@@ -81,6 +83,7 @@ class EADCEncoder(nn.Module):
         block: str = "transformer",
         causal: bool = True,
         attention_blocks: int | None = None,
+        output_block: bool = False,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -103,6 +106,8 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
         if not isinstance(causal, bool):
             raise ValueError(f"causal must be True or False, got {causal!r}")
+        if not isinstance(output_block, bool):
+            raise ValueError(f"output_block must be True or False, got {output_block!r}")
         if attention_blocks is not None and (
             isinstance(attention_blocks, bool) or not isinstance(attention_blocks, int)
             or attention_blocks < 1
@@ -150,7 +155,18 @@ class EADCEncoder(nn.Module):
                 )
             blocks.append(EADCBlock(*layers, preact=(block == "preact")))
         self.blocks = nn.ModuleList(blocks)
-        self.output_projection = nn.Linear(d_model, repr_dim)
+        # Only one of the two exists, so older model files keep their state_dict keys.
+        if output_block:
+            dilation = 2**depth
+            self.output_block = EADCBlock(
+                AttentionDilatedConv(d_model, repr_dim, kernel_size, dilation, causal=causal,
+                                     transformer=False),
+                AttentionDilatedConv(repr_dim, repr_dim, kernel_size, dilation, causal=causal,
+                                     transformer=False),
+                preact=True, projector=nn.Conv1d(d_model, repr_dim, 1),
+            )
+        else:
+            self.output_projection = nn.Linear(d_model, repr_dim)
         # No parameters, so old model files (transformer blocks) keep their state_dict keys.
         self.output_dropout = nn.Dropout(dropout) if block == "preact" else nn.Identity()
 
@@ -200,7 +216,11 @@ class EADCEncoder(nn.Module):
         for block in self.blocks:
             h, logits, block_maps = block(h, valid, logits)
             maps.extend(block_maps)
-        out = self.output_dropout(self.output_projection(h.transpose(1, 2)))
+        if hasattr(self, "output_block"):
+            out = self.output_block(h, valid)[0].transpose(1, 2)
+        else:
+            out = self.output_projection(h.transpose(1, 2))
+        out = self.output_dropout(out)
         if return_attention:
             return out, maps
         return out
