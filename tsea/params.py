@@ -147,6 +147,15 @@ ENCODER_PARAMS: dict[str, Param] = {
                    "shortest series of the batch; canvas: TS2Vec's, series centred in the "
                    "batch's width and views cropped from it (they may hold padding)",
                    "pre-training", legacy="valid"),
+    "soft_instance": Param(None, [Interval(Real, 0, None, closed="neither"), None],
+                           "SoftCLT: soft instance-wise contrastive targets 2a sigmoid(-tau D) "
+                           "from DTW distances D between the training series (a = 0.5, tau = "
+                           "this value; O(n^2 L^2) once per fit); None: TS2Vec's hard targets",
+                           "pre-training", legacy=None),
+    "soft_temporal": Param(None, [Interval(Real, 0, None, closed="neither"), None],
+                           "SoftCLT: soft temporal contrastive targets 2 sigmoid(-tau 2**d "
+                           "|t - t'|) at hierarchy level d (tau = this value); None: TS2Vec's "
+                           "hard targets", "pre-training", legacy=None),
     "pooling": _pooling("max", "embedding"),
     # input normalisation, runtime
     "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .corruption import timestamp_keep_mask
+from .soft import temporal_weights
 
 __all__ = [
     "hierarchical_contrastive_loss",
@@ -43,38 +44,55 @@ __all__ = [
 ]
 
 
-def _pair_contrast(a: Tensor, b: Tensor) -> Tensor:
+def _pair_contrast(a: Tensor, b: Tensor, weights: Tensor | None = None) -> Tensor:
     """InfoNCE within groups: a, b (G, N, D); item k of ``a`` is the positive of item k of ``b``
-    and the other 2N - 2 items of the group are negatives. Returns the mean over 2GN anchors."""
+    and the other 2N - 2 items of the group are negatives. Returns the mean over 2GN anchors.
+
+    ``weights`` (N, N), 1 on the diagonal: soft targets (:mod:`tsea.training.soft`); anchor k
+    then scores ``-sum_j w_kj log p_j`` over item j of both views (itself excluded)."""
     n = a.shape[1]
     z = torch.cat([a, b], dim=1)  # (G, 2N, D)
     sim = z @ z.transpose(1, 2)  # (G, 2N, 2N)
     eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
     sim = sim.masked_fill(eye, float("-inf"))
-    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     logp = F.log_softmax(sim, dim=-1)  # (G, 2N, 2N)
+    if weights is not None:
+        target = weights.to(logp.dtype).repeat(2, 2).masked_fill(eye, 0.0)
+        return -(logp.masked_fill(eye, 0.0) * target).sum(-1).mean()
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     picked = logp.gather(-1, target.expand(z.shape[0], -1).unsqueeze(-1))
     return -picked.mean()
 
 
 def hierarchical_contrastive_loss(
-    z1: Tensor, z2: Tensor, *, alpha: float = 0.5, temporal_unit: int = 0
+    z1: Tensor, z2: Tensor, *, alpha: float = 0.5, temporal_unit: int = 0,
+    instance_weights: Tensor | None = None, temporal_tau: float | None = None,
 ) -> Tensor:
-    """TS2Vec hierarchical loss on two aligned views z1, z2 of shape (B, T, D)."""
+    """TS2Vec hierarchical loss on two aligned views z1, z2 of shape (B, T, D).
+
+    SoftCLT (:mod:`tsea.training.soft`): ``instance_weights`` (B, B) soft instance-wise targets;
+    ``temporal_tau`` soft temporal targets, sharpened by 2 at each level. None: TS2Vec's."""
     if z1.shape != z2.shape or z1.dim() != 3:
         raise ValueError(f"views must have the same (B, T, D) shape, got {z1.shape}, {z2.shape}")
     B = z1.shape[0]
+    if instance_weights is not None and instance_weights.shape != (B, B):
+        raise ValueError(f"instance_weights must have shape ({B}, {B}), got {tuple(instance_weights.shape)}")
     total = z1.sum() * 0.0
     levels = 0
     while True:
         T = z1.shape[1]
         if alpha != 0 and B > 1:
-            total = total + alpha * _pair_contrast(z1.transpose(0, 1), z2.transpose(0, 1))
+            total = total + alpha * _pair_contrast(
+                z1.transpose(0, 1), z2.transpose(0, 1), instance_weights
+            )
         if T == 1:
             levels += 1
             break
         if levels >= temporal_unit and alpha != 1:
-            total = total + (1 - alpha) * _pair_contrast(z1, z2)
+            soft = None
+            if temporal_tau is not None:
+                soft = temporal_weights(T, temporal_tau * 2**levels, device=z1.device)
+            total = total + (1 - alpha) * _pair_contrast(z1, z2, soft)
         levels += 1
         z1 = F.max_pool1d(z1.transpose(1, 2), kernel_size=2).transpose(1, 2)
         z2 = F.max_pool1d(z2.transpose(1, 2), kernel_size=2).transpose(1, 2)
@@ -185,11 +203,16 @@ def contrastive_loss(
     temporal_unit: int = 0,
     mask_p: float = 0.5,
     crops: str = "valid",
+    instance_weights: Tensor | None = None,
+    temporal_tau: float | None = None,
 ) -> Tensor:
     """TS2Vec loss of ``encoder`` on a batch ``x`` (B, C, L) NaN-padded with ``lengths`` (B,).
 
     Random draws (crops, timestamp masks) come from ``generator`` on the CPU.
+    ``instance_weights`` / ``temporal_tau``: SoftCLT's soft targets (see
+    :func:`hierarchical_contrastive_loss`).
     """
     views, offset, crop = draw_views(x, lengths, generator, mask_p, crops)
     z1, z2 = (encoder(v, lengths=n, proj_mask=keep) for v, n, keep in views)
-    return overlap_loss(z1, z2, offset, crop, alpha=alpha, temporal_unit=temporal_unit)
+    return overlap_loss(z1, z2, offset, crop, alpha=alpha, temporal_unit=temporal_unit,
+                        instance_weights=instance_weights, temporal_tau=temporal_tau)

@@ -1,6 +1,7 @@
 """LightningDataModule over the internal collection form (NaN-padded float32 (n, C, L) + lengths).
 
-Batches are ``(x, lengths)`` (or ``(x, lengths, y)`` when targets are given):
+Batches are ``(x, lengths)`` (or ``(x, lengths, y)`` when targets are given, or
+``(x, lengths, index)`` with ``return_index=True``: the series' positions in ``X``):
 
 * a series longer than ``max_train_length`` is replaced, each time it is drawn for training, by
   a random window of ``max_train_length`` steps inside its valid range (validation batches use
@@ -51,8 +52,10 @@ def window_batch(X: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor, w
 class _Collate:
     """Builds a batch from series indices (runs in the loading process)."""
 
-    def __init__(self, X, lengths, y, max_len: int, generator: torch.Generator | None):
+    def __init__(self, X, lengths, y, max_len: int, generator: torch.Generator | None,
+                 return_index: bool = False):
         self.X, self.lengths, self.y = X, lengths, y
+        self.return_index = return_index
         self.max_len = max_len
         self.generator = generator  # None = centred windows (validation)
 
@@ -66,6 +69,8 @@ class _Collate:
             u = torch.rand(len(idx), generator=self.generator, dtype=torch.float64)
             starts = torch.floor(u * (slack + 1).double()).long().clamp_max(slack)
         x, new_lengths = window_batch(self.X[idx], lengths, starts, self.max_len)
+        if self.return_index:
+            return x, new_lengths, idx
         if self.y is None:
             return x, new_lengths
         return x, new_lengths, self.y[idx]
@@ -90,8 +95,12 @@ class SeriesDataModule(L.LightningDataModule):
         seed: int = 0,
         train_idx: np.ndarray | None = None,
         val_idx: np.ndarray | None = None,
+        return_index: bool = False,
     ):
         super().__init__()
+        if return_index and y is not None:
+            raise ValueError("return_index is for unlabelled batches; y must be None")
+        self.return_index = bool(return_index)
         self.X = torch.as_tensor(np.asarray(X, dtype=np.float32))
         self.lengths = torch.as_tensor(np.asarray(lengths, dtype=np.int64))
         self.y = None if y is None else torch.as_tensor(np.asarray(y))
@@ -118,7 +127,8 @@ class SeriesDataModule(L.LightningDataModule):
             shuffle=True,
             drop_last=True,  # batch <= n, so every epoch has >= 1 full batch
             generator=order,
-            collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, crops),
+            collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, crops,
+                                self.return_index),
             num_workers=0,
         )
 

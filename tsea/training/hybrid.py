@@ -44,11 +44,14 @@ def hybrid_loss(
     mask_p: float = 0.5,
     masks: str = "values",
     crops: str = "valid",
+    instance_weights: Tensor | None = None,
+    temporal_tau: float | None = None,
 ) -> Tensor:
     """``weights["masked"] * MSE + weights["contrastive"] * hierarchical contrastive loss``.
 
     ``masks`` chooses the reconstruction targets (module docstring); ``ratio`` and
-    ``mean_length`` configure the geometric value masks of ``masks="values"`` only.
+    ``mean_length`` configure the geometric value masks of ``masks="values"`` only;
+    ``instance_weights`` / ``temporal_tau``: SoftCLT's soft contrastive targets.
     """
     if masks not in HYBRID_MASKS:
         raise ValueError(f"masks must be one of {HYBRID_MASKS}, got {masks!r}")
@@ -65,5 +68,6 @@ def hybrid_loss(
         targets.append(target.flatten(1))
         originals.append(v.flatten(1))
     mse = reconstruction_mse(torch.cat(recons, 1), torch.cat(originals, 1), torch.cat(targets, 1))
-    contrast = overlap_loss(outs[0], outs[1], offset, crop)
+    contrast = overlap_loss(outs[0], outs[1], offset, crop, instance_weights=instance_weights,
+                            temporal_tau=temporal_tau)
     return weights["masked"] * mse + weights["contrastive"] * contrast

@@ -78,6 +78,8 @@ class PretrainModule(SpawnSafeModule):
         num_threads: int | None = None,
         hybrid_masks: str = "values",
         crops: str = "valid",
+        soft_instance=None,
+        soft_temporal: float | None = None,
     ):
         super().__init__()
         if crops not in CROPS:
@@ -97,32 +99,46 @@ class PretrainModule(SpawnSafeModule):
         self.grad_clip = grad_clip
         self.verbose = verbose
         self._generator = None
+        # SoftCLT: (n, n) instance weights over the training series (batches carry their
+        # indices) and the temporal tau; None: TS2Vec's hard targets
+        self.soft_instance = None if soft_instance is None else torch.as_tensor(soft_instance)
+        self.soft_temporal = soft_temporal
 
     def on_fit_start(self) -> None:
         rank = int(self.global_rank)
         self._generator = torch.Generator().manual_seed(self.seed + 104729 * rank)
 
-    def compute_loss(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def compute_loss(
+        self, x: torch.Tensor, lengths: torch.Tensor, index: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The objective on one batch; ``index`` (B,): the batch's series in the training set
+        (needed with ``soft_instance``)."""
         if self._generator is None:
             self._generator = torch.Generator().manual_seed(self.seed)
         w = self.weights
         mask_kwargs = dict(ratio=self.mask_ratio, mean_length=self.mask_mean_length, generator=self._generator)
+        soft = {"temporal_tau": self.soft_temporal, "instance_weights": None}
+        if self.soft_instance is not None:
+            if index is None:
+                raise ValueError("soft instance weights need the batch's series indices")
+            idx = index.to(self.soft_instance.device).long()
+            soft["instance_weights"] = self.soft_instance[idx][:, idx].to(x.device)
         if w["masked"] > 0 and w["contrastive"] > 0:
             loss = hybrid_loss(
                 self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks,
-                crops=self.crops, **mask_kwargs,
+                crops=self.crops, **mask_kwargs, **soft,
             )
         elif w["masked"] > 0:
             loss = w["masked"] * masked_reconstruction_loss(self.encoder, self.recon_head, x, lengths, **mask_kwargs)
         else:
             loss = w["contrastive"] * contrastive_loss(
-                self.encoder, x, lengths, generator=self._generator, crops=self.crops
+                self.encoder, x, lengths, generator=self._generator, crops=self.crops, **soft
             )
         return loss
 
     def training_step(self, batch, batch_idx):
         x, lengths = batch[0], batch[1]
-        loss = self.compute_loss(x, lengths)
+        loss = self.compute_loss(x, lengths, batch[2] if len(batch) > 2 else None)
         if not bool(torch.isfinite(loss)):
             raise NonFiniteLossError(
                 f"pre-training loss became {float(loss.detach())} at optimizer step {self.global_step} "

@@ -25,6 +25,7 @@ from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
 from .datamodule import SeriesDataModule
 from .module import PretrainModule, resolve_objective_weights
 from .runtime import build_trainer, default_n_iters, named_n_iters, scratch_dir
+from .soft import dtw_matrix, instance_weights
 
 __all__ = ["pretrain", "check_collection"]
 
@@ -94,6 +95,8 @@ def pretrain(
     weight_averaging: bool = False,
     hybrid_masks: str = "values",
     crops: str = "valid",
+    soft_instance: float | None = None,
+    soft_temporal: float | None = None,
 ) -> nn.Module:
     """Pre-train ``encoder`` without labels on the collection ``(X, lengths)``; return it.
 
@@ -105,6 +108,10 @@ def pretrain(
     ``hybrid_masks`` "values" or "timestamps" chooses what its reconstruction hides;
     ``crops`` "valid" or "canvas" where the contrastive views are cut, see
     :mod:`tsea.training.contrastive`).
+    ``soft_instance`` / ``soft_temporal`` (positive taus, or None for TS2Vec's hard targets):
+    SoftCLT's soft contrastive targets, instance-wise from DTW distances between the training
+    series (computed once here, O(n^2 L^2)), temporally from the lag between steps; see
+    :mod:`tsea.training.soft`.
     A copy of the encoder is trained; on success its weights are copied into ``encoder``
     (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
     :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
@@ -139,7 +146,19 @@ def pretrain(
     weight_averaging = bool(weight_averaging)
     if resume_from is not None and not os.path.isfile(resume_from):
         raise ValueError(f"resume_from={str(resume_from)!r} is not a checkpoint file")
+    for name, tau in (("soft_instance", soft_instance), ("soft_temporal", soft_temporal)):
+        if tau is None:
+            continue
+        if isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) or not (
+            0 < tau < float("inf")
+        ):
+            raise ValueError(f"{name} must be a positive number or None, got {tau!r}")
+        if weights["contrastive"] == 0:
+            raise ValueError(f"{name} softens the contrastive loss; objective {objective!r} has none")
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
+    soft_weights = None
+    if soft_instance is not None:
+        soft_weights = instance_weights(dtw_matrix(X, lengths), float(soft_instance))
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 
@@ -157,9 +176,12 @@ def pretrain(
             num_threads=num_threads,
             hybrid_masks=hybrid_masks,
             crops=crops,
+            soft_instance=soft_weights,
+            soft_temporal=None if soft_temporal is None else float(soft_temporal),
         )
         data = SeriesDataModule(
-            X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed
+            X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
+            return_index=soft_weights is not None,
         )
         callbacks, logger = [], False
         if weight_averaging:
