@@ -51,8 +51,8 @@ def instance_weights(distances: np.ndarray, tau: float, alpha: float = SOFT_ALPH
     if n > 1:
         off = ~np.eye(n, dtype=bool)
         np.fill_diagonal(d, d[off].min())
-        low, span = d.min(axis=0), np.ptp(d, axis=0)
-        d = np.where(span > 0, (d - low) / np.where(span > 0, span, 1.0), 0.0)
+        span = np.ptp(d, axis=0)  # a constant column scales to 0, as in MinMaxScaler
+        d = (d - d.min(axis=0)) / np.where(span > 0, span, 1.0)
     w = 2.0 * alpha / (1.0 + np.exp(tau * d))
     np.fill_diagonal(w, 1.0)
     return w.astype(np.float32)
