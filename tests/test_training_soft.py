@@ -33,6 +33,16 @@ def test_dtw_matrix_is_aeons_dtw_on_each_valid_part():
     assert equal[0, 1] == pytest.approx(d[0, 2])
 
 
+@pytest.mark.parametrize("lengths", [[30, 30, 30, 30, 30], [30, 21, 30, 9, 17]])
+def test_dtw_matrix_does_not_depend_on_its_threads(lengths):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 2, 30))
+    for i, n in enumerate(lengths):
+        X[i, :, n:] = np.nan
+    np.testing.assert_array_equal(dtw_matrix(X, np.array(lengths), n_jobs=2),
+                                  dtw_matrix(X, np.array(lengths)))
+
+
 def test_instance_weights_follow_softclt():
     d = np.array([[0.0, 1.0, 3.0], [1.0, 0.0, 5.0], [3.0, 5.0, 0.0]])
     tau = 2.0

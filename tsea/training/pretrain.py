@@ -16,6 +16,7 @@ import copy
 import os
 
 import numpy as np
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
@@ -158,7 +159,9 @@ def pretrain(
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     soft_weights = None
     if soft_instance is not None:
-        soft_weights = instance_weights(dtw_matrix(X, lengths), float(soft_instance))
+        # the DTW matrix is the costly part of a short fit: give it the training's threads
+        threads = num_threads if num_threads is not None else torch.get_num_threads()
+        soft_weights = instance_weights(dtw_matrix(X, lengths, threads), float(soft_instance))
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 

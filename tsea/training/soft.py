@@ -29,16 +29,17 @@ __all__ = ["SOFT_ALPHA", "dtw_matrix", "instance_weights", "temporal_weights"]
 SOFT_ALPHA = 0.5
 
 
-def dtw_matrix(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def dtw_matrix(X: np.ndarray, lengths: np.ndarray, n_jobs: int = 1) -> np.ndarray:
     """(n, n) DTW distances between the valid parts of the series of ``X`` (n, C, L), NaN-padded
     to ``lengths``; missing values inside a series count as 0 (as the encoder reads them).
-    Full DTW (aeon): O(n^2 L^2) time, computed once per fit."""
+    Full DTW (aeon, on ``n_jobs`` threads; the pairs are independent, so the result does not
+    depend on it): O(n^2 L^2) time, computed once per fit."""
     from aeon.distances import dtw_pairwise_distance
 
     series = [np.nan_to_num(X[i, :, : int(n)]).astype(np.float64) for i, n in enumerate(lengths)]
     if len({s.shape[1] for s in series}) == 1:
         series = np.stack(series)
-    return np.asarray(dtw_pairwise_distance(series), dtype=np.float64)
+    return np.asarray(dtw_pairwise_distance(series, n_jobs=int(n_jobs)), dtype=np.float64)
 
 
 def instance_weights(distances: np.ndarray, tau: float, alpha: float = SOFT_ALPHA) -> np.ndarray:
