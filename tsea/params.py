@@ -150,7 +150,8 @@ ENCODER_PARAMS: dict[str, Param] = {
     "soft_instance": Param(None, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft instance-wise contrastive targets 2a sigmoid(-tau D) "
                            "from DTW distances D between the training series (a = 0.5, tau = "
-                           "this value; O(n^2 L^2) once per fit); None: TS2Vec's hard targets",
+                           "this value; O(n^2 L^2) once per fit, on n_jobs threads); None: "
+                           "TS2Vec's hard targets",
                            "pre-training", legacy=None),
     "soft_temporal": Param(None, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft temporal contrastive targets 2 sigmoid(-tau 2**d "
