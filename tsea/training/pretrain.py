@@ -157,15 +157,15 @@ def pretrain(
         if weights["contrastive"] == 0:
             raise ValueError(f"{name} softens the contrastive loss; objective {objective!r} has none")
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
-    soft_weights = None
-    if soft_instance is not None:
-        # the DTW matrix is the costly part of a short fit: give it the training's threads
-        threads = num_threads if num_threads is not None else torch.get_num_threads()
-        soft_weights = instance_weights(dtw_matrix(X, lengths, threads), float(soft_instance))
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
+        soft_weights = None
+        if soft_instance is not None:
+            # the DTW matrix is the costly part of a short fit: it gets the training's threads
+            distances = dtw_matrix(X, lengths, torch.get_num_threads())
+            soft_weights = instance_weights(distances, float(soft_instance))
         model = PretrainModule(
             copy.deepcopy(encoder).cpu().train(),
             X.shape[1],
