@@ -309,7 +309,7 @@ def _check_arch(bad: str, cfg) -> dict:
             and math.isfinite(v)
         ):
             raise ValueError(f"{bad}: encoder_config[{name!r}] is {v!r}; expected a number in [0, {high}]")
-    for name in ("mode", "map_conv", "block"):
+    for name in ("mode", "map_conv", "block", "attention_merge"):
         if name in cfg and not isinstance(cfg[name], str):
             raise ValueError(f"{bad}: encoder_config[{name!r}] is {cfg[name]!r}, not a string")
     return cfg
@@ -341,7 +341,7 @@ def check_encoder_model(
     same = {"attention": "mode", **{k: k for k in (
         "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
         "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads", "block", "causal",
-        "attention_blocks", "output_block")}}
+        "attention_blocks", "output_block", "attention_merge")}}
     for param, arch in same.items():
         if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
             continue  # resolved when the model was fitted

@@ -22,6 +22,8 @@ from sklearn.utils._param_validation import (
 
 #: Attention modes of the encoder; ``"none"`` has no attention channels (the conv backbone).
 ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
+#: How attention channels join the convolution's (see :mod:`tsea.nn.blocks`).
+ATTENTION_MERGES = ("concat", "gated")
 #: How per-step representations become one vector per series; ``"max+mean"`` concatenates.
 POOLINGS = ("max", "mean", "last", "max+mean")
 NORMALIZE_MODES = ("channel", "series", None)
@@ -101,6 +103,12 @@ ENCODER_PARAMS: dict[str, Param] = {
                           "Linear", "architecture", legacy=False),
     "attention": Param("evolving", [StrOptions(set(ATTENTION_MODES))],
                        "attention mode: " + " | ".join(ATTENTION_MODES), "architecture"),
+    "attention_merge": Param("concat", [StrOptions(set(ATTENTION_MERGES))],
+                             "concat: the attention outputs take d_v of the sub-layer's "
+                             "channels (the EA-DC-Transformer authors'); gated: the convolution "
+                             "keeps every channel and the attention output is added through a "
+                             "zero-initialised 1x1 projection, so training starts from the "
+                             "attention-free backbone", "architecture", legacy="concat"),
     "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),
     "beta": Param(0.3, [_fraction()], "weight of the previous layer's logits (residual, evolving)",
                   "architecture"),

@@ -1,7 +1,13 @@
 """Attention-augmented dilated convolution sub-layers, and the two ways of stacking them.
 
-A sub-layer maps x (B, C_in, L) to (B, C_out, L):
-    h = concat(dilated_conv(x) [C_out - d_v channels], attention(x) [d_v channels])
+A sub-layer maps x (B, C_in, L) to (B, C_out, L). How the attention output joins the
+convolution's (``merge``):
+- ``"concat"`` (the EA-DC-Transformer authors'):
+  ``h = concat(dilated_conv(x) [C_out - d_v channels], attention(x) [d_v channels])``;
+- ``"gated"``: ``h = dilated_conv(x) [C_out channels] + W_g attention(x)``, with ``W_g`` a 1x1
+  convolution d_v -> C_out initialised at zero. The convolution keeps every channel, and the
+  network starts as the attention-free backbone; training opens the gate only as far as the
+  attention maps lower the loss.
 Without attention (``attention=None``) the conv produces all C_out channels.
 
 The convolution is padded on the left only (``causal=True``: the output at step t sees steps <= t)
@@ -23,11 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsea.params import ATTENTION_MERGES as MERGES
 from tsea.params import BLOCKS
 
 from .attention import EvolvingAttention
 
-__all__ = ["AttentionDilatedConv", "EADCBlock", "BLOCKS"]
+__all__ = ["AttentionDilatedConv", "EADCBlock", "BLOCKS", "MERGES"]
 
 
 class AttentionDilatedConv(nn.Module):
@@ -45,9 +52,13 @@ class AttentionDilatedConv(nn.Module):
         dropout: float = 0.0,
         causal: bool = True,
         transformer: bool = True,
+        merge: str = "concat",
     ):
         super().__init__()
-        d_v = attention.d_v if attention is not None else 0
+        if merge not in MERGES:
+            raise ValueError(f"merge must be one of {MERGES}, got {merge!r}")
+        gated = attention is not None and merge == "gated"
+        d_v = attention.d_v if attention is not None and not gated else 0
         if d_v >= out_channels:
             raise ValueError(
                 f"attention channels d_v={d_v} must be fewer than out_channels={out_channels}"
@@ -59,6 +70,9 @@ class AttentionDilatedConv(nn.Module):
         self.transformer = transformer
         self.conv = nn.Conv1d(in_channels, out_channels - d_v, kernel_size, dilation=dilation)
         self.attention = attention
+        if gated:
+            self.gate = nn.Conv1d(attention.d_v, out_channels, 1, bias=False)
+            nn.init.zeros_(self.gate.weight)
         if transformer:
             hidden = max(1, int(round(ffn_ratio * out_channels)))
             # Position-wise layers act on (B, L, C) views: Linear maps to a plain matrix product.
@@ -90,7 +104,7 @@ class AttentionDilatedConv(nn.Module):
         logits = prev_logits
         if self.attention is not None:
             a, logits, probs = self.attention(x, mask, prev_logits)
-            h = torch.cat([h, a], dim=1)
+            h = h + self.gate(a) if hasattr(self, "gate") else torch.cat([h, a], dim=1)
         if not self.transformer:
             return h, logits, probs
         h = self.dropout(self.ffn(h.transpose(1, 2)))

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tsea.params import ATTENTION_MODES
 
 from .attention import EvolvingAttention, head_dims
-from .blocks import BLOCKS, AttentionDilatedConv, EADCBlock
+from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
 from .pooling import valid_mask
 
 __all__ = ["EADCEncoder", "receptive_field", "covering_depth"]
@@ -55,7 +55,7 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
 _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
-    "block", "causal", "attention_blocks", "output_block",
+    "block", "causal", "attention_blocks", "output_block", "attention_merge",
 )
 
 
@@ -84,6 +84,7 @@ class EADCEncoder(nn.Module):
         causal: bool = True,
         attention_blocks: int | None = None,
         output_block: bool = False,
+        attention_merge: str = "concat",
     ):
         arguments = dict(locals())
         super().__init__()
@@ -104,6 +105,8 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"alpha and beta must lie in [0, 1], got alpha={alpha}, beta={beta}")
         if block not in BLOCKS:
             raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
+        if attention_merge not in MERGES:
+            raise ValueError(f"attention_merge must be one of {MERGES}, got {attention_merge!r}")
         if not isinstance(causal, bool):
             raise ValueError(f"causal must be True or False, got {causal!r}")
         if not isinstance(output_block, bool):
@@ -129,7 +132,7 @@ class EADCEncoder(nn.Module):
         self.input_projection = nn.Linear(in_channels, d_model)
         d_k = head_dims(k_ratio, d_model, n_heads)
         d_v = head_dims(v_ratio, d_model, n_heads)
-        if mode != "none" and d_v >= d_model:
+        if mode != "none" and attention_merge == "concat" and d_v >= d_model:
             raise ValueError(
                 f"d_model={d_model} too small for {n_heads} heads: attention would take "
                 f"{d_v} of the {d_model} channels"
@@ -151,6 +154,7 @@ class EADCEncoder(nn.Module):
                     AttentionDilatedConv(
                         d_model, d_model, kernel_size, 2**i, attention, ffn_ratio, dropout,
                         causal=causal, transformer=(block == "transformer"),
+                        merge=attention_merge,
                     )
                 )
             blocks.append(EADCBlock(*layers, preact=(block == "preact")))
