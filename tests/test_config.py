@@ -20,7 +20,7 @@ from tsea.estimators._base import AUTO_MAX_DEPTH
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 PRESETS = ["default", "paper", "tiny", "ablation-none", "ablation-vanilla", "ablation-residual",
-           "ablation-reuse", "ts2vec-like"]
+           "ablation-reuse", "ts2vec-like", "ts2vec-softclt"]
 
 
 def test_preset_files_exist_in_repo_and_package():
@@ -206,3 +206,53 @@ def test_ts2vec_like_preset_builds_the_ts2vec_shape():
     assert all(b.preact for b in net.blocks)
     assert all(not layer.causal and not layer.transformer for b in net.blocks for layer in b.layers)
     assert net.config["d_model"] == 64 and net.repr_dim == 320 and enc.pooling == "max"
+
+
+def test_ts2vec_softclt_builds_on_ts2vec_like_and_adds_only_the_soft_targets():
+    text = (CONFIGS / "ts2vec-softclt.yaml").read_text(encoding="utf-8")
+    assert "base: ts2vec-like" in text
+    assert load_config("ts2vec-softclt") == {
+        **load_config("ts2vec-like"), "soft_instance": 5.0, "soft_temporal": 1.0}
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_base_key_starts_from_another_config_and_the_file_wins(tmp_path):
+    _write(tmp_path / "parent.yaml", "depth: 4\nlr: 0.01\n")
+    (tmp_path / "sub").mkdir()
+    child = _write(tmp_path / "sub" / "child.yaml", "base: ../parent.yaml\nlr: 0.002\n")
+    assert load_config(child) == {"depth": 4, "lr": 0.002}  # a path relative to the file
+    assert load_config(child, ["depth=5"]) == {"depth": 5, "lr": 0.002}
+    grandchild = _write(tmp_path / "g.yaml", f"base: {child}\nbatch_size: 2\n")
+    assert load_config(grandchild) == {"depth": 4, "lr": 0.002, "batch_size": 2}
+    by_name = _write(tmp_path / "n.yaml", "base: ablation-none\ndepth: 3\n")
+    assert load_config(by_name) == {"attention": "none", "depth": 3}
+
+
+def test_bad_base_chains_are_errors_naming_the_file(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    _write(a, "base: b.yaml\n")
+    _write(b, "base: a.yaml\ndepth: 2\n")
+    with pytest.raises(ConfigError, match="base chain comes back to itself"):
+        load_config(a)
+    _write(a, "base: a.yaml\n")
+    with pytest.raises(ConfigError, match="comes back to itself"):
+        load_config(a)
+    for value, error, says in [
+        ("null", ConfigError, "got None"), ("3", ConfigError, "got 3"), ("''", ConfigError, "got ''"),
+        ("no-such-preset", ConfigError, "unknown config preset 'no-such-preset'"),
+        ("missing.yaml", FileNotFoundError, "missing.yaml"),
+    ]:
+        _write(a, f"base: {value}\n")
+        with pytest.raises(error, match=f"config file {a}: base") as info:
+            load_config(a)
+        assert says in str(info.value)
+    _write(b, "depth: two\n")  # a bad value in the base names the base file
+    _write(a, "base: b.yaml\n")
+    with pytest.raises(ConfigError, match=r"b\.yaml.*depth"):
+        load_config(a)
+    with pytest.raises(ConfigError, match="unknown parameter 'base'"):
+        load_config(None, ["base=ts2vec-like"])

@@ -14,6 +14,7 @@ from tsea.nn import (
     valid_mask,
 )
 from tsea.nn.attention import LAYER_MODES as ATT_MODES
+from tsea.nn.blocks import AttentionDilatedConv
 from tsea.params import ATTENTION_MODES
 
 NAN = float("nan")
@@ -427,3 +428,75 @@ def test_attention_blocks_puts_attention_in_the_top_blocks_only():
     assert _enc("evolving", attention_blocks=9).config["attention_blocks"] == 9  # all 3 blocks
     with pytest.raises(ValueError, match="attention_blocks must be"):
         _enc("evolving", attention_blocks=0)
+
+
+def _open_gates(enc, seed=0):
+    """Random gate weights, as after training, so that attention reaches the output."""
+    g = torch.Generator().manual_seed(seed)
+    gates = [m.gate for m in enc.modules() if isinstance(m, AttentionDilatedConv) and hasattr(m, "gate")]
+    with torch.no_grad():
+        for gate in gates:
+            gate.weight.copy_(torch.randn(gate.weight.shape, generator=g) * 0.5)
+    return gates
+
+
+@pytest.mark.parametrize("block, causal, output_block", LAYOUTS)
+def test_gated_merge_starts_as_the_backbone(block, causal, output_block):
+    layout = {"block": block, "causal": causal, "output_block": output_block}
+    gated = _enc("evolving", attention_merge="gated", attention_blocks=2, **layout).eval()
+    backbone = _enc("none", seed=1, **layout).eval()
+    weights = gated.state_dict()
+    extra = set(weights) - set(backbone.state_dict())
+    assert extra and all(".attention." in k or k.endswith(".gate.weight") for k in extra)
+    backbone.load_state_dict({k: v for k, v in weights.items() if k not in extra})
+    for layer in (layer for b in gated.blocks for layer in b.layers):
+        assert layer.conv.out_channels == 16  # the conv keeps every channel of d_model 16
+    x = torch.randn(3, 2, 50)
+    x[1, :, 35:] = NAN
+    with torch.no_grad():
+        torch.testing.assert_close(gated(x), backbone(x), atol=0, rtol=0, equal_nan=True)
+        _open_gates(gated)
+        assert not torch.allclose(gated(x)[0], backbone(x)[0])
+
+
+def test_gated_merge_opens_under_training():
+    enc = _enc("evolving", attention_merge="gated", dropout=0.0).train()
+    query = next(p for n, p in enc.named_parameters() if ".attention." in n and "weight" in n)
+    gates = [m.gate.weight for m in enc.modules() if hasattr(m, "gate")]
+    assert len(gates) == 6 and all((g == 0).all() for g in gates)  # 3 blocks x 2 sub-layers
+    opt = torch.optim.SGD(enc.parameters(), lr=0.1)
+    x = torch.randn(4, 2, 40)
+    for step in range(2):
+        opt.zero_grad()
+        enc(x).pow(2).mean().backward()
+        if step == 0:  # a closed gate passes no gradient to the attention behind it
+            assert query.grad.abs().max() == 0
+            assert all(g.grad.abs().max() > 0 for g in gates)
+        opt.step()
+    assert query.grad.abs().max() > 0
+    assert all((g != 0).any() for g in gates)
+
+
+@pytest.mark.parametrize("block, causal, output_block", LAYOUTS)
+@pytest.mark.parametrize("mode", ATT_MODES)
+def test_gated_merge_padding_never_leaks(mode, block, causal, output_block):
+    enc = _enc(mode, attention_merge="gated", max_attention_len=16, block=block, causal=causal,
+               output_block=output_block).eval()
+    _open_gates(enc)
+    s = _series(50)
+    batch = torch.full((2, 2, 80), NAN)
+    batch[0, :, :50] = s
+    batch[1, :, :60] = _series(60, seed=2)  # the same attention stride as 50 steps alone
+    with torch.no_grad():
+        torch.testing.assert_close(enc(batch)[0, :50], enc(s.unsqueeze(0))[0], atol=1e-5, rtol=0)
+
+
+def test_attention_merge_is_checked_and_only_concat_limits_the_attention_width():
+    with pytest.raises(ValueError, match="attention_merge must be one of"):
+        _enc("evolving", attention_merge="add")
+    with pytest.raises(ValueError, match="too small for"):  # 16 attention channels of 16
+        _enc("evolving", v_ratio=1.0)
+    enc = _enc("evolving", v_ratio=1.0, attention_merge="gated")
+    assert enc.blocks[0].layers[0].gate.weight.shape == (16, 16, 1)
+    assert enc.config["attention_merge"] == "gated"
+    assert EADCEncoder.from_config(enc.config).config == enc.config

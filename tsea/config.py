@@ -2,7 +2,9 @@
 
 A config file is a YAML mapping whose keys are encoder parameters (:data:`tsea.params.
 ENCODER_PARAMS`; a subset is fine: missing keys keep the estimator defaults). Keys and values
-are checked against that table. Presets live in the top-level ``configs/`` folder of the
+are checked against that table. One more key, ``base``, names another config (a preset name, or
+a path relative to the file's folder) whose keys this file starts from and may override, so a
+preset that builds on another one holds only what it changes. Presets live in the top-level ``configs/`` folder of the
 repository, the only copy; the build backend ships it inside the wheel as ``tsea/configs/``
 so that preset names also work for an installed tsea. A config is named either by path
 (``configs/tiny.yaml``, ``my.yml``) or by preset name (``tiny``).
@@ -177,6 +179,36 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
+BASE_KEY = "base"
+
+
+def _load_file(path_or_name: str | Path, valid: list[str], chain: tuple[Path, ...] = ()) -> dict:
+    """The keys of one config file, on top of those of its ``base`` chain."""
+    path = resolve_config_path(path_or_name)
+    key = path.resolve()
+    if key in chain:
+        names = " -> ".join(str(p) for p in (*chain, key))
+        raise ConfigError(f"config file {path}: its base chain comes back to itself: {names}")
+    data = _read_yaml(path)
+    has_base = BASE_KEY in data
+    base = data.pop(BASE_KEY, None)
+    inherited: dict = {}
+    if has_base:
+        if not isinstance(base, str) or not base.strip():
+            raise ConfigError(
+                f"config file {path}: {BASE_KEY} must be a preset name or the path of a .yaml "
+                f"file, got {base!r}"
+            )
+        if _looks_like_path(base) and not Path(base).is_absolute():
+            base = path.parent / base
+        try:
+            base = resolve_config_path(base)
+        except (ConfigError, FileNotFoundError) as exc:
+            raise type(exc)(f"config file {path}: base: {exc}") from None
+        inherited = _load_file(base, valid, (*chain, key))
+    return {**inherited, **validate_params(data, valid, source=f"config file {path}")}
+
+
 def load_config(
     path_or_name: str | Path | None = None,
     overrides: Iterable[str] | Mapping | None = (),
@@ -184,6 +216,8 @@ def load_config(
     valid_keys: Iterable[str] | None = None,
 ) -> dict:
     """Load a config (path or preset name, None = no file) and apply ``--set`` overrides.
+
+    A ``base`` key in the file loads that config first; the file's own keys win over it.
 
     ``overrides`` is an iterable of ``"key=value"`` strings (values YAML-parsed) or a mapping.
     Every key, from the file and from the overrides, must be an ``EAEncoder`` parameter
@@ -193,8 +227,7 @@ def load_config(
     valid = sorted(encoder_param_names() if valid_keys is None else valid_keys)
     params: dict = {}
     if path_or_name is not None:
-        path = resolve_config_path(path_or_name)
-        params = validate_params(_read_yaml(path), valid, source=f"config file {path}")
+        params = _load_file(path_or_name, valid)
     if overrides:
         pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
         for key, value in pairs:
