@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -51,3 +52,24 @@ def test_compare_counts_only_datasets_complete_for_every_method_and_seed(tmp_pat
     assert text.startswith("2 complete datasets")  # C has no "new" rows
     assert "| ref | 0.7050 |" in text and "| new | 0.7550 |" in text
     assert "| new | 0.7550 | 0.7500 / 0.7600 | 0.0050 | 1.50 | 1 / 1 | 5.0 | 0.50x (0.50x) |" in text
+
+
+def test_gate_openness_measures_each_gated_sub_layer():
+    import numpy as np
+    import torch
+
+    from tsea.config import load_config
+    from tsea.estimators import EAEncoder
+
+    gate = _module("gate_openness")
+    X = np.random.default_rng(0).normal(size=(8, 1, 30))
+    params = {**load_config("tiny"), "attention_merge": "gated", "attention_blocks": 1}
+    enc = EAEncoder(**params).fit(X)
+    ratios = gate.gate_ratios(enc, X)
+    assert len(ratios) == 2  # the top block's two sub-layers
+    assert all(conv > 0 and att > 0 for conv, att in ratios)  # training opened the gates
+    with torch.no_grad():
+        enc.encoder_.blocks[-1].layers[1].gate.weight.zero_()
+    assert gate.gate_ratios(enc, X)[1][1] == 0 and gate.gate_ratios(enc, X)[0][1] > 0
+    with pytest.raises(ValueError, match="no gated attention"):
+        gate.gate_ratios(EAEncoder(**load_config("tiny")).fit(X), X)
