@@ -4,10 +4,10 @@ A config file is a YAML mapping whose keys are encoder parameters (:data:`tsea.p
 ENCODER_PARAMS`; a subset is fine: missing keys keep the estimator defaults). Keys and values
 are checked against that table. One more key, ``base``, names another config (a preset name, or
 a path relative to the file's folder) whose keys this file starts from and may override, so a
-preset that builds on another one holds only what it changes. Presets live in the top-level ``configs/`` folder of the
-repository, the only copy; the build backend ships it inside the wheel as ``tsea/configs/``
-so that preset names also work for an installed tsea. A config is named either by path
-(``configs/tiny.yaml``, ``my.yml``) or by preset name (``tiny``).
+preset that builds on another one holds only what it changes. Presets live in the top-level
+``configs/`` folder of the repository, the only copy; the build backend ships it inside the
+wheel as ``tsea/configs/`` so that preset names also work for an installed tsea. A config is
+named either by path (``configs/tiny.yaml``, ``my.yml``) or by preset name (``tiny``).
 
 Public functions::
 
