@@ -182,18 +182,16 @@ def _read_yaml(path: Path) -> dict:
 BASE_KEY = "base"
 
 
-def _load_file(path_or_name: str | Path, valid: list[str], chain: tuple[Path, ...] = ()) -> dict:
-    """The keys of one config file, on top of those of its ``base`` chain."""
-    path = resolve_config_path(path_or_name)
+def _load_file(path: Path, valid: list[str], chain: tuple[Path, ...] = ()) -> dict:
+    """The keys of the config file ``path`` (resolved), on top of those of its ``base`` chain."""
     key = path.resolve()
     if key in chain:
         names = " -> ".join(str(p) for p in (*chain, key))
         raise ConfigError(f"config file {path}: its base chain comes back to itself: {names}")
     data = _read_yaml(path)
-    has_base = BASE_KEY in data
-    base = data.pop(BASE_KEY, None)
     inherited: dict = {}
-    if has_base:
+    if BASE_KEY in data:
+        base = data.pop(BASE_KEY)
         if not isinstance(base, str) or not base.strip():
             raise ConfigError(
                 f"config file {path}: {BASE_KEY} must be a preset name or the path of a .yaml "
@@ -227,7 +225,7 @@ def load_config(
     valid = sorted(encoder_param_names() if valid_keys is None else valid_keys)
     params: dict = {}
     if path_or_name is not None:
-        params = _load_file(path_or_name, valid)
+        params = _load_file(resolve_config_path(path_or_name), valid)
     if overrides:
         pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
         for key, value in pairs:
