@@ -22,6 +22,13 @@ Part swaps (encoder variants; any of them can be paired with either loop, ``<enc
                    no FFN, no LayerNorm, no dropout inside), causal padding
     tsea-tsblock-same   both of the above
 
+The preset ``configs/ts2vec-like.yaml`` (tsea's parts configured as TS2Vec) in both roles:
+encoder ``like`` (the encoder ``EAClassifier`` builds from the preset) and loops ``like`` /
+``like-noclip`` (``tsea.training.pretrain`` with the preset's pre-training parameters, with and
+without its gradient clipping at norm 5). With canvas crops on equal lengths the views are cut as
+TS2Vec cuts them. ``ts2vec@like`` trains TS2Vec's own ``TSEncoder`` in tsea's loop and
+``like@ts2vec`` the preset's encoder in ``TS2Vec.fit``.
+
 Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at norm 5),
 ``tsea-ts2crop`` (tsea's loop drawing its two views as TS2Vec's loop does: one set of crop
 boundaries for the whole batch, each series shifted by its own offset), ``ts2vec-clip``
@@ -61,8 +68,17 @@ FIELDS = [
     "n_train", "n_test", "length", "status", "error",
 ]
 REPR_DIM, HIDDEN, DEPTH, BATCH, LR, MAX_TRAIN_LENGTH = 320, 64, 10, 8, 1e-3, 3000
-ENCODERS = ("ts2vec", "tsea", "tsea-same", "tsea-tsblock", "tsea-tsblock-same")
-LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip")
+ENCODERS = ("ts2vec", "tsea", "tsea-same", "tsea-tsblock", "tsea-tsblock-same", "like")
+LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip", "like", "like-noclip")
+PRESET = "ts2vec-like"
+
+
+def preset_classifier(**overrides):
+    """``EAClassifier`` configured by the ``ts2vec-like`` preset."""
+    from tsea import EAClassifier
+    from tsea.config import load_config
+
+    return EAClassifier(**{**load_config(PRESET), **overrides})
 
 
 def ts2vec_n_iters(shape) -> int:
@@ -197,6 +213,8 @@ def make_encoder(kind: str, in_channels: int, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     if kind == "ts2vec":
         return TSEncoderForTsea(in_channels)
+    if kind == "like":  # depth is fixed (10) by the preset, so the length does not matter
+        return EADCEncoder(in_channels, **preset_classifier()._arch_kwargs(max_length=1))
     # the same construction as EAClassifier(attention="none", depth=10) at its defaults
     enc = EADCEncoder(in_channels, repr_dim=REPR_DIM, d_model=HIDDEN, depth=DEPTH, mode="none", dropout=0.1)
     SamePadConv, TS2VecShapedBlock = _tsea_layer_classes()
@@ -248,11 +266,15 @@ def embed_tsea(encoder: nn.Module, X: np.ndarray, batch: int = 64) -> np.ndarray
     return np.concatenate(out)
 
 
-def tsea_pretrain_kwargs(n_iters: int, seed: int) -> dict:
-    """The keyword arguments EAClassifier's fit passes to ``tsea.training.pretrain`` for cell (b)."""
+def tsea_pretrain_kwargs(n_iters: int, seed: int, loop: str = "tsea") -> dict:
+    """The keyword arguments EAClassifier's fit passes to ``tsea.training.pretrain``: for cell
+    (b), or for the preset when ``loop`` starts with "like"."""
     from tsea import EAClassifier
 
-    clf = EAClassifier(attention="none", depth=DEPTH, objective="contrastive", n_iters=n_iters, pooling="max")
+    if loop.startswith("like"):
+        clf = preset_classifier(n_iters=n_iters)
+    else:
+        clf = EAClassifier(attention="none", depth=DEPTH, objective="contrastive", n_iters=n_iters, pooling="max")
     kwargs = clf._group("pre-training")
     kwargs.update(random_state=seed, device="cpu", num_threads=1, verbose=False)
     return kwargs
@@ -284,8 +306,8 @@ def ts2vec_crops(lengths, generator=None):
 def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
     from tsea.training import contrastive, pretrain
 
-    kwargs = tsea_pretrain_kwargs(n_iters, seed)
-    if loop == "tsea-noclip":
+    kwargs = tsea_pretrain_kwargs(n_iters, seed, loop)
+    if loop.endswith("-noclip"):
         kwargs["trainer_kwargs"] = {"gradient_clip_val": 0.0}
     lengths = np.full(len(X), X.shape[2], dtype=np.int64)
     original = contrastive.draw_crops
@@ -309,9 +331,11 @@ class _ClippedAdamW(torch.optim.AdamW):
 def train_ts2vec_loop(encoder_kind, A, n_iters, seed, loop="ts2vec"):
     """TS2Vec's own ``fit`` (``A`` is (n, T, C)); returns the TS2Vec object (its ``net`` is
     the weight average it embeds with)."""
+    import lightning
     from ts2vec import TS2Vec
 
-    from tsea.benchmark.baselines import _seed_everything
+    def _seed_everything(seed):  # TS2Vec draws from the global generators
+        lightning.seed_everything(seed, workers=False, verbose=False)
 
     _seed_everything(seed)
     model = TS2Vec(input_dims=A.shape[2], device="cpu", batch_size=BATCH, lr=LR,
@@ -358,7 +382,7 @@ def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None):
         return float(np.mean(clf.predict(Xte) == yte)), fit_s, n_iters
     A, B = standardise(Xtr, Xte)
     t0 = time.perf_counter()
-    if loop.startswith("tsea"):
+    if loop.startswith(("tsea", "like")):
         encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed), A, n_iters, seed, loop)
         Ztr = embed_tsea(encoder, A)
         embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731

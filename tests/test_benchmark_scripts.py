@@ -73,3 +73,25 @@ def test_gate_openness_measures_each_gated_sub_layer():
     assert gate.gate_ratios(enc, X)[1][1] == 0 and gate.gate_ratios(enc, X)[0][1] > 0
     with pytest.raises(ValueError, match="no gated attention"):
         gate.gate_ratios(EAEncoder(**load_config("tiny")).fit(X), X)
+
+
+def test_fidelity_harness_runs_the_preset_in_both_roles():
+    import numpy as np
+
+    pytest.importorskip("ts2vec")  # .ci/run installs it; the cells below all use it or its loop
+    fid = _module("fidelity")
+    kwargs = fid.tsea_pretrain_kwargs(7, 3, "like-noclip")
+    assert (kwargs["crops"], kwargs["objective"], kwargs["n_iters"], kwargs["random_state"]) == (
+        "canvas", "contrastive", 7, 3)
+    encoder = fid.make_encoder("like", 2, 0)
+    assert len(encoder.blocks) == 10 and encoder.blocks[0].preact
+    assert not encoder.blocks[0].layers[0].causal
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 2, 24)).astype(np.float32)
+    y = np.repeat([0, 1], 8)
+    X[y == 1] += 2.0  # separable, so a broken readout shows as chance accuracy
+    for cell in ("like@like", "ts2vec@like-noclip", "like@ts2vec"):
+        accuracy, fit_seconds, n_iters = fid.run_cell(cell, X, y, X, y, seed=0, n_iters=2)
+        assert accuracy > 0.9 and fit_seconds > 0 and n_iters == 2, cell
+    with pytest.raises(ValueError, match="unknown cell"):
+        fid.run_cell("like@nowhere", X, y, X, y, seed=0, n_iters=2)
