@@ -95,3 +95,24 @@ def test_fidelity_harness_runs_the_preset_in_both_roles():
         assert accuracy > 0.9 and fit_seconds > 0 and n_iters == 2, cell
     with pytest.raises(ValueError, match="unknown cell"):
         fid.run_cell("like@nowhere", X, y, X, y, seed=0, n_iters=2)
+
+
+def test_soft_targets_probe_reads_class_structure_and_its_distances():
+    import numpy as np
+
+    probe = _module("soft_targets_probe")
+    t = np.linspace(0, 1, 40)
+    rng = np.random.default_rng(0)
+    series = [np.sin(2 * np.pi * (k + 1) * t)[None] + 0.05 * rng.standard_normal((1, 40))
+              for k in (0, 1) for _ in range(6)]
+    y = np.repeat([0, 1], 6)
+    series.append(10 * series[0] + 3)  # the same shape at another offset and scale
+    mats = probe.distance_matrices(series)
+    assert mats["znorm"][0, -1] < 1e-6 < mats["raw"][0, -1]
+    lengths = np.full(13, 40.0)
+    np.testing.assert_allclose(mats["per-step"], mats["raw"] / (lengths[:, None] + lengths[None, :]))
+    true = probe.probe(mats["raw"][:12, :12], y, tau=5.0)
+    assert true["nn_accuracy"] == 1.0 and true["purity_lift"] > 1.2
+    shuffled = probe.probe(mats["raw"][:12, :12], y[[0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11]], tau=5.0)
+    assert shuffled["purity_lift"] < true["purity_lift"] and shuffled["nn_accuracy"] < 1.0
+    assert len(probe._series([np.r_[[1.0, 2.0, np.nan]][None]])[0][0]) == 2  # padding dropped
