@@ -206,15 +206,16 @@ def _tsea_layer_classes():
     return SamePadConv, TS2VecShapedBlock
 
 
-def make_encoder(kind: str, in_channels: int, seed: int) -> nn.Module:
-    """Encoder ``kind`` (see ENCODERS), initialised from ``torch.manual_seed(seed)``."""
+def make_encoder(kind: str, in_channels: int, seed: int, length: int) -> nn.Module:
+    """Encoder ``kind`` (see ENCODERS) for series of ``length`` steps, initialised from
+    ``torch.manual_seed(seed)``."""
     from tsea.nn import EADCEncoder
 
     torch.manual_seed(seed)
     if kind == "ts2vec":
         return TSEncoderForTsea(in_channels)
-    if kind == "like":  # depth is fixed (10) by the preset, so the length does not matter
-        return EADCEncoder(in_channels, **preset_classifier()._arch_kwargs(max_length=1))
+    if kind == "like":
+        return EADCEncoder(in_channels, **preset_classifier()._arch_kwargs(max_length=length))
     # the same construction as EAClassifier(attention="none", depth=10) at its defaults
     enc = EADCEncoder(in_channels, repr_dim=REPR_DIM, d_model=HIDDEN, depth=DEPTH, mode="none", dropout=0.1)
     SamePadConv, TS2VecShapedBlock = _tsea_layer_classes()
@@ -341,7 +342,7 @@ def train_ts2vec_loop(encoder_kind, A, n_iters, seed, loop="ts2vec"):
     model = TS2Vec(input_dims=A.shape[2], device="cpu", batch_size=BATCH, lr=LR,
                    output_dims=REPR_DIM, max_train_length=MAX_TRAIN_LENGTH)
     if encoder_kind != "ts2vec":
-        net = TseaForTS2Vec(make_encoder(encoder_kind, A.shape[2], seed))
+        net = TseaForTS2Vec(make_encoder(encoder_kind, A.shape[2], seed, A.shape[1]))
         model._net = net
         model.net = torch.optim.swa_utils.AveragedModel(net)
         model.net.update_parameters(net)
@@ -383,7 +384,7 @@ def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None):
     A, B = standardise(Xtr, Xte)
     t0 = time.perf_counter()
     if loop.startswith(("tsea", "like")):
-        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed), A, n_iters, seed, loop)
+        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed, A.shape[2]), A, n_iters, seed, loop)
         Ztr = embed_tsea(encoder, A)
         embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731
     else:

@@ -34,36 +34,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DISTANCES = ("raw", "znorm", "per-step")
 
 
-def _series(X) -> list[np.ndarray]:
-    """Each series' valid part, (C, L_i) float64; missing values inside it as 0 (as the encoder
-    and ``dtw_matrix`` read them)."""
-    out = []
-    for s in X:
-        s = np.asarray(s, dtype=np.float64)
-        valid = ~np.isnan(s).all(axis=0)
-        n = int(np.flatnonzero(valid)[-1]) + 1 if valid.any() else 0
-        if n == 0:
-            raise ValueError("a series has no observed value")
-        out.append(np.nan_to_num(s[:, :n]))
-    return out
+def distance_matrices(X: np.ndarray, lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """The three (n, n) distance matrices of the module docstring, for (n, C, L) ``X`` NaN-padded
+    to ``lengths``; ``raw`` is ``tsea.training.soft.dtw_matrix`` itself."""
+    from tsea.training.soft import dtw_matrix
 
-
-def distance_matrices(series: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """The three (n, n) distance matrices of the module docstring."""
-    from aeon.distances import dtw_pairwise_distance
-
-    def pairwise(ss):
-        if len({s.shape[1] for s in ss}) == 1:
-            ss = np.stack(ss)
-        return np.asarray(dtw_pairwise_distance(ss), dtype=np.float64)
-
-    raw = pairwise(series)
-    z = []
-    for s in series:
-        sd = s.std(axis=1, keepdims=True)
-        z.append((s - s.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0))
-    lengths = np.array([s.shape[1] for s in series], dtype=np.float64)
-    return {"raw": raw, "znorm": pairwise(z), "per-step": raw / (lengths[:, None] + lengths[None, :])}
+    raw = dtw_matrix(X, lengths)
+    z = np.array(X, dtype=np.float64)
+    for i, n in enumerate(lengths):
+        s = z[i, :, : int(n)]
+        sd = np.nanstd(s, axis=1, keepdims=True)
+        z[i, :, : int(n)] = (s - np.nanmean(s, axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+    steps = np.asarray(lengths, dtype=np.float64)
+    return {"raw": raw, "znorm": dtw_matrix(z, lengths),
+            "per-step": raw / (steps[:, None] + steps[None, :])}
 
 
 def probe(distances: np.ndarray, y: np.ndarray, tau: float) -> dict[str, float]:
@@ -82,6 +66,8 @@ def probe(distances: np.ndarray, y: np.ndarray, tau: float) -> dict[str, float]:
 
 
 def main(argv=None) -> None:
+    from tsea.data import to_collection
+    from tsea.data.scale import channel_stats
     from tsea.datasets import load
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -95,18 +81,16 @@ def main(argv=None) -> None:
     print("|---|---:|---|" + "---:|" * (2 * len(DISTANCES)))
     for name in [d for d in args.datasets.split(",") if d]:
         X, y = load(name, "train", data_dir=args.data_dir, download=False)
-        series = _series(X)
-        flat = np.concatenate([s.reshape(s.shape[0], -1) for s in series], axis=1)
-        mean, std = flat.mean(axis=1, keepdims=True), flat.std(axis=1, keepdims=True)
-        series = [(s - mean) / np.where(std > 0, std, 1.0) for s in series]  # normalize="channel"
-        keep = np.arange(len(series))
+        coll = to_collection(X)
+        mean, std = channel_stats(coll.X)  # normalize="channel", on the whole training split
+        Xn = (coll.X - mean[None, :, None]) / std[None, :, None]
+        keep = np.arange(coll.n_series)
         if len(keep) > args.max_series:
             keep = np.sort(np.random.default_rng(0).choice(len(keep), args.max_series, replace=False))
-        series, labels = [series[i] for i in keep], np.asarray(y)[keep]
-        mats = distance_matrices(series)
+        lengths, labels = coll.lengths[keep], np.asarray(y)[keep]
+        mats = distance_matrices(Xn[keep], lengths)
         res = {k: probe(m, labels, args.tau) for k, m in mats.items()}
-        lengths = [s.shape[1] for s in series]
-        print(f"| {name} | {len(series)} | {min(lengths)}-{max(lengths)} | "
+        print(f"| {name} | {len(keep)} | {lengths.min()}-{lengths.max()} | "
               + " | ".join(f"{res[k]['nn_accuracy']:.3f}" for k in DISTANCES) + " | "
               + " | ".join(f"{res[k]['purity_lift']:.2f}" for k in DISTANCES) + " |", flush=True)
 

@@ -83,7 +83,7 @@ def test_fidelity_harness_runs_the_preset_in_both_roles():
     kwargs = fid.tsea_pretrain_kwargs(7, 3, "like-noclip")
     assert (kwargs["crops"], kwargs["objective"], kwargs["n_iters"], kwargs["random_state"]) == (
         "canvas", "contrastive", 7, 3)
-    encoder = fid.make_encoder("like", 2, 0)
+    encoder = fid.make_encoder("like", 2, 0, 24)
     assert len(encoder.blocks) == 10 and encoder.blocks[0].preact
     assert not encoder.blocks[0].layers[0].causal
     rng = np.random.default_rng(0)
@@ -107,12 +107,15 @@ def test_soft_targets_probe_reads_class_structure_and_its_distances():
               for k in (0, 1) for _ in range(6)]
     y = np.repeat([0, 1], 6)
     series.append(10 * series[0] + 3)  # the same shape at another offset and scale
-    mats = probe.distance_matrices(series)
+    X = np.stack(series)
+    lengths = np.full(13, 40)
+    mats = probe.distance_matrices(X, lengths)
     assert mats["znorm"][0, -1] < 1e-6 < mats["raw"][0, -1]
-    lengths = np.full(13, 40.0)
-    np.testing.assert_allclose(mats["per-step"], mats["raw"] / (lengths[:, None] + lengths[None, :]))
+    steps = lengths.astype(float)
+    np.testing.assert_allclose(mats["per-step"], mats["raw"] / (steps[:, None] + steps[None, :]))
     true = probe.probe(mats["raw"][:12, :12], y, tau=5.0)
     assert true["nn_accuracy"] == 1.0 and true["purity_lift"] > 1.2
     shuffled = probe.probe(mats["raw"][:12, :12], y[[0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11]], tau=5.0)
     assert shuffled["purity_lift"] < true["purity_lift"] and shuffled["nn_accuracy"] < 1.0
-    assert len(probe._series([np.r_[[1.0, 2.0, np.nan]][None]])[0][0]) == 2  # padding dropped
+    padded = np.concatenate([X, np.full((13, 1, 5), np.nan)], axis=2)  # padding is not read
+    np.testing.assert_allclose(probe.distance_matrices(padded, lengths)["znorm"], mats["znorm"])
