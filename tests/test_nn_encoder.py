@@ -139,6 +139,33 @@ def test_same_padding_is_centred():
     torch.testing.assert_close(got, want)
 
 
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("kernel_size", [2, 3, 4])
+@pytest.mark.parametrize("dilation", [1, 3, 16, 64])
+def test_dilated_conv_is_the_zero_padded_conv_whatever_the_dilation(causal, kernel_size, dilation):
+    """Taps that reach only padding are skipped (a short series under a large dilation): the
+    output and every gradient stay those of the conv over the fully zero-padded input."""
+    from tsea.nn.blocks import AttentionDilatedConv
+
+    torch.manual_seed(dilation)
+    layer = AttentionDilatedConv(4, 5, kernel_size, dilation, causal=causal, transformer=False)
+    for length in (1, 7, 40, 200):
+        x = torch.randn(2, 4, length, dtype=torch.float64, requires_grad=True)
+        mask = torch.rand(2, length) > 0.3
+        layer = layer.double()
+        got = layer.dilated_conv(x, mask)
+        seen = x if causal else x * mask.unsqueeze(1)
+        want = torch.nn.functional.conv1d(torch.nn.functional.pad(seen, layer.pad),
+                                          layer.conv.weight, layer.conv.bias, dilation=dilation)
+        assert got.shape == want.shape == (2, 5, length)
+        torch.testing.assert_close(got, want)
+        g = torch.randn_like(got)
+        grads_got = torch.autograd.grad((got * g).sum(), [x, layer.conv.weight, layer.conv.bias])
+        grads_want = torch.autograd.grad((want * g).sum(), [x, layer.conv.weight, layer.conv.bias])
+        for a, b in zip(grads_got, grads_want):
+            torch.testing.assert_close(a, b)
+
+
 def test_preact_block_is_the_ts2vec_residual_block():
     """mode none, block preact: every block computes x + conv2(gelu(conv1(gelu(x)))) and holds
     nothing else (no FFN, no norm)."""

@@ -93,7 +93,27 @@ class AttentionDilatedConv(nn.Module):
         only. Otherwise ``mask`` (B, L) marks the valid steps; the others are read as zeros."""
         if not self.causal and mask is not None:
             x = x * mask.unsqueeze(1).to(x.dtype)
-        return self.conv(F.pad(x, self.pad))
+        weight, left, right = self._live_taps(x.shape[-1])
+        dilation = self.conv.dilation[0]
+        if left == right:  # torch's own padding: several times faster than F.pad at large dilations
+            return F.conv1d(x, weight, self.conv.bias, dilation=dilation, padding=left)
+        return F.conv1d(F.pad(x, (left, right)), weight, self.conv.bias, dilation=dilation)
+
+    def _live_taps(self, length: int) -> tuple[Tensor, int, int]:
+        """The kernel taps that can read a step of a length-``length`` input, and the padding they
+        need. A tap whose offset is ``length`` or more steps away reads only padding (zeros) at
+        every output step, so dropping it changes no output and no gradient; at the top
+        dilations of a short series that leaves one tap, a 1x1 convolution."""
+        left, right = self.pad
+        dilation, k = self.conv.dilation[0], self.conv.kernel_size[0]
+        live = [j for j in range(k) if -length < j * dilation - left < length]
+        if not live:
+            return self.conv.weight, left, right
+        first, last = live[0], live[-1]
+        left_live, right_live = left - first * dilation, last * dilation - left
+        if left_live < 0 or right_live < 0:  # the live taps all lie on one side of the step
+            return self.conv.weight, left, right
+        return self.conv.weight[:, :, first : last + 1], left_live, right_live
 
     def forward(
         self, x: Tensor, mask: Tensor, prev_logits: Tensor | None = None
