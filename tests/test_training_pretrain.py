@@ -43,6 +43,22 @@ def test_same_seed_same_weights_and_training_changes_them(objective):
     assert not states_equal(a, c)
 
 
+def test_grad_clip_caps_the_update_and_zero_turns_clipping_off():
+    """AdamW normalises the gradient's scale, except below its eps (1e-8): gradients clipped to
+    a norm of 1e-12 barely move the weights, unclipped ones move them as usual."""
+    X, lengths = sines()
+    init = tiny_encoder().state_dict()
+
+    def moved(**kwargs):
+        state = pretrain(tiny_encoder(), X, lengths, objective="contrastive", random_state=3,
+                         **FAST, **kwargs).state_dict()
+        return sum(float((state[k] - init[k]).abs().sum()) for k in init)
+
+    free, capped = moved(grad_clip=0), moved(grad_clip=1e-12)
+    assert capped < 1e-2 * free  # what is left is AdamW's weight decay
+    assert moved() == moved(grad_clip=5.0)
+
+
 def test_returns_same_object_on_cpu_keeps_mode_and_global_state():
     X, lengths = sines()
     enc = tiny_encoder().eval()
@@ -143,6 +159,8 @@ def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"n_iters": 0}, "n_iters"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"batch_size": 0}, "batch_size"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"lr": -1.0}, "lr"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"grad_clip": -1.0}, "grad_clip"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"grad_clip": True}, "grad_clip"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"device": "tpu"}, "device"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"random_state": "x"}, "random_state"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"num_threads": 0}, "num_threads"),

@@ -140,6 +140,9 @@ ENCODER_PARAMS: dict[str, Param] = {
     "batch_size": Param(8, [_pos_int()], "series per batch", "pre-training"),
     "lr": Param(1e-3, [Interval(Real, 0, None, closed="neither")], "learning rate (AdamW)",
                 "pre-training"),
+    "grad_clip": Param(5.0, [Interval(Real, 0, None, closed="left")],
+                       "gradients are clipped to this global L2 norm before each step; 0: no "
+                       "clipping (TS2Vec's)", "pre-training", legacy=5.0),
     "max_train_length": Param(3000, [_pos_int()],
                               "longer series are cropped to this many steps for training",
                               "pre-training"),

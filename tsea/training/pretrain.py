@@ -83,6 +83,7 @@ def pretrain(
     max_epochs: int | None = None,
     batch_size: int = 8,
     lr: float = 1e-3,
+    grad_clip: float = 5.0,
     max_train_length: int = 3000,
     random_state=None,
     verbose: bool = False,
@@ -140,6 +141,10 @@ def pretrain(
         raise ValueError("batch_size and max_train_length must be positive integers, not None")
     if not (isinstance(lr, (int, float)) and 0 < lr < float("inf")):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if isinstance(grad_clip, bool) or not (
+        isinstance(grad_clip, (int, float, np.number)) and 0 <= grad_clip < float("inf")
+    ):
+        raise ValueError(f"grad_clip must be a number >= 0 (0: no clipping), got {grad_clip!r}")
     if weights["contrastive"] > 0 and max_train_length < 2:
         raise ValueError("the contrastive objective needs max_train_length >= 2")
     if not isinstance(weight_averaging, bool | np.bool_):
@@ -172,6 +177,7 @@ def pretrain(
             repr_dim,
             weights=weights,
             lr=float(lr),
+            grad_clip=float(grad_clip),
             seed=seed,
             mask_ratio=mask_ratio,
             mask_mean_length=mask_mean_length,
