@@ -119,3 +119,13 @@ def test_soft_targets_probe_reads_class_structure_and_its_distances():
     assert shuffled["purity_lift"] < true["purity_lift"] and shuffled["nn_accuracy"] < 1.0
     padded = np.concatenate([X, np.full((13, 1, 5), np.nan)], axis=2)  # padding is not read
     np.testing.assert_allclose(probe.distance_matrices(padded, lengths)["znorm"], mats["znorm"])
+
+
+def test_conv_padding_speed_times_both_formulations():
+    script = _module("conv_padding_speed")
+    rows = script.measure([(2, 5, 4, 4, 8)], repeats=1)
+    assert len(rows) == 1
+    timed = [k for k in rows[0] if ": " in k]
+    assert sorted(timed) == ["causal: F.pad", "causal: tsea", "same: F.pad", "same: tsea"]
+    assert all(rows[0][k] >= 0 for k in timed)
+    assert script.render(rows).count("\n") == 2
