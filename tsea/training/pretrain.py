@@ -125,6 +125,8 @@ def pretrain(
     all optimizer steps (Lightning's ``WeightAveraging`` callback; TS2Vec embeds with the same
     kind of average) instead of the last step's weights; checkpoints then hold the average in
     ``state_dict`` and the last iterate in ``current_model_state`` (used when resuming).
+    ``grad_clip`` caps the global L2 norm of the gradients before each AdamW step (0: no
+    clipping, as TS2Vec trains).
     ``num_threads`` sets torch's intra-op threads during training only. The same
     ``random_state`` on the same machine gives identical weights.
     """
