@@ -309,7 +309,7 @@ def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
 
     kwargs = tsea_pretrain_kwargs(n_iters, seed, loop)
     if loop.endswith("-noclip"):
-        kwargs["trainer_kwargs"] = {"gradient_clip_val": 0.0}
+        kwargs["grad_clip"] = 0.0
     lengths = np.full(len(X), X.shape[2], dtype=np.int64)
     original = contrastive.draw_crops
     if loop == "tsea-ts2crop":
@@ -321,11 +321,13 @@ def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
 
 
 class _ClippedAdamW(torch.optim.AdamW):
-    """AdamW that clips the gradients' global norm to 5 first (tsea's ``grad_clip``)."""
+    """AdamW that clips the gradients' global norm first, at tsea's default ``grad_clip``."""
 
     def step(self, closure=None):
+        from tsea.params import ENCODER_PARAMS
+
         params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
-        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        torch.nn.utils.clip_grad_norm_(params, ENCODER_PARAMS["grad_clip"].default)
         return super().step(closure)
 
 

@@ -148,11 +148,11 @@ def test_dilated_conv_is_the_zero_padded_conv_whatever_the_dilation(causal, kern
     from tsea.nn.blocks import AttentionDilatedConv
 
     torch.manual_seed(dilation)
-    layer = AttentionDilatedConv(4, 5, kernel_size, dilation, causal=causal, transformer=False)
+    layer = AttentionDilatedConv(4, 5, kernel_size, dilation, causal=causal,
+                                 transformer=False).double()
     for length in (1, 7, 40, 200):
         x = torch.randn(2, 4, length, dtype=torch.float64, requires_grad=True)
         mask = torch.rand(2, length) > 0.3
-        layer = layer.double()
         got = layer.dilated_conv(x, mask)
         seen = x if causal else x * mask.unsqueeze(1)
         want = torch.nn.functional.conv1d(torch.nn.functional.pad(seen, layer.pad),
