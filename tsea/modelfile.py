@@ -341,7 +341,7 @@ def check_encoder_model(
     same = {"attention": "mode", **{k: k for k in (
         "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
         "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads", "block", "causal",
-        "attention_blocks", "output_block", "attention_merge")}}
+        "attention_blocks", "output_block", "attention_merge", "attention_norm")}}
     for param, arch in same.items():
         if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
             continue  # resolved when the model was fitted

@@ -109,6 +109,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                              "keeps every channel and the attention output is added through a "
                              "zero-initialised 1x1 projection, so training starts from the "
                              "attention-free backbone", "architecture", legacy="concat"),
+    "attention_norm": Param(False, ["boolean"],
+                            "LayerNorm the attention tokens before the query/key projection and "
+                            "start that projection at std 1/sqrt(d_model), so the logits start "
+                            "at unit variance (False: torch's default start, near-uniform maps "
+                            "with narrow heads)", "architecture", legacy=False),
     "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),
     "beta": Param(0.3, [_fraction()], "weight of the previous layer's logits (residual, evolving)",
                   "architecture"),

@@ -13,6 +13,14 @@ tokens. Modes, given the previous sub-layer's logits ``A_{l-1}``:
 Without a predecessor (``prev_logits=None``) every mode behaves as ``vanilla``.
 ``P_l = softmax(A_l)`` over valid keys only; the output is ``P_l V_l``, upsampled back to L.
 
+Scale of the logits (``norm``): by default Q and K are linear maps of the tokens with torch's
+default initialisation, so with narrow heads (2 dimensions at 8 heads of 64 channels) the logits
+start with a standard deviation of a few tenths and every map starts almost uniform. With
+``norm=True`` the tokens pass through a LayerNorm before the query/key projection, whose weights
+start with standard deviation ``1/sqrt(channels)``: the logits then start at unit variance
+whatever the head width or the scale of the input. The values V are projected from the raw
+tokens in both cases.
+
 Padding safety: before the map convolution (and before mixing with ``A_{l-1}``) the logits are
 zeroed at invalid query rows and key columns, so the 3x3 kernel sees exactly what it would see
 for the series alone (whose map is zero-padded at the border). The activation after the map
@@ -70,6 +78,7 @@ class EvolvingAttention(nn.Module):
         max_attention_len: int = 128,
         first: bool = False,
         dropout: float = 0.0,
+        norm: bool = False,
     ):
         super().__init__()
         if mode not in LAYER_MODES:
@@ -92,6 +101,12 @@ class EvolvingAttention(nn.Module):
         self.fresh_heads = n_heads if first else n_heads - self.reuse_heads
         qk = self.fresh_heads * self.dk_head
         self.qk = nn.Linear(in_channels, 2 * qk) if qk > 0 else None
+        # Only created when used, so older model files keep their state_dict keys.
+        if norm:
+            self.qk_norm = nn.LayerNorm(in_channels)
+            if self.qk is not None:
+                nn.init.normal_(self.qk.weight, std=in_channels**-0.5)
+                nn.init.zeros_(self.qk.bias)
         self.v = nn.Linear(in_channels, d_v)
         self.map_conv = MapConv(n_heads) if (mode == "evolving" and not first) else None
         self.dropout = nn.Dropout(dropout)
@@ -100,7 +115,7 @@ class EvolvingAttention(nn.Module):
         return (
             f"mode={self.mode!r}, first={self.first}, n_heads={self.n_heads}, d_k={self.d_k}, "
             f"d_v={self.d_v}, alpha={self.alpha}, beta={self.beta}, reuse_heads={self.reuse_heads}, "
-            f"max_attention_len={self.max_attention_len}"
+            f"max_attention_len={self.max_attention_len}, norm={hasattr(self, 'qk_norm')}"
         )
 
     def forward(
@@ -161,6 +176,8 @@ class EvolvingAttention(nn.Module):
         if reused:
             parts.append(prev_logits[:, :reused])
         if self.fresh_heads:
+            if hasattr(self, "qk_norm"):
+                tokens = self.qk_norm(tokens)
             q, k = self.qk(tokens).chunk(2, dim=-1)
             q = q.view(B, T, self.fresh_heads, self.dk_head).transpose(1, 2)
             k = k.view(B, T, self.fresh_heads, self.dk_head).transpose(1, 2)

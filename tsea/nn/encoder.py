@@ -55,7 +55,7 @@ def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int
 _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
-    "block", "causal", "attention_blocks", "output_block", "attention_merge",
+    "block", "causal", "attention_blocks", "output_block", "attention_merge", "attention_norm",
 )
 
 
@@ -85,6 +85,7 @@ class EADCEncoder(nn.Module):
         attention_blocks: int | None = None,
         output_block: bool = False,
         attention_merge: str = "concat",
+        attention_norm: bool = False,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -111,6 +112,8 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"causal must be True or False, got {causal!r}")
         if not isinstance(output_block, bool):
             raise ValueError(f"output_block must be True or False, got {output_block!r}")
+        if not isinstance(attention_norm, bool):
+            raise ValueError(f"attention_norm must be True or False, got {attention_norm!r}")
         if attention_blocks is not None and (
             isinstance(attention_blocks, bool) or not isinstance(attention_blocks, int)
             or attention_blocks < 1
@@ -149,6 +152,7 @@ class EADCEncoder(nn.Module):
                         d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
                         reuse_heads=reuse_heads, max_attention_len=max_attention_len,
                         first=(i == first_attended and j == 0), dropout=dropout,
+                        norm=attention_norm,
                     )
                 layers.append(
                     AttentionDilatedConv(
