@@ -28,6 +28,7 @@ def fitted():
 @pytest.mark.parametrize("normalize, layout", [
     ("channel", {}), ("series", {"block": "preact", "causal": False}), (None, {"block": "preact", "attention_blocks": 1}),
     ("channel", {"block": "preact", "attention_merge": "gated"}),
+    ("channel", {"block": "preact", "causal": False, "attention_norm": True}),
 ])
 def test_save_load_reproduces_transform_exactly(tmp_path, normalize, layout):
     X = _series()
@@ -162,7 +163,7 @@ def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_th
         header = json.loads(zf.read("tsea.json"))
         arrays = zf.read("arrays.npz")
     del header["params"]["hybrid_masks"], header["params"]["pooling"]
-    for key in ("block", "causal", "attention_blocks", "attention_merge"):
+    for key in ("block", "causal", "attention_blocks", "attention_merge", "attention_norm"):
         del header["params"][key], header["meta"]["encoder_config"][key]
     header["meta"]["encoder_config"]["map_conv"] = "channels_last"  # older files name it
     with zipfile.ZipFile(path, "w") as zf:
@@ -171,20 +172,20 @@ def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_th
     loaded = EAEncoder.load(path)
     assert (loaded.hybrid_masks, loaded.pooling) == ("values", "max")
     assert (loaded.block, loaded.causal, loaded.attention_blocks) == ("transformer", True, None)
-    assert loaded.attention_merge == "concat"
+    assert (loaded.attention_merge, loaded.attention_norm) == ("concat", False)
     assert np.array_equal(loaded.transform(X), enc.transform(X, pooling="max"))
 
     clf = EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)
     for est in (enc, clf):
         state = dict(est.__getstate__())
         for key in ("hybrid_masks", "pooling", "block", "causal", "attention_blocks",
-                    "attention_merge"):
+                    "attention_merge", "attention_norm"):
             del state[key]
         old = type(est).__new__(type(est))
         old.__setstate__(state)
         assert (old.hybrid_masks, old.pooling) == ("values", "max")
         assert (old.block, old.causal, old.attention_blocks) == ("transformer", True, None)
-        assert old.attention_merge == "concat"
+        assert (old.attention_merge, old.attention_norm) == ("concat", False)
 
 
 @pytest.mark.parametrize("head, labels", [

@@ -527,3 +527,53 @@ def test_attention_merge_is_checked_and_only_concat_limits_the_attention_width()
     assert enc.blocks[0].layers[0].gate.weight.shape == (16, 16, 1)
     assert enc.config["attention_merge"] == "gated"
     assert EADCEncoder.from_config(enc.config).config == enc.config
+
+
+def _logit_std(enc, x):
+    """Standard deviation of the fresh logits of the first attention sub-layer for input x."""
+    att = enc.blocks[0].layers[0].attention
+    seen = []
+    handle = att.register_forward_hook(lambda _m, _i, out: seen.append(out[1]))
+    with torch.no_grad():
+        enc(x)
+    handle.remove()
+    return float(seen[0].std())
+
+
+def test_attention_norm_starts_the_logits_near_unit_variance():
+    x = torch.randn(16, 2, 64, generator=torch.Generator().manual_seed(0))
+    for scale in (1.0, 10.0):  # the default start: 0.2 and 15
+        plain = _enc("vanilla", d_model=64, n_heads=8, dropout=0.0).eval()
+        normed = _enc("vanilla", d_model=64, n_heads=8, dropout=0.0, attention_norm=True).eval()
+        assert 0.6 < _logit_std(normed, scale * x) < 1.6
+        # the default start: logits far from unit variance (narrow heads, raw tokens)
+        assert not 0.6 < _logit_std(plain, scale * x) < 1.6
+    att = normed.blocks[0].layers[0].attention
+    assert isinstance(att.qk_norm, torch.nn.LayerNorm)
+    assert abs(float(att.qk.weight.std()) * 64**0.5 - 1.0) < 0.1
+
+
+def test_attention_norm_is_checked_saved_in_the_config_and_off_by_default():
+    with pytest.raises(ValueError, match="attention_norm must be True or False"):
+        _enc("evolving", attention_norm=1)
+    plain = _enc("evolving")
+    assert plain.config["attention_norm"] is False
+    assert not any("qk_norm" in key for key in plain.state_dict())  # older files' keys
+    normed = _enc("evolving", attention_norm=True)
+    assert sum("qk_norm" in key for key in normed.state_dict()) == 2 * 2 * 3  # weight, bias
+    assert EADCEncoder.from_config(normed.config).config == normed.config
+    old = {k: v for k, v in plain.config.items() if k != "attention_norm"}
+    assert EADCEncoder.from_config(old).config == plain.config
+
+
+@pytest.mark.parametrize("block, causal, output_block", LAYOUTS)
+@pytest.mark.parametrize("mode", ATT_MODES)
+def test_attention_norm_padding_never_leaks(mode, block, causal, output_block):
+    enc = _enc(mode, attention_norm=True, max_attention_len=16, block=block, causal=causal,
+               output_block=output_block).eval()
+    s = _series(50)
+    batch = torch.full((2, 2, 80), NAN)
+    batch[0, :, :50] = s
+    batch[1, :, :60] = _series(60, seed=2)
+    with torch.no_grad():
+        torch.testing.assert_close(enc(batch)[0, :50], enc(s.unsqueeze(0))[0], atol=1e-5, rtol=0)
