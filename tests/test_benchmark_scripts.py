@@ -75,6 +75,31 @@ def test_gate_openness_measures_each_gated_sub_layer():
         gate.gate_ratios(EAEncoder(**load_config("tiny")).fit(X), X)
 
 
+def test_attention_focus_tells_uniform_focused_and_shared_maps_apart():
+    import numpy as np
+
+    from tsea.config import load_config
+    from tsea.estimators import EAEncoder
+
+    focus = _module("attention_focus")
+    T = 8
+    uniform = np.full((2, 3, T, T), 1 / T)  # (layers, heads, T, T)
+    diagonal = np.broadcast_to(np.eye(T), (2, 3, T, T))
+    shared = np.zeros((2, 3, T, T))
+    shared[..., 0] = 1  # every query on the first token
+    np.testing.assert_allclose(focus.map_statistics([uniform]), [[1, 0, 1 / T]] * 2, atol=1e-9)
+    np.testing.assert_allclose(focus.map_statistics([diagonal]), [[0, 1 - 1 / T, 1]] * 2, atol=1e-9)
+    np.testing.assert_allclose(focus.map_statistics([shared]), [[0, 0, 1]] * 2, atol=1e-9)
+    np.testing.assert_allclose(  # averaged over series; single-token series skipped
+        focus.map_statistics([uniform, shared, np.ones((2, 3, 1, 1))]), [[0.5, 0, 0.5 + 0.5 / T]] * 2)
+    with pytest.raises(ValueError, match="more than one attention token"):
+        focus.map_statistics([np.ones((2, 3, 1, 1))])
+    X = np.random.default_rng(0).normal(size=(6, 1, 30))
+    enc = EAEncoder(**{**load_config("tiny"), "attention_blocks": 1}).fit(X)
+    stats = focus.map_statistics(enc.attention_maps(X))
+    assert stats.shape == (2, 3) and np.all((stats >= 0) & (stats <= 1))
+
+
 def test_fidelity_harness_runs_the_preset_in_both_roles():
     import numpy as np
 
