@@ -561,6 +561,9 @@ def test_attention_norm_is_checked_saved_in_the_config_and_off_by_default():
     assert not any("qk_norm" in key for key in plain.state_dict())  # older files' keys
     normed = _enc("evolving", attention_norm=True)
     assert sum("qk_norm" in key for key in normed.state_dict()) == 2 * 2 * 3  # weight, bias
+    # heads that all reuse their predecessor's logits project nothing, so no unused norm
+    reused = _enc("reuse", n_heads=4, reuse_heads=4, attention_norm=True)
+    assert sum("qk_norm" in key for key in reused.state_dict()) == 2  # the first sub-layer only
     assert EADCEncoder.from_config(normed.config).config == normed.config
     old = {k: v for k, v in plain.config.items() if k != "attention_norm"}
     assert EADCEncoder.from_config(old).config == plain.config

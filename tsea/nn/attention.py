@@ -63,6 +63,9 @@ class EvolvingAttention(nn.Module):
         ``evolving`` mode no map convolution is created, in ``reuse`` mode all heads get Q/K).
     max_attention_len: at most this many tokens; longer inputs are average-pooled with stride
         ``ceil(Lv / max_attention_len)`` (Lv: largest valid length in the batch).
+    dropout: on the attention output.
+    norm: LayerNorm the tokens before the query/key projection and start it at unit-variance
+        logits (module docstring); a layer that computes no fresh logits has nothing to norm.
     """
 
     def __init__(
@@ -101,12 +104,12 @@ class EvolvingAttention(nn.Module):
         self.fresh_heads = n_heads if first else n_heads - self.reuse_heads
         qk = self.fresh_heads * self.dk_head
         self.qk = nn.Linear(in_channels, 2 * qk) if qk > 0 else None
+        self.norm = bool(norm)
         # Only created when used, so older model files keep their state_dict keys.
-        if norm:
+        if self.norm and self.qk is not None:
             self.qk_norm = nn.LayerNorm(in_channels)
-            if self.qk is not None:
-                nn.init.normal_(self.qk.weight, std=in_channels**-0.5)
-                nn.init.zeros_(self.qk.bias)
+            nn.init.normal_(self.qk.weight, std=in_channels**-0.5)
+            nn.init.zeros_(self.qk.bias)
         self.v = nn.Linear(in_channels, d_v)
         self.map_conv = MapConv(n_heads) if (mode == "evolving" and not first) else None
         self.dropout = nn.Dropout(dropout)
@@ -115,7 +118,7 @@ class EvolvingAttention(nn.Module):
         return (
             f"mode={self.mode!r}, first={self.first}, n_heads={self.n_heads}, d_k={self.d_k}, "
             f"d_v={self.d_v}, alpha={self.alpha}, beta={self.beta}, reuse_heads={self.reuse_heads}, "
-            f"max_attention_len={self.max_attention_len}, norm={hasattr(self, 'qk_norm')}"
+            f"max_attention_len={self.max_attention_len}, norm={self.norm}"
         )
 
     def forward(
