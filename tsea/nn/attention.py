@@ -17,9 +17,9 @@ Scale of the logits (``norm``): by default Q and K are linear maps of the tokens
 default initialisation, so with narrow heads (2 dimensions at 8 heads of 64 channels) the logits
 start with a standard deviation of a few tenths and every map starts almost uniform. With
 ``norm=True`` the tokens pass through a LayerNorm before the query/key projection, whose weights
-start with standard deviation ``1/sqrt(channels)``: the logits then start at unit variance
-whatever the head width or the scale of the input. The values V are projected from the raw
-tokens in both cases.
+start with standard deviation ``1/sqrt(channels)``: the logits then start near unit variance
+whatever the head width or the magnitude of the tokens (tokens that barely change along the
+series still give flat maps). The values V are projected from the raw tokens in both cases.
 
 Padding safety: before the map convolution (and before mixing with ``A_{l-1}``) the logits are
 zeroed at invalid query rows and key columns, so the 3x3 kernel sees exactly what it would see
