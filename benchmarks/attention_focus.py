@@ -21,7 +21,6 @@ global receptive field, followed by max pooling, could not compute.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -29,9 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tsea.config import load_config  # noqa: E402
-from tsea.datasets import load  # noqa: E402
-from tsea.estimators import EAEncoder  # noqa: E402
+from benchmarks import _fits  # noqa: E402
 
 
 def map_statistics(maps: list[np.ndarray]) -> np.ndarray:
@@ -54,25 +51,16 @@ def map_statistics(maps: list[np.ndarray]) -> np.ndarray:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--datasets", required=True, help="comma-separated names")
-    parser.add_argument("--config", required=True, help="a config with attention")
-    parser.add_argument("--seeds", default="0")
+    parser = _fits.parser(__doc__, "a config with attention")
     parser.add_argument("--series", type=int, default=100, help="training series read")
     args = parser.parse_args(argv)
-    params = load_config(args.config)
     print("| dataset | seed | sub-layer | entropy | spread | top |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name in args.datasets.split(","):
-        X, _ = load(name, split="train", data_dir=args.data_dir, download=False)
-        for seed in map(int, args.seeds.split(",")):
-            enc = EAEncoder(**{**params, "random_state": seed, "n_jobs": 1}).fit(X)
-            stats = map_statistics(enc.attention_maps(X[: args.series]))
-            for i, (entropy, spread, top) in enumerate(stats):
-                print(f"| {name} | {seed} | {i} | {entropy:.3f} | {spread:.3f} | {top:.3f} |",
-                      flush=True)
-
+    for name, seed, enc, X in _fits.fitted(args):
+        stats = map_statistics(enc.attention_maps(X[: args.series]))
+        for i, (entropy, spread, top) in enumerate(stats):
+            print(f"| {name} | {seed} | {i} | {entropy:.3f} | {spread:.3f} | {top:.3f} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

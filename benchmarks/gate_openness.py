@@ -13,7 +13,6 @@ the convolution.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -21,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks import _fits  # noqa: E402
 from tsea.config import load_config  # noqa: E402
-from tsea.datasets import load  # noqa: E402
 from tsea.estimators import EAEncoder  # noqa: E402
 from tsea.nn.blocks import AttentionDilatedConv  # noqa: E402
 
@@ -52,24 +51,16 @@ def gate_ratios(encoder: EAEncoder, X) -> list[tuple[float, float]]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--datasets", required=True, help="comma-separated names")
-    parser.add_argument("--config", required=True, help="a config with attention_merge: gated")
-    parser.add_argument("--seeds", default="0")
+    parser = _fits.parser(__doc__, "a config with attention_merge: gated")
     args = parser.parse_args(argv)
     params = load_config(args.config)
     if params.get("attention_merge") != "gated":
         parser.error(f"{args.config} does not set attention_merge: gated")
     print("| dataset | seed | sub-layer | conv RMS | attention RMS | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name in args.datasets.split(","):
-        X, _ = load(name, split="train", data_dir=args.data_dir, download=False)
-        for seed in map(int, args.seeds.split(",")):
-            enc = EAEncoder(**{**params, "random_state": seed, "n_jobs": 1}).fit(X)
-            for i, (conv, att) in enumerate(gate_ratios(enc, X)):
-                print(f"| {name} | {seed} | {i} | {conv:.3f} | {att:.3f} | {att / conv:.3f} |")
-
+    for name, seed, enc, X in _fits.fitted(args, params):
+        for i, (conv, att) in enumerate(gate_ratios(enc, X)):
+            print(f"| {name} | {seed} | {i} | {conv:.3f} | {att:.3f} | {att / conv:.3f} |")
 
 if __name__ == "__main__":
     main()

@@ -329,6 +329,7 @@ def check_encoder_model(
     import torch
 
     from tsea.nn import EADCEncoder
+    from tsea.params import ENCODER_PARAMS, NN_NAMES
 
     bad = f"{str(path)!r} is not a valid {kind} model file"
     cfg = _check_arch(bad, meta.get("encoder_config"))
@@ -338,10 +339,10 @@ def check_encoder_model(
         raise ValueError(
             f"{bad}: meta 'n_channels' is {n_channels} but the encoder takes {cfg['in_channels']}"
         )
-    same = {"attention": "mode", **{k: k for k in (
-        "max_attention_len", "repr_dim", "d_model", "n_heads", "kernel_size", "k_ratio",
-        "v_ratio", "alpha", "beta", "dropout", "depth", "reuse_heads", "block", "causal",
-        "attention_blocks", "output_block", "attention_merge", "attention_norm")}}
+    same = {  # every architecture parameter, as the encoder's config names it
+        name: NN_NAMES.get(name, name)
+        for name, p in ENCODER_PARAMS.items() if p.group == "architecture"
+    }
     for param, arch in same.items():
         if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
             continue  # resolved when the model was fitted

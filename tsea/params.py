@@ -34,6 +34,8 @@ HYBRID_MASKS = ("values", "timestamps")
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
 CROPS = ("valid", "canvas")
+#: Table names that the network (``EADCEncoder``'s arguments) calls otherwise.
+NN_NAMES = {"attention": "mode"}
 CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
 REGRESSION_HEADS = ("ridge", "svr", "finetune")
 

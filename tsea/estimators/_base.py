@@ -29,8 +29,7 @@ from tsea.utils import resolve_device, resolve_seed, resolve_threads, seeded, th
 # depth="auto": the smallest depth whose conv receptive field covers the longest training
 # series, at most this (deeper was no better on the development suite, BENCHMARKS.md).
 AUTO_MAX_DEPTH = 7
-# Table names that the network calls otherwise.
-_NN_NAMES = {"attention": "mode"}
+_NN_NAMES = _params.NN_NAMES
 
 # scikit-learn's estimator checks that tsea fails by design (sklearn >= 1.6 passes these to
 # parametrize_with_checks / check_estimator as ``expected_failed_checks``).

@@ -179,7 +179,7 @@ class EvolvingAttention(nn.Module):
         if reused:
             parts.append(prev_logits[:, :reused])
         if self.fresh_heads:
-            if hasattr(self, "qk_norm"):
+            if self.norm:  # fresh heads have a projection, so the norm exists
                 tokens = self.qk_norm(tokens)
             q, k = self.qk(tokens).chunk(2, dim=-1)
             q = q.view(B, T, self.fresh_heads, self.dk_head).transpose(1, 2)
