@@ -198,7 +198,9 @@ def test_ts2vec_like_preset_builds_the_ts2vec_shape():
     import numpy as np
 
     params = load_config("ts2vec-like")
-    assert params["n_iters"] == "ts2vec" and params["objective"] == "contrastive"
+    enc = EAEncoder(**params)
+    assert enc.n_iters == "ts2vec" and enc.objective == "contrastive" and enc.crops == "canvas"
+    assert enc.grad_clip == 5.0 and enc.weight_averaging  # the one difference in training left
     X = np.random.default_rng(0).normal(size=(6, 1, 20))
     enc = EAEncoder(**{**params, "n_iters": 1, "batch_size": 4, "random_state": 0}).fit(X)
     net = enc.encoder_

@@ -21,8 +21,11 @@ NAN = float("nan")
 
 
 def _enc(mode="evolving", in_channels=2, seed=0, **kw):
+    # the authors' layout unless a test asks for another (the network's defaults are TS2Vec's)
     torch.manual_seed(seed)
-    kw = {"repr_dim": 12, "d_model": 16, "depth": 3, "n_heads": 4, "reuse_heads": 2, **kw}
+    kw = {"repr_dim": 12, "d_model": 16, "depth": 3, "n_heads": 4, "reuse_heads": 2,
+          "block": "transformer", "causal": True, "attention_norm": False,
+          "attention_blocks": None, **kw}
     return EADCEncoder(in_channels, mode=mode, **kw)
 
 
@@ -553,9 +556,10 @@ def test_attention_norm_starts_the_logits_near_unit_variance():
     assert abs(float(att.qk.weight.detach().std()) * 64**0.5 - 1.0) < 0.1
 
 
-def test_attention_norm_is_checked_saved_in_the_config_and_off_by_default():
+def test_attention_norm_is_checked_saved_in_the_config_and_on_by_default():
     with pytest.raises(ValueError, match="attention_norm must be True or False"):
         _enc("evolving", attention_norm=1)
+    assert EADCEncoder(2).config["attention_norm"] is True
     plain = _enc("evolving")
     assert plain.config["attention_norm"] is False
     assert not any("qk_norm" in key for key in plain.state_dict())  # older files' keys

@@ -184,14 +184,13 @@ def test_long_series_are_cropped_and_auto_device_runs_on_cpu():
 
 
 def test_default_budget_heuristic():
-    assert default_n_iters(40, 6, 100) == 100
-    assert default_n_iters(1000, 6, 100) == 300
-    assert default_n_iters(40, 6, 100, rule="ts2vec") == 200  # TS2Vec: n * C * L <= 100,000
-    assert default_n_iters(1000, 6, 100, rule="ts2vec") == 600
+    assert default_n_iters(40, 6, 100) == 200  # TS2Vec: n * C * L <= 100,000
+    assert default_n_iters(1000, 6, 100) == 600
+    assert default_n_iters(1000, 1, 100) == 200 and default_n_iters(1001, 1, 100) == 600
+    assert training_budget(None, None, (1001, 1, 100)) == (600, None)
+    assert training_budget(None, 3, (1001, 1, 100)) == (-1, 3)  # epochs alone
     assert training_budget("ts2vec", None, (1000, 1, 100)) == (200, None)
     assert training_budget("ts2vec", 3, (1001, 1, 100)) == (600, 3)
-    with pytest.raises(ValueError, match="rule"):
-        default_n_iters(1, 1, 1, rule="auto")
 
 
 

@@ -92,12 +92,14 @@ ENCODER_PARAMS: dict[str, Param] = {
                    "architecture"),
     "n_heads": Param(8, [_pos_int()], "attention heads", "architecture"),
     "kernel_size": Param(3, [_pos_int()], "kernel of the dilated convolutions", "architecture"),
-    "block": Param("transformer", [StrOptions(set(BLOCKS))],
-                   "transformer: each sub-layer followed by an FFN, residual and LayerNorm (the "
-                   "EA-DC-Transformer authors'); preact: x + s2(gelu(s1(gelu(x)))), no FFN or "
-                   "norm, dropout on the output (TS2Vec's)", "architecture", legacy="transformer"),
-    "causal": Param(True, ["boolean"],
-                    "causal (left) padding of the convolutions; False: same padding (TS2Vec)",
+    "block": Param("preact", [StrOptions(set(BLOCKS))],
+                   "preact: x + s2(gelu(s1(gelu(x)))), no FFN or norm, dropout on the output "
+                   "(TS2Vec's); transformer: each sub-layer followed by an FFN, residual and "
+                   "LayerNorm (the EA-DC-Transformer authors')", "architecture",
+                   legacy="transformer"),
+    "causal": Param(False, ["boolean"],
+                    "causal (left) padding of the convolutions (the EA-DC-Transformer authors'); "
+                    "False: same padding (TS2Vec's)",
                     "architecture", legacy=True),
     "output_block": Param(False, ["boolean"],
                           "end in TS2Vec's output block (a preact block d_model -> repr_dim, "
@@ -111,7 +113,7 @@ ENCODER_PARAMS: dict[str, Param] = {
                              "keeps every channel and the attention output is added through a "
                              "zero-initialised 1x1 projection, so training starts from the "
                              "attention-free backbone", "architecture", legacy="concat"),
-    "attention_norm": Param(False, ["boolean"],
+    "attention_norm": Param(True, ["boolean"],
                             "LayerNorm the attention tokens before the query/key projection and "
                             "start that projection at std 1/sqrt(d_model), so the logits start "
                             "at unit variance (False: torch's default start, near-uniform maps "
@@ -125,7 +127,7 @@ ENCODER_PARAMS: dict[str, Param] = {
     "k_ratio": Param(0.25, [_fraction("right")], "d_k = k_ratio * channels", "architecture"),
     "v_ratio": Param(0.25, [_fraction("right")],
                      "d_v = v_ratio * channels (the attention channels)", "architecture"),
-    "attention_blocks": Param(None, [_pos_int(), None],
+    "attention_blocks": Param(3, [_pos_int(), None],
                               "only the top attention_blocks blocks carry attention channels "
                               "(the others are plain convolutions); None: every block",
                               "architecture", legacy=None),
@@ -134,14 +136,15 @@ ENCODER_PARAMS: dict[str, Param] = {
                                "architecture"),
     "dropout": Param(0.1, [Interval(Real, 0, 1, closed="left")], "dropout rate", "architecture"),
     # pre-training
-    "objective": Param("hybrid", [StrOptions(set(OBJECTIVES))],
+    "objective": Param("contrastive", [StrOptions(set(OBJECTIVES))],
                        "pre-training objective: " + " | ".join(OBJECTIVES), "pre-training"),
     "objective_weights": Param(None, [dict, list, tuple, None],
                                "hybrid weights {masked: w, contrastive: w} or a pair; "
                                "None: 0.5 / 0.5", "pre-training"),
     "n_iters": Param(None, [_pos_int(), StrOptions({"ts2vec"}), None],
-                     "optimizer steps; None (with max_epochs None): 100 up to 100,000 training "
-                     "values (n * C * L), 300 above; ts2vec: TS2Vec's 200 / 600", "pre-training"),
+                     "optimizer steps; None (with max_epochs None): TS2Vec's budget, 200 up to "
+                     "100,000 training values (n * C * L), 600 above; ts2vec: that budget even "
+                     "with max_epochs", "pre-training"),
     "max_epochs": Param(None, [_pos_int(), None], "passes over the data; None: no limit",
                         "pre-training"),
     "batch_size": Param(8, [_pos_int()], "series per batch", "pre-training"),
@@ -160,7 +163,7 @@ ENCODER_PARAMS: dict[str, Param] = {
                           "what the hybrid objective reconstructs: value-masked values (values) "
                           "or the steps the contrastive timestamp mask hides (timestamps)",
                           "pre-training", legacy="values"),
-    "crops": Param("valid", [StrOptions(set(CROPS))],
+    "crops": Param("canvas", [StrOptions(set(CROPS))],
                    "contrastive views: valid: inside each series, at most as long as the "
                    "shortest series of the batch; canvas: TS2Vec's, series centred in the "
                    "batch's width and views cropped from it (they may hold padding)",
@@ -198,7 +201,7 @@ HEAD_PARAMS = {
     "classification": {
         "head": Param("svm", [StrOptions(set(CLASSIFICATION_HEADS))],
                       "svm (TS2Vec protocol) | ridge | logistic | finetune (end to end)", "head"),
-        "pooling": _pooling("max+mean", "head"),
+        "pooling": _pooling("max", "head"),
     },
     "regression": {
         "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],

@@ -168,8 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                     help="default: inferred from the training targets")
     ev.add_argument("--pooling", choices=POOLINGS,
-                    help="pooling over time steps for the head (default: max+mean for "
-                    "classification, max for regression)")
+                    help="pooling over time steps for the head (default: the config's, else max)")
     _add_config(ev)
     _add_csv_columns(ev)
     _add_common(ev, top_level=False)

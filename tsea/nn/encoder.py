@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tsea.params import ATTENTION_MODES
+from tsea.params import ATTENTION_MODES, NN_NAMES, legacy_values
 
 from .attention import EvolvingAttention, head_dims
 from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
@@ -80,12 +80,12 @@ class EADCEncoder(nn.Module):
         max_attention_len: int = 64,
         dropout: float = 0.1,
         ffn_ratio: float = 2.0,
-        block: str = "transformer",
-        causal: bool = True,
-        attention_blocks: int | None = None,
+        block: str = "preact",
+        causal: bool = False,
+        attention_blocks: int | None = 3,
         output_block: bool = False,
         attention_merge: str = "concat",
-        attention_norm: bool = False,
+        attention_norm: bool = True,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -181,9 +181,13 @@ class EADCEncoder(nn.Module):
     @classmethod
     def from_config(cls, config: dict) -> EADCEncoder:
         """An (untrained) encoder built from ``config`` (``encoder.config``, as saved with a
-        model). A ``map_conv`` key, which older model files hold (it picked one of several
-        formulations of the same map convolution), is ignored."""
-        return cls(**{k: v for k, v in config.items() if k != "map_conv"})
+        model). A layout argument that an older model file lacks takes the value such files were
+        built with (the parameter table's ``legacy``, not today's default). A ``map_conv`` key,
+        which older model files hold (it picked one of several formulations of the same map
+        convolution), is ignored."""
+        legacy = {NN_NAMES.get(name, name): value for name, value in legacy_values().items()}
+        missing = {k: legacy[k] for k in _CONFIG_NAMES if k not in config and k in legacy}
+        return cls(**missing, **{k: v for k, v in config.items() if k != "map_conv"})
 
     def _check_inputs(self, x, lengths, mask, proj_mask):
         if not isinstance(x, Tensor) or not x.is_floating_point():

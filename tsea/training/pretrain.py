@@ -2,10 +2,9 @@
 
 Training length. ``n_iters`` counts optimizer steps, ``max_epochs`` passes over the data; with
 both, training stops at whichever comes first. With neither, :func:`default_n_iters` gives
-100 steps when ``n * C * L <= 100_000`` and 300 above (half of TS2Vec's 200/600 budget, since a
-transformer-block EA-DC step costs more than a plain-CNN step); ``n_iters="ts2vec"`` takes
-TS2Vec's 200/600. When resuming, ``n_iters`` is the total step
-count including the steps already in the checkpoint.
+TS2Vec's budget: 200 steps when ``n * C * L <= 100_000`` and 600 above; ``n_iters="ts2vec"``
+names that budget (and keeps it when ``max_epochs`` is given too). When resuming, ``n_iters`` is
+the total step count including the steps already in the checkpoint.
 
 Distributed training (GPUs, nodes): see :mod:`tsea.training.runtime`.
 """

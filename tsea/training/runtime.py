@@ -58,25 +58,16 @@ def trainer_device(device) -> dict:
     return {"accelerator": resolved.type, "devices": 1}
 
 
-def default_n_iters(n_series: int, n_channels: int, length: int, rule: str = "tsea") -> int:
-    """Number of optimizer steps when neither ``n_iters`` nor ``max_epochs`` is given.
-
-    ``rule="ts2vec"``: TS2Vec's 200 steps when ``n * C * L <= 100_000`` and 600 above.
-    ``rule="tsea"``: half of that, 100 / 300, because the transformer-block EA-DC encoder
-    costs more per step than TS2Vec's plain CNN.
-    """
-    small = n_series * n_channels * length <= 100_000
-    if rule == "ts2vec":
-        return 200 if small else 600
-    if rule == "tsea":
-        return 100 if small else 300
-    raise ValueError(f"rule must be 'tsea' or 'ts2vec', got {rule!r}")
+def default_n_iters(n_series: int, n_channels: int, length: int) -> int:
+    """Number of optimizer steps when neither ``n_iters`` nor ``max_epochs`` is given: TS2Vec's
+    budget, 200 steps when ``n * C * L <= 100_000`` and 600 above."""
+    return 200 if n_series * n_channels * length <= 100_000 else 600
 
 
 def named_n_iters(n_iters, shape):
     """``n_iters="ts2vec"`` as its step count for data of ``shape`` (n, C, L); any other value
     unchanged (the callers check it)."""
-    return default_n_iters(*shape, rule="ts2vec") if n_iters == "ts2vec" else n_iters
+    return default_n_iters(*shape) if n_iters == "ts2vec" else n_iters
 
 
 def build_trainer(
