@@ -2,9 +2,10 @@
 
 ``fit(X, y)`` pre-trains the encoder on X without labels, then either fits a scikit-learn head
 (:func:`tsea.heads.make_head`) on the pooled embeddings (``pooling``, ``"max"`` by default), or,
-with ``head="finetune"``, trains encoder + linear layer end-to-end (:func:`tsea.training.finetune`, early-stopped on a
-validation split carved from the training data; its learning rate is the training layer's
-fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training).
+with ``head="finetune"``, trains encoder + linear layer end-to-end
+(:func:`tsea.training.finetune`, early-stopped on a validation split carved from the training
+data; its learning rate is the training layer's fine-tuning default, and ``n_iters`` /
+``max_epochs`` bound fine-tuning as well as pre-training).
 """
 
 from __future__ import annotations
