@@ -8,7 +8,7 @@ import zipfile
 import joblib
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import AUTHORS_LAYOUT, TINY
 
 from tsea.estimators import EAClassifier, EAEncoder, EARegressor
 from tsea.modelfile import read_model, write_model
@@ -157,8 +157,7 @@ def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_th
     # value-masked hybrid objective, and before ``pooling`` they pooled with max: loading one
     # must say so, whatever today's defaults are. Such a file holds the layout of its time.
     X = fitted[1]
-    enc = EAEncoder(random_state=0, block="transformer", causal=True, attention_norm=False,
-                    **TINY).fit(X)
+    enc = EAEncoder(random_state=0, **AUTHORS_LAYOUT, **TINY).fit(X)
     path = tmp_path / "old.tsea"
     enc.save(path)
     with zipfile.ZipFile(path) as zf:

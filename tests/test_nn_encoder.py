@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from conftest import AUTHORS_LAYOUT
 
 from tsea.nn import (
     EADCEncoder,
@@ -24,8 +25,7 @@ def _enc(mode="evolving", in_channels=2, seed=0, **kw):
     # the authors' layout unless a test asks for another (the network's defaults are TS2Vec's)
     torch.manual_seed(seed)
     kw = {"repr_dim": 12, "d_model": 16, "depth": 3, "n_heads": 4, "reuse_heads": 2,
-          "block": "transformer", "causal": True, "attention_norm": False,
-          "attention_blocks": None, **kw}
+          **AUTHORS_LAYOUT, **kw}
     return EADCEncoder(in_channels, mode=mode, **kw)
 
 
