@@ -15,7 +15,6 @@ from tsea.config import (
     resolve_config_path,
 )
 from tsea.estimators import EAEncoder
-from tsea.estimators._base import AUTO_MAX_DEPTH
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
@@ -82,8 +81,7 @@ def test_tiny_preset_is_smaller_than_default():
     tiny, default = {**EAEncoder().get_params(), **load_config("tiny")}, EAEncoder().get_params()
     for key in ("repr_dim", "d_model", "n_heads", "batch_size"):
         assert tiny[key] < default[key], key
-    # the default depth is "auto": at most AUTO_MAX_DEPTH blocks, fewer for short series
-    assert default["depth"] == "auto" and tiny["depth"] < AUTO_MAX_DEPTH
+    assert default["depth"] == 10 and tiny["depth"] < default["depth"]
     assert isinstance(tiny["n_iters"], int) and tiny["n_iters"] <= 10
     assert tiny["attention"] == "evolving"
 

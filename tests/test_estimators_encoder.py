@@ -166,7 +166,7 @@ def test_architecture_defaults_mirror_the_encoder():
     import inspect
 
     from tsea.estimators import EAClassifier, EARegressor
-    from tsea.estimators._base import _NN_NAMES, AUTO_MAX_DEPTH
+    from tsea.estimators._base import _NN_NAMES
     from tsea.nn import EADCEncoder
     from tsea.params import ENCODER_PARAMS
 
@@ -181,9 +181,6 @@ def test_architecture_defaults_mirror_the_encoder():
             if name == "reuse_heads":  # None -> n_heads // 2
                 assert params[name] is None
                 assert params["n_heads"] // 2 == nn_defaults["reuse_heads"]
-            elif name == "depth":  # "auto": at most the encoder's own default, fewer when short
-                assert params[name] == "auto"
-                assert AUTO_MAX_DEPTH == nn_defaults["depth"]
             else:
                 assert params[name] == nn_defaults[_NN_NAMES.get(name, name)], (cls.__name__, name)
 

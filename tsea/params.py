@@ -86,10 +86,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     # architecture
     "repr_dim": Param(320, [_pos_int()], "embedding size (per pooling)", "architecture"),
     "d_model": Param(64, [_pos_int()], "channels inside the blocks", "architecture"),
-    "depth": Param("auto", [_pos_int(), StrOptions({"auto"})],
-                   "dilated blocks (block i has dilation 2**i); auto: the fewest, at most 7, whose "
-                   "receptive field covers the longest training series (depth_ after fit)",
-                   "architecture"),
+    "depth": Param(10, [_pos_int(), StrOptions({"auto"})],
+                   "dilated blocks (block i has dilation 2**i; TS2Vec's 10 by default); auto: the "
+                   "fewest, at most 7, whose receptive field covers the longest training series "
+                   "(depth_ after fit)", "architecture"),
     "n_heads": Param(8, [_pos_int()], "attention heads", "architecture"),
     "kernel_size": Param(3, [_pos_int()], "kernel of the dilated convolutions", "architecture"),
     "block": Param("preact", [StrOptions(set(BLOCKS))],

@@ -68,7 +68,7 @@ class EADCEncoder(nn.Module):
         in_channels: int,
         repr_dim: int = 320,
         d_model: int = 64,
-        depth: int = 7,
+        depth: int = 10,
         kernel_size: int = 3,
         mode: str = "evolving",
         n_heads: int = 8,
