@@ -1,0 +1,125 @@
+"""Classification heads compared on the same embeddings.
+
+    python benchmarks/head_study.py --data-dir DIR --datasets GunPoint,Adiac --methods ea-dc,ts2vec \\
+        --seeds 0,1,2 --cache CACHE_DIR --out heads.csv
+
+For each data set, seed and method, the encoder is fitted once on the training split (one torch
+thread, as ``tsea benchmark`` fits) and its pooled train and test embeddings are kept in
+``CACHE_DIR`` (a rerun reuses them). Every head of ``HEADS`` is then fitted on the same training
+embeddings and scored on the test split; one row per head is appended to ``--out``.
+
+Methods: ``ea-dc`` is ``EAEncoder()`` (tsea's defaults; ``EAClassifier`` pools the same way)
+and ``ts2vec`` is the reference code as ``tsea benchmark`` runs it
+(:func:`tsea.benchmark.baselines.ts2vec_embeddings`). The heads:
+
+- ``svm``: tsea's default, TS2Vec's protocol (C by a 5-fold grid search with at least 50
+  training series and 5 in every class, else a hard margin);
+- ``svm-cv``: the same RBF SVC, but C is chosen by a stratified k-fold grid search whenever
+  every class has at least 2 training series (k = the smallest class count, at most 5);
+- ``ridge`` and ``logistic``: tsea's heads of those names (standardised embeddings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
+
+from tsea.datasets import load  # noqa: E402
+from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, FallbackSVC, make_head  # noqa: E402
+from tsea.utils import seeded, thread_limit  # noqa: E402
+
+FIELDS = ["dataset", "method", "seed", "head", "score", "n_train", "n_test", "n_classes",
+          "min_class_count", "embed_fit_seconds", "head_fit_seconds"]
+
+
+def svm_cv(y):
+    counts = np.unique(y, return_counts=True)[1]
+    if counts.min() < 2:
+        return FallbackSVC(kernel="rbf", gamma="scale", C=np.inf, max_iter=SVM_MAX_ITER)
+    return GridSearchCV(FallbackSVC(kernel="rbf", gamma="scale", max_iter=SVM_MAX_ITER),
+                        {"C": SVM_C_GRID}, cv=StratifiedKFold(n_splits=min(5, counts.min())))
+
+
+HEADS = {
+    "svm": lambda y: make_head("classification", "svm", len(y), y),
+    "svm-cv": svm_cv,
+    "ridge": lambda y: make_head("classification", "ridge", len(y), y),
+    "logistic": lambda y: make_head("classification", "logistic", len(y), y),
+}
+
+
+def embeddings(method: str, X_train, X_test, seed: int):
+    if method == "ea-dc":
+        from tsea.estimators import EAEncoder
+
+        t0 = time.perf_counter()
+        enc = EAEncoder(random_state=seed, n_jobs=1).fit(X_train)
+        Z_train = enc.transform(X_train)
+        fit_s = time.perf_counter() - t0
+        return Z_train, enc.transform(X_test), fit_s
+    if method == "ts2vec":
+        from tsea.benchmark.baselines import ts2vec_embeddings
+
+        Z_train, Z_test, fit_s, _ = ts2vec_embeddings(X_train, X_test, seed)
+        return Z_train, Z_test, fit_s
+    raise ValueError(f"unknown method {method!r}; expected ea-dc or ts2vec")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--datasets", required=True, help="comma-separated names")
+    p.add_argument("--methods", default="ea-dc")
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--cache", required=True, help="folder for the embeddings (.npz)")
+    p.add_argument("--out", required=True, help="csv to append rows to")
+    args = p.parse_args(argv)
+    os.makedirs(args.cache, exist_ok=True)
+    new_file = not os.path.exists(args.out)
+    with open(args.out, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        if new_file:
+            writer.writeheader()
+        for name in args.datasets.split(","):
+            X_train, y_train = load(name, split="train", data_dir=args.data_dir, download=False)
+            X_test, y_test = load(name, split="test", data_dir=args.data_dir, download=False)
+            y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+            counts = np.unique(y_train, return_counts=True)[1]
+            for method in args.methods.split(","):
+                for seed in map(int, args.seeds.split(",")):
+                    path = os.path.join(args.cache, f"{name}__{method}__{seed}.npz")
+                    if os.path.exists(path):
+                        z = np.load(path)
+                        Z_train, Z_test, fit_s = z["train"], z["test"], float(z["fit_seconds"])
+                    else:
+                        with thread_limit(1, blas=True):
+                            Z_train, Z_test, fit_s = embeddings(method, X_train, X_test, seed)
+                        tmp = path + ".part.npz"  # a crash never leaves a half-written cache file
+                        np.savez(tmp, train=Z_train, test=Z_test, fit_seconds=fit_s)
+                        os.replace(tmp, path)
+                    for head_name, make in HEADS.items():
+                        t0 = time.perf_counter()
+                        with thread_limit(1, blas=True), seeded(seed):
+                            head = make(y_train).fit(Z_train, y_train)
+                            head_s = time.perf_counter() - t0
+                            acc = float(np.mean(head.predict(Z_test) == y_test))
+                        writer.writerow(dict(
+                            dataset=name, method=method, seed=seed, head=head_name, score=acc,
+                            n_train=len(y_train), n_test=len(y_test), n_classes=len(counts),
+                            min_class_count=int(counts.min()), embed_fit_seconds=round(fit_s, 3),
+                            head_fit_seconds=round(head_s, 3)))
+                    fh.flush()
+                    print(f"{name} {method} seed {seed} done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
