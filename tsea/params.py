@@ -30,6 +30,9 @@ NORMALIZE_MODES = ("channel", "series", None)
 OBJECTIVES = ("masked", "contrastive", "hybrid")
 #: What the hybrid objective reconstructs (see :mod:`tsea.training.hybrid`).
 HYBRID_MASKS = ("values", "timestamps")
+#: The most blocks ``depth="auto"`` gives (a receptive field of 509 steps at kernel 3); deeper
+#: was no better on the first development suite (BENCHMARKS.md).
+AUTO_MAX_DEPTH = 7
 #: Block layouts of the encoder (see :mod:`tsea.nn.blocks`).
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
@@ -88,7 +91,7 @@ ENCODER_PARAMS: dict[str, Param] = {
     "d_model": Param(64, [_pos_int()], "channels inside the blocks", "architecture"),
     "depth": Param(10, [_pos_int(), StrOptions({"auto"})],
                    "dilated blocks (block i has dilation 2**i; TS2Vec's 10 by default); auto: the "
-                   "fewest, at most 7, whose receptive field covers the longest training series "
+                   f"fewest, at most {AUTO_MAX_DEPTH}, whose receptive field covers the longest training series "
                    "(depth_ after fit)", "architecture"),
     "n_heads": Param(8, [_pos_int()], "attention heads", "architecture"),
     "kernel_size": Param(3, [_pos_int()], "kernel of the dilated convolutions", "architecture"),

@@ -26,9 +26,6 @@ from tsea import training as _training
 from tsea.data import scale as _scale
 from tsea.utils import resolve_device, resolve_seed, resolve_threads, seeded, thread_limit
 
-# depth="auto": the smallest depth whose conv receptive field covers the longest training
-# series, at most this (deeper was no better on the development suite, BENCHMARKS.md).
-AUTO_MAX_DEPTH = 7
 _NN_NAMES = _params.NN_NAMES
 
 # scikit-learn's estimator checks that tsea fails by design (sklearn >= 1.6 passes these to
@@ -138,7 +135,7 @@ class _EABase(BaseEstimator):
             kwargs["reuse_heads"] = int(self.n_heads) // 2
         if kwargs["depth"] == "auto":
             kwargs["depth"] = _nn.covering_depth(
-                int(max_length), kernel_size=self.kernel_size, max_depth=AUTO_MAX_DEPTH
+                int(max_length), kernel_size=self.kernel_size, max_depth=_params.AUTO_MAX_DEPTH
             )
         kwargs["depth"] = int(kwargs["depth"])  # a numpy integer is fine here
         if kwargs["attention_blocks"] is not None:

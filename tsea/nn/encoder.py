@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tsea.params import ATTENTION_MODES, NN_NAMES, legacy_values
+from tsea.params import ATTENTION_MODES, AUTO_MAX_DEPTH, NN_NAMES, legacy_values
 
 from .attention import EvolvingAttention, head_dims
 from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
@@ -38,7 +38,7 @@ def receptive_field(depth: int, kernel_size: int = 3) -> int:
     return 1 + 2 * (kernel_size - 1) * (2**depth - 1)
 
 
-def covering_depth(length: int, kernel_size: int = 3, max_depth: int = 7) -> int:
+def covering_depth(length: int, kernel_size: int = 3, max_depth: int = AUTO_MAX_DEPTH) -> int:
     """The smallest depth in ``[1, max_depth]`` whose receptive field covers ``length`` steps;
     ``max_depth`` when none does (e.g. 24 steps -> 3, 131 -> 6, 512 -> 7 with kernel 3)."""
     if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
