@@ -111,12 +111,12 @@ def ts2vec_available() -> bool:
 
 
 def default_head(task: str, n_train: int, y):
-    """The default head of tsea's estimators for ``task`` (:func:`tsea.heads.make_head`):
-    RBF-SVC with TS2Vec's grid for classification, standardised RidgeCV for regression."""
+    """The default head of tsea's estimators for ``task`` (:data:`tsea.params.HEAD_PARAMS`),
+    so that the baselines' embeddings are read exactly as tsea's are."""
     from tsea.heads import make_head
+    from tsea.params import HEAD_PARAMS
 
-    name = "svm" if task == "classification" else "ridge"
-    return make_head(task, name, n_train, y)
+    return make_head(task, HEAD_PARAMS[task]["head"].default, n_train, y)
 
 
 def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
