@@ -8,6 +8,12 @@ thread, as ``tsea benchmark`` fits) and its pooled train and test embeddings are
 ``CACHE_DIR`` (a rerun reuses them). Every head of ``HEADS`` is then fitted on the same training
 embeddings and scored on the test split; one row per head is appended to ``--out``.
 
+    python benchmarks/head_study.py --summary heads.csv [--seeds 0,1,2]
+
+prints, per method and head, the mean over the data sets that have every seed, the wins and
+losses against the same method's ``svm`` head (seed-mean accuracy per set), and the means of the
+sets with fewer than 100 training series and of the others.
+
 Methods: ``ea-dc`` is ``EAEncoder()`` (tsea's defaults; ``EAClassifier`` pools the same way)
 and ``ts2vec`` is the reference code as ``tsea benchmark`` runs it
 (:func:`tsea.benchmark.baselines.ts2vec_embeddings`). The heads:
@@ -74,7 +80,38 @@ def embeddings(method: str, X_train, X_test, seed: int):
     raise ValueError(f"unknown method {method!r}; expected ea-dc or ts2vec")
 
 
+def summary(path: str, seeds: list[int]) -> str:
+    import pandas as pd
+
+    rows = pd.read_csv(path)
+    rows = rows[rows.seed.isin(seeds)]
+    n_seeds = rows.groupby(["dataset", "method", "head"]).seed.nunique()
+    complete = n_seeds[n_seeds == len(seeds)].reset_index()[["dataset", "method", "head"]]
+    rows = rows.merge(complete)
+    acc = rows.groupby(["method", "head", "dataset"]).score.mean()
+    small = rows.groupby("dataset").n_train.first() < 100
+    lines = [f"seeds {','.join(map(str, seeds))}",
+             "| method | head | sets | mean | wins / losses vs svm | mean, < 100 train | "
+             "mean, >= 100 train |", "|---|---|---:|---:|---:|---:|---:|"]
+    for (method, head), per_set in acc.groupby(level=[0, 1]):
+        per_set = per_set.droplevel([0, 1])
+        base = acc.loc[(method, "svm")].reindex(per_set.index)
+        wins, losses = int((per_set > base).sum()), int((per_set < base).sum())
+        lo, hi = per_set[small.reindex(per_set.index)], per_set[~small.reindex(per_set.index)]
+        lines.append(f"| {method} | {head} | {len(per_set)} | {per_set.mean():.4f} | "
+                     f"{wins} / {losses} | {lo.mean():.4f} ({len(lo)}) | {hi.mean():.4f} ({len(hi)}) |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--summary":
+        q = argparse.ArgumentParser()
+        q.add_argument("--summary", required=True)
+        q.add_argument("--seeds", default="0,1,2")
+        a = q.parse_args(argv)
+        print(summary(a.summary, [int(s) for s in a.seeds.split(",")]))
+        return
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", required=True)
     p.add_argument("--datasets", required=True, help="comma-separated names")
