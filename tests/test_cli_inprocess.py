@@ -73,7 +73,7 @@ def test_regression_head_is_refused_for_classification(capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err == ("tsea evaluate: error: head 'svr' is not available for classification; "
-                   "choose from svm, ridge, logistic, finetune")
+                   "choose from logistic, svm, ridge, finetune")
 
 
 def test_embed_npy_writes_ids_next_to_it(tmp_path, capsys):

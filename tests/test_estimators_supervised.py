@@ -208,3 +208,17 @@ def test_nearly_identical_embeddings_are_reported():
         EAClassifier(head="ridge", random_state=0, **TINY).fit(same, y)
     with pytest.warns(ConvergenceWarning, match="nearly identical"):
         EARegressor(random_state=0, **TINY).fit(same, y.astype(float))
+
+
+def test_default_heads_and_the_baselines_share_them():
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    from tsea.benchmark.baselines import default_head
+
+    assert EAClassifier().head == "logistic" and EARegressor().head == "ridge"
+    X, y = _two_classes(6)
+    clf = EAClassifier(random_state=0, **TINY).fit(X, y)
+    assert isinstance(clf.head_[-1], LogisticRegression)
+    # TS2Vec's embeddings are read with the same heads as tsea's (not TS2Vec's own SVM)
+    assert isinstance(default_head("classification", len(y), y)[-1], LogisticRegression)
+    assert isinstance(default_head("regression", len(y), y.astype(float))[-1], RidgeCV)

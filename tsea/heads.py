@@ -5,6 +5,10 @@ estimators in :mod:`tsea.estimators` fit it on the encoder's pooled embeddings.
 
 Classification heads
 --------------------
+``logistic``  ``StandardScaler`` + ``LogisticRegression(max_iter=1000)`` (L2, C = 1): the
+              default. On the default's embeddings it beat ``svm`` by about a point on the
+              development suite, most on small training sets, where ``svm`` has no C to search
+              (BENCHMARKS.md, head study).
 ``svm``       The TS2Vec evaluation protocol: RBF ``SVC(gamma="scale")``. With at least 50
               training series and at least 5 series in every class, C is chosen by a 5-fold
               (stratified) grid search over ``10**-4 .. 10**4`` and ``inf``; otherwise
@@ -18,7 +22,6 @@ Classification heads
               the next smaller C of the grid, with a ``ConvergenceWarning`` naming the C used,
               instead of failing the whole fit.
 ``ridge``     ``StandardScaler`` + ``RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))``.
-``logistic``  ``StandardScaler`` + ``LogisticRegression(max_iter=1000)``.
 
 Regression heads
 ----------------

@@ -39,7 +39,7 @@ BLOCKS = ("transformer", "preact")
 CROPS = ("valid", "canvas")
 #: Table names that the network (``EADCEncoder``'s arguments) calls otherwise.
 NN_NAMES = {"attention": "mode"}
-CLASSIFICATION_HEADS = ("svm", "ridge", "logistic", "finetune")
+CLASSIFICATION_HEADS = ("logistic", "svm", "ridge", "finetune")
 REGRESSION_HEADS = ("ridge", "svr", "finetune")
 
 
@@ -202,8 +202,9 @@ ENCODER_PARAMS: dict[str, Param] = {
 #: Parameters of the supervised estimators on top of ENCODER_PARAMS (defaults differ by task).
 HEAD_PARAMS = {
     "classification": {
-        "head": Param("svm", [StrOptions(set(CLASSIFICATION_HEADS))],
-                      "svm (TS2Vec protocol) | ridge | logistic | finetune (end to end)", "head"),
+        "head": Param("logistic", [StrOptions(set(CLASSIFICATION_HEADS))],
+                      "logistic (standardise + LogisticRegression) | svm (TS2Vec protocol) | "
+                      "ridge | finetune (end to end)", "head"),
         "pooling": _pooling("max", "head"),
     },
     "regression": {

@@ -1,4 +1,6 @@
-"""Baselines of the archive benchmark: MiniRocket and TS2Vec, each with its authors' protocol.
+"""Baselines of the archive benchmark: MiniRocket with its authors' protocol (its own ridge head),
+and TS2Vec's pre-training and encoding read with tsea's default head, so that its embeddings and
+tsea's are compared under the same head (TS2Vec's own SVM protocol is tsea's ``svm`` head).
 
 Both need one array of equal-length series; unequal-length collections are padded at the
 end to the longest series of train and test together (never truncated):

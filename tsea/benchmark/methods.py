@@ -97,7 +97,7 @@ def _check_head(path: str, head) -> None:
 
 
 def fit_predict_ea(X_train, y_train, X_test, task, seed, threads=None, **params):
-    """EAClassifier / EARegressor (default heads svm / ridge) with ``params`` on top of the
+    """EAClassifier / EARegressor (default heads logistic / ridge) with ``params`` on top of the
     defaults; ``random_state`` is the seed. ``head`` may map tasks to heads; a task it does not
     name keeps its default head."""
     from tsea.estimators import EAClassifier, EARegressor

@@ -22,8 +22,9 @@ PUBLISHED_COLUMNS = ["dataset", "archive", "method", "metric", "score", "source"
 NOTES = """\
 ## Notes
 
-- Heads: classification `svm` (RBF SVC, TS2Vec's C grid), regression `ridge`, for ea-dc,
-  config methods and ts2vec alike; minirocket uses its own ridge protocol.
+- Heads: tsea's default heads (classification `logistic`, regression `ridge`), for ea-dc,
+  config methods and ts2vec alike, so that representations are compared under one head;
+  minirocket uses its own ridge protocol.
 - Equal length: ts2vec gets series NaN-padded at the end to the longest train/test series
   (it masks NaN itself); minirocket gets them zero-padded (NaN -> 0, at least 9 steps).
   Nothing is truncated. tsea methods take unequal lengths natively.

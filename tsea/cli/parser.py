@@ -58,7 +58,7 @@ examples:
 
 The task is inferred (numeric targets with a non-integer value, or a regression dataset
 name -> regression) unless --task is given. Prints accuracy, or RMSE and MAE, on the test set.
-Heads: classification svm (default), ridge, logistic, finetune; regression ridge (default),
+Heads: classification logistic (default), svm, ridge, finetune; regression ridge (default),
 svr, finetune.
 """
 
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                     help="dataset name (its own test split is used) or training file")
     ev.add_argument("--test", "-t", metavar="FILE", help="test file (required with a file --data)")
-    ev.add_argument("--head", help="classifier/regressor head (default: svm / ridge)")
+    ev.add_argument("--head", help="classifier/regressor head (default: logistic / ridge)")
     ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                     help="default: inferred from the training targets")
     ev.add_argument("--pooling", choices=POOLINGS,
