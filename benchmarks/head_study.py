@@ -14,9 +14,10 @@ prints, per method and head, the mean over the data sets that have every seed, t
 losses against the same method's ``svm`` head (seed-mean accuracy per set), and the means of the
 sets with fewer than 100 training series and of the others.
 
-Methods: ``ea-dc`` is ``EAEncoder()`` (tsea's defaults; ``EAClassifier`` pools the same way)
-and ``ts2vec`` is the reference code as ``tsea benchmark`` runs it
-(:func:`tsea.benchmark.baselines.ts2vec_embeddings`). The heads:
+Methods: ``ea-dc`` is ``EAEncoder()`` (tsea's defaults; ``EAClassifier`` pools the same way),
+``ts2vec`` is the reference code as ``tsea benchmark`` runs it
+(:func:`tsea.benchmark.baselines.ts2vec_embeddings`), and any other name is a preset or config
+file (``ablation-none``, ``configs/ts2vec-like.yaml``) for ``EAEncoder``. The heads:
 
 - ``svm``: tsea's default, TS2Vec's protocol (C by a 5-fold grid search with at least 50
   training series and 5 in every class, else a hard margin);
@@ -77,7 +78,15 @@ def embeddings(method: str, X_train, X_test, seed: int):
 
         Z_train, Z_test, fit_s, _ = ts2vec_embeddings(X_train, X_test, seed)
         return Z_train, Z_test, fit_s
-    raise ValueError(f"unknown method {method!r}; expected ea-dc or ts2vec")
+    from tsea.config import load_config
+    from tsea.estimators import EAEncoder
+
+    params = load_config(method)  # a preset name or a config file: EAEncoder with its settings
+    t0 = time.perf_counter()
+    enc = EAEncoder(**{**params, "random_state": seed, "n_jobs": 1}).fit(X_train)
+    Z_train = enc.transform(X_train)
+    fit_s = time.perf_counter() - t0
+    return Z_train, enc.transform(X_test), fit_s
 
 
 def summary(path: str, seeds: list[int]) -> str:
@@ -133,7 +142,8 @@ def main(argv=None) -> None:
             counts = np.unique(y_train, return_counts=True)[1]
             for method in args.methods.split(","):
                 for seed in map(int, args.seeds.split(",")):
-                    path = os.path.join(args.cache, f"{name}__{method}__{seed}.npz")
+                    label = os.path.splitext(os.path.basename(method))[0]
+                    path = os.path.join(args.cache, f"{name}__{label}__{seed}.npz")
                     if os.path.exists(path):
                         z = np.load(path)
                         Z_train, Z_test, fit_s = z["train"], z["test"], float(z["fit_seconds"])
@@ -150,12 +160,12 @@ def main(argv=None) -> None:
                             head_s = time.perf_counter() - t0
                             acc = float(np.mean(head.predict(Z_test) == y_test))
                         writer.writerow(dict(
-                            dataset=name, method=method, seed=seed, head=head_name, score=acc,
+                            dataset=name, method=label, seed=seed, head=head_name, score=acc,
                             n_train=len(y_train), n_test=len(y_test), n_classes=len(counts),
                             min_class_count=int(counts.min()), embed_fit_seconds=round(fit_s, 3),
                             head_fit_seconds=round(head_s, 3)))
                     fh.flush()
-                    print(f"{name} {method} seed {seed} done", flush=True)
+                    print(f"{name} {label} seed {seed} done", flush=True)
 
 
 if __name__ == "__main__":

@@ -154,3 +154,21 @@ def test_conv_padding_speed_times_both_formulations():
     assert sorted(timed) == ["causal: F.pad", "causal: tsea", "same: F.pad", "same: tsea"]
     assert all(rows[0][k] >= 0 for k in timed)
     assert script.render(rows).count("\n") == 2
+
+
+def test_head_study_scores_every_head_on_one_cached_fit(tmp_path):
+    study = _module("head_study")
+    out, cache = tmp_path / "heads.csv", tmp_path / "cache"
+    args = ["--data-dir", str(tmp_path), "--datasets", "ItalyPowerDemand", "--methods", "tiny",
+            "--seeds", "0", "--cache", str(cache), "--out", str(out)]
+    study.main(args)
+    rows = pd.read_csv(out)
+    assert sorted(rows["head"]) == sorted(study.HEADS) and set(rows.method) == {"tiny"}
+    assert rows.score.between(0.5, 1.0).all() and (rows.n_train == 67).all()
+    assert [p.name for p in cache.iterdir()] == ["ItalyPowerDemand__tiny__0.npz"]
+    study.main(args)  # the second run reads the cached embeddings: the same scores again
+    again = pd.read_csv(out)
+    assert len(again) == 2 * len(rows)
+    assert again.score.tolist()[len(rows):] == rows.score.tolist()
+    text = study.summary(str(out), [0])
+    assert "| tiny | svm | 1 |" in text and "0 / 0 |" in text
