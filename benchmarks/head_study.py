@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 
+from tsea.benchmark.scores import score  # noqa: E402
 from tsea.datasets import load  # noqa: E402
 from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, FallbackSVC, make_head  # noqa: E402
 from tsea.utils import seeded, thread_limit  # noqa: E402
@@ -65,14 +66,7 @@ HEADS = {
 
 
 def embeddings(method: str, X_train, X_test, seed: int):
-    if method == "ea-dc":
-        from tsea.estimators import EAEncoder
-
-        t0 = time.perf_counter()
-        enc = EAEncoder(random_state=seed, n_jobs=1).fit(X_train)
-        Z_train = enc.transform(X_train)
-        fit_s = time.perf_counter() - t0
-        return Z_train, enc.transform(X_test), fit_s
+    """``(Z_train, Z_test, fit_seconds)``: the fit covers pre-training and embedding X_train."""
     if method == "ts2vec":
         from tsea.benchmark.baselines import ts2vec_embeddings
 
@@ -81,12 +75,28 @@ def embeddings(method: str, X_train, X_test, seed: int):
     from tsea.config import load_config
     from tsea.estimators import EAEncoder
 
-    params = load_config(method)  # a preset name or a config file: EAEncoder with its settings
+    # "ea-dc": the defaults; any other name is a preset or config file
+    params = {} if method == "ea-dc" else load_config(method)
     t0 = time.perf_counter()
     enc = EAEncoder(**{**params, "random_state": seed, "n_jobs": 1}).fit(X_train)
     Z_train = enc.transform(X_train)
     fit_s = time.perf_counter() - t0
     return Z_train, enc.transform(X_test), fit_s
+
+
+def cached_embeddings(cache: str, dataset: str, label: str, method: str, seed: int,
+                      X_train, X_test):
+    """:func:`embeddings`, kept in ``cache`` and read from there when a file exists."""
+    path = os.path.join(cache, f"{dataset}__{label}__{seed}.npz")
+    if os.path.exists(path):
+        z = np.load(path)
+        return z["train"], z["test"], float(z["fit_seconds"])
+    with thread_limit(1, blas=True):
+        Z_train, Z_test, fit_s = embeddings(method, X_train, X_test, seed)
+    tmp = path + ".part.npz"  # a crash never leaves a half-written cache file
+    np.savez(tmp, train=Z_train, test=Z_test, fit_seconds=fit_s)
+    os.replace(tmp, path)
+    return Z_train, Z_test, fit_s
 
 
 def summary(path: str, seeds: list[int]) -> str:
@@ -141,24 +151,16 @@ def main(argv=None) -> None:
             y_train, y_test = np.asarray(y_train), np.asarray(y_test)
             counts = np.unique(y_train, return_counts=True)[1]
             for method in args.methods.split(","):
+                label = os.path.splitext(os.path.basename(method))[0]
                 for seed in map(int, args.seeds.split(",")):
-                    label = os.path.splitext(os.path.basename(method))[0]
-                    path = os.path.join(args.cache, f"{name}__{label}__{seed}.npz")
-                    if os.path.exists(path):
-                        z = np.load(path)
-                        Z_train, Z_test, fit_s = z["train"], z["test"], float(z["fit_seconds"])
-                    else:
-                        with thread_limit(1, blas=True):
-                            Z_train, Z_test, fit_s = embeddings(method, X_train, X_test, seed)
-                        tmp = path + ".part.npz"  # a crash never leaves a half-written cache file
-                        np.savez(tmp, train=Z_train, test=Z_test, fit_seconds=fit_s)
-                        os.replace(tmp, path)
+                    Z_train, Z_test, fit_s = cached_embeddings(args.cache, name, label, method,
+                                                               seed, X_train, X_test)
                     for head_name, make in HEADS.items():
                         t0 = time.perf_counter()
                         with thread_limit(1, blas=True), seeded(seed):
                             head = make(y_train).fit(Z_train, y_train)
                             head_s = time.perf_counter() - t0
-                            acc = float(np.mean(head.predict(Z_test) == y_test))
+                            acc = score("classification", y_test, head.predict(Z_test))[1]
                         writer.writerow(dict(
                             dataset=name, method=label, seed=seed, head=head_name, score=acc,
                             n_train=len(y_train), n_test=len(y_test), n_classes=len(counts),
