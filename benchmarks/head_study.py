@@ -43,6 +43,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 from tsea.benchmark.scores import score  # noqa: E402
 from tsea.datasets import load  # noqa: E402
 from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, FallbackSVC, make_head  # noqa: E402
+from tsea.params import POOLINGS  # noqa: E402
 from tsea.utils import seeded, thread_limit  # noqa: E402
 
 FIELDS = ["dataset", "method", "seed", "head", "score", "n_train", "n_test", "n_classes",
@@ -65,13 +66,17 @@ HEADS = {
 }
 
 
-def embeddings(method: str, X_train, X_test, seed: int):
-    """``(Z_train, Z_test, fit_seconds)``: the fit covers pre-training and embedding X_train."""
+def embeddings(method: str, X_train, X_test, seed: int, poolings=("max",)):
+    """``({pooling: (Z_train, Z_test)}, fit_seconds)``. The fit covers pre-training and the
+    max-pooled embedding of X_train (as ``tsea benchmark`` times it); the other readouts of the
+    same fitted encoder are read after the clock stops."""
     if method == "ts2vec":
         from tsea.benchmark.baselines import ts2vec_embeddings
 
+        if tuple(poolings) != ("max",):
+            raise ValueError("the ts2vec reference is read with its own max pooling only")
         Z_train, Z_test, fit_s, _ = ts2vec_embeddings(X_train, X_test, seed)
-        return Z_train, Z_test, fit_s
+        return {"max": (Z_train, Z_test)}, fit_s
     from tsea.config import load_config
     from tsea.estimators import EAEncoder
 
@@ -79,24 +84,38 @@ def embeddings(method: str, X_train, X_test, seed: int):
     params = {} if method == "ea-dc" else load_config(method)
     t0 = time.perf_counter()
     enc = EAEncoder(**{**params, "random_state": seed, "n_jobs": 1}).fit(X_train)
-    Z_train = enc.transform(X_train)
+    Z_train = enc.transform(X_train, pooling="max")
     fit_s = time.perf_counter() - t0
-    return Z_train, enc.transform(X_test), fit_s
+    out = {"max": (Z_train, enc.transform(X_test, pooling="max"))}
+    for pooling in poolings:
+        if pooling not in out:
+            out[pooling] = (enc.transform(X_train, pooling=pooling),
+                            enc.transform(X_test, pooling=pooling))
+    return {p: out[p] for p in poolings}, fit_s
+
+
+def pooled_label(label: str, pooling: str) -> str:
+    """The method name of a readout: ``label`` for max pooling, else ``label@pooling``."""
+    return label if pooling == "max" else f"{label}@{pooling}"
 
 
 def cached_embeddings(cache: str, dataset: str, label: str, method: str, seed: int,
-                      X_train, X_test):
-    """:func:`embeddings`, kept in ``cache`` and read from there when a file exists."""
-    path = os.path.join(cache, f"{dataset}__{label}__{seed}.npz")
-    if os.path.exists(path):
-        z = np.load(path)
-        return z["train"], z["test"], float(z["fit_seconds"])
+                      X_train, X_test, poolings=("max",)):
+    """:func:`embeddings`, kept in ``cache`` (one file per readout) and read from there when
+    every requested readout has a file; otherwise the encoder is fitted once and all are kept."""
+    paths = {p: os.path.join(cache, f"{dataset}__{pooled_label(label, p)}__{seed}.npz")
+             for p in poolings}
+    if all(os.path.exists(path) for path in paths.values()):
+        found = {p: np.load(path) for p, path in paths.items()}
+        return ({p: (z["train"], z["test"]) for p, z in found.items()},
+                float(found[poolings[0]]["fit_seconds"]))
     with thread_limit(1, blas=True):
-        Z_train, Z_test, fit_s = embeddings(method, X_train, X_test, seed)
-    tmp = path + ".part.npz"  # a crash never leaves a half-written cache file
-    np.savez(tmp, train=Z_train, test=Z_test, fit_seconds=fit_s)
-    os.replace(tmp, path)
-    return Z_train, Z_test, fit_s
+        readouts, fit_s = embeddings(method, X_train, X_test, seed, poolings)
+    for p, (Z_train, Z_test) in readouts.items():
+        tmp = paths[p] + ".part.npz"  # a crash never leaves a half-written cache file
+        np.savez(tmp, train=Z_train, test=Z_test, fit_seconds=fit_s)
+        os.replace(tmp, paths[p])
+    return readouts, fit_s
 
 
 def summary(path: str, seeds: list[int]) -> str:
@@ -138,7 +157,14 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--cache", required=True, help="folder for the embeddings (.npz)")
     p.add_argument("--out", required=True, help="csv to append rows to")
+    p.add_argument("--poolings", default="max",
+                   help="comma-separated readouts of each fitted encoder (max, mean, max+mean, "
+                        "last); rows of a readout other than max name the method label@pooling")
     args = p.parse_args(argv)
+    poolings = tuple(args.poolings.split(","))
+    bad = sorted(set(poolings) - set(POOLINGS))
+    if bad:
+        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS)}")
     os.makedirs(args.cache, exist_ok=True)
     new_file = not os.path.exists(args.out)
     with open(args.out, "a", newline="") as fh:
@@ -153,19 +179,21 @@ def main(argv=None) -> None:
             for method in args.methods.split(","):
                 label = os.path.splitext(os.path.basename(method))[0]
                 for seed in map(int, args.seeds.split(",")):
-                    Z_train, Z_test, fit_s = cached_embeddings(args.cache, name, label, method,
-                                                               seed, X_train, X_test)
-                    for head_name, make in HEADS.items():
-                        t0 = time.perf_counter()
-                        with thread_limit(1, blas=True), seeded(seed):
-                            head = make(y_train).fit(Z_train, y_train)
-                            head_s = time.perf_counter() - t0
-                            acc = score("classification", y_test, head.predict(Z_test))[1]
-                        writer.writerow(dict(
-                            dataset=name, method=label, seed=seed, head=head_name, score=acc,
-                            n_train=len(y_train), n_test=len(y_test), n_classes=len(counts),
-                            min_class_count=int(counts.min()), embed_fit_seconds=round(fit_s, 3),
-                            head_fit_seconds=round(head_s, 3)))
+                    readouts, fit_s = cached_embeddings(args.cache, name, label, method, seed,
+                                                        X_train, X_test, poolings)
+                    for pooling, (Z_train, Z_test) in readouts.items():
+                        for head_name, make in HEADS.items():
+                            t0 = time.perf_counter()
+                            with thread_limit(1, blas=True), seeded(seed):
+                                head = make(y_train).fit(Z_train, y_train)
+                                head_s = time.perf_counter() - t0
+                                acc = score("classification", y_test, head.predict(Z_test))[1]
+                            writer.writerow(dict(
+                                dataset=name, method=pooled_label(label, pooling), seed=seed,
+                                head=head_name, score=acc, n_train=len(y_train),
+                                n_test=len(y_test), n_classes=len(counts),
+                                min_class_count=int(counts.min()),
+                                embed_fit_seconds=round(fit_s, 3), head_fit_seconds=round(head_s, 3)))
                     fh.flush()
                     print(f"{name} {label} seed {seed} done", flush=True)
 

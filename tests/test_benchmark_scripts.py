@@ -4,6 +4,7 @@ import importlib.util
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -172,3 +173,26 @@ def test_head_study_scores_every_head_on_one_cached_fit(tmp_path):
     assert again.score.tolist()[len(rows):] == rows.score.tolist()
     text = study.summary(str(out), [0])
     assert "| tiny | svm | 1 |" in text and "0 / 0 |" in text
+
+
+def test_head_study_reads_several_poolings_from_one_fit(tmp_path):
+    study = _module("head_study")
+    out, cache = tmp_path / "heads.csv", tmp_path / "cache"
+    study.main(["--data-dir", str(tmp_path), "--datasets", "ItalyPowerDemand", "--methods", "tiny",
+                "--seeds", "0", "--cache", str(cache), "--out", str(out),
+                "--poolings", "max,max+mean"])
+    rows = pd.read_csv(out)
+    assert set(rows.method) == {"tiny", "tiny@max+mean"}
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "ItalyPowerDemand__tiny@max+mean__0.npz", "ItalyPowerDemand__tiny__0.npz"]
+    z_max = np.load(cache / "ItalyPowerDemand__tiny__0.npz")
+    z_both = np.load(cache / "ItalyPowerDemand__tiny@max+mean__0.npz")
+    width = z_max["train"].shape[1]
+    assert z_both["train"].shape[1] == 2 * width  # max then mean, side by side
+    np.testing.assert_array_equal(z_both["test"][:, :width], z_max["test"])
+    assert float(z_both["fit_seconds"]) == float(z_max["fit_seconds"])  # one fit, timed once
+    with pytest.raises(SystemExit):
+        study.main(["--data-dir", str(tmp_path), "--datasets", "ItalyPowerDemand",
+                    "--cache", str(cache), "--out", str(out), "--poolings", "median"])
+    with pytest.raises(ValueError, match="own max pooling"):
+        study.embeddings("ts2vec", None, None, 0, ("max", "mean"))
