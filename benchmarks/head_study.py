@@ -8,6 +8,9 @@ thread, as ``tsea benchmark`` fits) and its pooled train and test embeddings are
 ``CACHE_DIR`` (a rerun reuses them). Every head of ``HEADS`` is then fitted on the same training
 embeddings and scored on the test split; one row per head is appended to ``--out``.
 
+``--poolings max,mean,max+mean`` reads several readouts of each fitted encoder (one cache file
+each; the rows of a readout other than max name the method ``label@pooling``).
+
     python benchmarks/head_study.py --summary heads.csv [--seeds 0,1,2]
 
 prints, per method and head, the mean over the data sets that have every seed, the wins and
