@@ -196,3 +196,19 @@ def test_head_study_reads_several_poolings_from_one_fit(tmp_path):
                     "--cache", str(cache), "--out", str(out), "--poolings", "median"])
     with pytest.raises(ValueError, match="own max pooling"):
         study.embeddings("ts2vec", None, None, 0, ("max", "mean"))
+
+
+def test_seed_ensemble_reads_a_head_study_cache(tmp_path, capsys):
+    study, ensemble = _module("head_study"), _module("seed_ensemble")
+    cache = tmp_path / "cache"
+    study.main(["--data-dir", str(tmp_path), "--datasets", "ItalyPowerDemand", "--methods", "tiny",
+                "--seeds", "0,1", "--cache", str(cache), "--out", str(tmp_path / "heads.csv")])
+    rows = ensemble.ensemble_rows(str(tmp_path), str(cache), ["tiny"], [0, 1])
+    scored = pd.read_csv(tmp_path / "heads.csv").query("head == 'logistic'").score
+    assert len(rows) == 1 and rows[0][:2] == ("ItalyPowerDemand", "tiny")
+    assert rows[0][2] == pytest.approx(scored.mean())  # the same heads as head_study's
+    assert 0.5 <= rows[0][3] <= 1.0
+    assert ensemble.ensemble_rows(str(tmp_path), str(cache), ["tiny"], [0, 1, 2]) == []
+    ensemble.main(["--data-dir", str(tmp_path), "--cache", str(cache), "--methods", "tiny",
+                   "--seeds", "0,1"])
+    assert "| mean of 1 sets | tiny |" in capsys.readouterr().out

@@ -1,0 +1,77 @@
+"""Seed ensembles read from a ``head_study.py`` embedding cache (a diagnostic: no refit).
+
+    python benchmarks/seed_ensemble.py --data-dir DIR --cache CACHE_DIR --methods ea-dc,ts2vec \\
+        --seeds 0,1,2 [--head logistic]
+
+For each data set with a cached embedding of every listed seed, it prints the head's test
+accuracy on each seed's embedding (their mean) and on the seeds' embeddings side by side (one
+head on the concatenation: an ensemble of independently pre-trained encoders, at the cost of
+one fit per seed), then the means over the data sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tsea.benchmark.scores import score  # noqa: E402
+from tsea.datasets import load  # noqa: E402
+from tsea.heads import make_head  # noqa: E402
+from tsea.utils import seeded, thread_limit  # noqa: E402
+
+
+def accuracy(head_name, Z_train, y_train, Z_test, y_test) -> float:
+    with thread_limit(1, blas=True), seeded(0):
+        head = make_head("classification", head_name, len(y_train), y_train).fit(Z_train, y_train)
+        return score("classification", y_test, head.predict(Z_test))[1]
+
+
+def ensemble_rows(data_dir, cache, methods, seeds, head_name="logistic"):
+    """``[(dataset, method, mean single-seed accuracy, ensemble accuracy)]`` for every data set
+    whose cache holds all ``seeds`` of the method."""
+    names = sorted({f.split("__")[0] for f in os.listdir(cache) if f.endswith(".npz")})
+    rows = []
+    for name in names:
+        for method in methods:
+            paths = [os.path.join(cache, f"{name}__{method}__{s}.npz") for s in seeds]
+            if not all(os.path.exists(p) for p in paths):
+                continue
+            _, y_train = load(name, split="train", data_dir=data_dir, download=False)
+            _, y_test = load(name, split="test", data_dir=data_dir, download=False)
+            y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+            zs = [np.load(p) for p in paths]
+            single = np.mean([accuracy(head_name, z["train"], y_train, z["test"], y_test)
+                              for z in zs])
+            joint = accuracy(head_name, np.hstack([z["train"] for z in zs]), y_train,
+                             np.hstack([z["test"] for z in zs]), y_test)
+            rows.append((name, method, float(single), float(joint)))
+    return rows
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--cache", required=True, help="a head_study.py cache folder")
+    p.add_argument("--methods", default="ea-dc")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--head", default="logistic")
+    args = p.parse_args(argv)
+    methods, seeds = args.methods.split(","), [int(s) for s in args.seeds.split(",")]
+    rows = ensemble_rows(args.data_dir, args.cache, methods, seeds, args.head)
+    print("| dataset | method | mean of single seeds | seeds side by side |\n|---|---|---:|---:|")
+    for name, method, single, joint in rows:
+        print(f"| {name} | {method} | {single:.4f} | {joint:.4f} |")
+    for method in methods:
+        mine = [r for r in rows if r[1] == method]
+        if mine:
+            print(f"| mean of {len(mine)} sets | {method} | {np.mean([r[2] for r in mine]):.4f} | "
+                  f"{np.mean([r[3] for r in mine]):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
