@@ -97,6 +97,20 @@ def embeddings(method: str, X_train, X_test, seed: int, poolings=("max",)):
     return {p: out[p] for p in poolings}, fit_s
 
 
+def cache_path(cache: str, dataset: str, label: str, seed: int) -> str:
+    """The embedding file of one fit (or one readout: ``label`` from :func:`pooled_label`)."""
+    return os.path.join(cache, f"{dataset}__{label}__{seed}.npz")
+
+
+def head_score(head_name: str, Z_train, y_train, Z_test, y_test, seed: int):
+    """``(accuracy, head fit seconds)`` of one head of ``HEADS`` on one pair of embeddings."""
+    t0 = time.perf_counter()
+    with thread_limit(1, blas=True), seeded(seed):
+        head = HEADS[head_name](y_train).fit(Z_train, y_train)
+        head_s = time.perf_counter() - t0
+        return score("classification", y_test, head.predict(Z_test))[1], head_s
+
+
 def pooled_label(label: str, pooling: str) -> str:
     """The method name of a readout: ``label`` for max pooling, else ``label@pooling``."""
     return label if pooling == "max" else f"{label}@{pooling}"
@@ -106,8 +120,7 @@ def cached_embeddings(cache: str, dataset: str, label: str, method: str, seed: i
                       X_train, X_test, poolings=("max",)):
     """:func:`embeddings`, kept in ``cache`` (one file per readout) and read from there when
     every requested readout has a file; otherwise the encoder is fitted once and all are kept."""
-    paths = {p: os.path.join(cache, f"{dataset}__{pooled_label(label, p)}__{seed}.npz")
-             for p in poolings}
+    paths = {p: cache_path(cache, dataset, pooled_label(label, p), seed) for p in poolings}
     if all(os.path.exists(path) for path in paths.values()):
         found = {p: np.load(path) for p, path in paths.items()}
         return ({p: (z["train"], z["test"]) for p, z in found.items()},
@@ -185,12 +198,9 @@ def main(argv=None) -> None:
                     readouts, fit_s = cached_embeddings(args.cache, name, label, method, seed,
                                                         X_train, X_test, poolings)
                     for pooling, (Z_train, Z_test) in readouts.items():
-                        for head_name, make in HEADS.items():
-                            t0 = time.perf_counter()
-                            with thread_limit(1, blas=True), seeded(seed):
-                                head = make(y_train).fit(Z_train, y_train)
-                                head_s = time.perf_counter() - t0
-                                acc = score("classification", y_test, head.predict(Z_test))[1]
+                        for head_name in HEADS:
+                            acc, head_s = head_score(head_name, Z_train, y_train, Z_test, y_test,
+                                                     seed)
                             writer.writerow(dict(
                                 dataset=name, method=pooled_label(label, pooling), seed=seed,
                                 head=head_name, score=acc, n_train=len(y_train),

@@ -19,16 +19,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tsea.benchmark.scores import score  # noqa: E402
+from benchmarks.head_study import cache_path, head_score  # noqa: E402
 from tsea.datasets import load  # noqa: E402
-from tsea.heads import make_head  # noqa: E402
-from tsea.utils import seeded, thread_limit  # noqa: E402
-
-
-def accuracy(head_name, Z_train, y_train, Z_test, y_test) -> float:
-    with thread_limit(1, blas=True), seeded(0):
-        head = make_head("classification", head_name, len(y_train), y_train).fit(Z_train, y_train)
-        return score("classification", y_test, head.predict(Z_test))[1]
 
 
 def ensemble_rows(data_dir, cache, methods, seeds, head_name="logistic"):
@@ -37,18 +29,20 @@ def ensemble_rows(data_dir, cache, methods, seeds, head_name="logistic"):
     names = sorted({f.split("__")[0] for f in os.listdir(cache) if f.endswith(".npz")})
     rows = []
     for name in names:
-        for method in methods:
-            paths = [os.path.join(cache, f"{name}__{method}__{s}.npz") for s in seeds]
-            if not all(os.path.exists(p) for p in paths):
-                continue
-            _, y_train = load(name, split="train", data_dir=data_dir, download=False)
-            _, y_test = load(name, split="test", data_dir=data_dir, download=False)
-            y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+        complete = {m: [cache_path(cache, name, m, s) for s in seeds] for m in methods}
+        complete = {m: paths for m, paths in complete.items()
+                    if all(os.path.exists(p) for p in paths)}
+        if not complete:
+            continue
+        _, y_train = load(name, split="train", data_dir=data_dir, download=False)
+        _, y_test = load(name, split="test", data_dir=data_dir, download=False)
+        y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+        for method, paths in complete.items():
             zs = [np.load(p) for p in paths]
-            single = np.mean([accuracy(head_name, z["train"], y_train, z["test"], y_test)
-                              for z in zs])
-            joint = accuracy(head_name, np.hstack([z["train"] for z in zs]), y_train,
-                             np.hstack([z["test"] for z in zs]), y_test)
+            single = np.mean([head_score(head_name, z["train"], y_train, z["test"], y_test,
+                                         seed)[0] for z, seed in zip(zs, seeds)])
+            joint = head_score(head_name, np.hstack([z["train"] for z in zs]), y_train,
+                               np.hstack([z["test"] for z in zs]), y_test, seeds[0])[0]
             rows.append((name, method, float(single), float(joint)))
     return rows
 
