@@ -208,6 +208,15 @@ def test_seed_ensemble_reads_a_head_study_cache(tmp_path, capsys):
     assert len(rows) == 1 and rows[0][:2] == ("ItalyPowerDemand", "tiny")
     assert rows[0][2] == pytest.approx(scored.mean())  # the same heads as head_study's
     assert 0.5 <= rows[0][3] <= 1.0
+    fits = pd.read_csv(tmp_path / "heads.csv").query("head == 'logistic'").embed_fit_seconds
+    assert rows[0][4] == pytest.approx(fits.sum(), abs=0.01)  # one ensemble of both seeds
+    # groups of one seed are the single seeds themselves
+    alone = ensemble.ensemble_rows(str(tmp_path), str(cache), ["tiny"], [0, 1], members=1)
+    assert alone[0][3] == pytest.approx(scored.mean()) and alone[0][4] == pytest.approx(fits.mean(), abs=0.01)
+    assert ensemble.ensemble_rows(str(tmp_path), str(cache), ["tiny"], [0, 1], members=2) == rows
+    assert ensemble.seed_groups([0, 1, 2, 3], 2) == [[0, 1], [2, 3]]
+    with pytest.raises(ValueError, match="3 seeds do not split into groups of 2"):
+        ensemble.seed_groups([0, 1, 2], 2)
     assert ensemble.ensemble_rows(str(tmp_path), str(cache), ["tiny"], [0, 1, 2]) == []
     ensemble.main(["--data-dir", str(tmp_path), "--cache", str(cache), "--methods", "tiny",
                    "--seeds", "0,1"])
