@@ -163,7 +163,7 @@ def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_th
     with zipfile.ZipFile(path) as zf:
         header = json.loads(zf.read("tsea.json"))
         arrays = zf.read("arrays.npz")
-    del header["params"]["hybrid_masks"], header["params"]["pooling"]
+    del header["params"]["hybrid_masks"], header["params"]["pooling"], header["params"]["n_encoders"]
     for key in ("block", "causal", "attention_blocks", "attention_merge", "attention_norm"):
         del header["params"][key], header["meta"]["encoder_config"][key]
     header["meta"]["encoder_config"]["map_conv"] = "channels_last"  # older files name it
@@ -173,20 +173,20 @@ def test_files_and_pickles_from_before_hybrid_masks_pooling_and_block_load_as_th
     loaded = EAEncoder.load(path)
     assert (loaded.hybrid_masks, loaded.pooling) == ("values", "max")
     assert (loaded.block, loaded.causal, loaded.attention_blocks) == ("transformer", True, None)
-    assert (loaded.attention_merge, loaded.attention_norm) == ("concat", False)
+    assert (loaded.attention_merge, loaded.attention_norm, loaded.n_encoders) == ("concat", False, 1)
     assert np.array_equal(loaded.transform(X), enc.transform(X, pooling="max"))
 
     clf = EAClassifier(random_state=0, **TINY).fit(X, ["a", "b"] * 3)
     for est in (enc, clf):
         state = dict(est.__getstate__())
         for key in ("hybrid_masks", "pooling", "block", "causal", "attention_blocks",
-                    "attention_merge", "attention_norm"):
+                    "attention_merge", "attention_norm", "n_encoders"):
             del state[key]
         old = type(est).__new__(type(est))
         old.__setstate__(state)
         assert (old.hybrid_masks, old.pooling) == ("values", "max")
         assert (old.block, old.causal, old.attention_blocks) == ("transformer", True, None)
-        assert (old.attention_merge, old.attention_norm) == ("concat", False)
+        assert (old.attention_merge, old.attention_norm, old.n_encoders) == ("concat", False, 1)
 
 
 @pytest.mark.parametrize("head, labels", [

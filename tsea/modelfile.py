@@ -84,6 +84,7 @@ ARCH_LIMITS = {
     "reuse_heads": 1_024,
     "attention_blocks": 64,
     "max_attention_len": 65_536,
+    "n_encoders": 64,
 }
 _NORMALIZE_MODES = ("channel", "series", None)
 _ARCH_FLOATS = {"k_ratio": 64.0, "v_ratio": 64.0, "alpha": 1.0, "beta": 1.0, "dropout": 1.0,
@@ -328,7 +329,7 @@ def check_encoder_model(
     """
     import torch
 
-    from tsea.nn import EADCEncoder
+    from tsea.nn import encoder_from_config
     from tsea.params import ENCODER_PARAMS, NN_NAMES
 
     bad = f"{str(path)!r} is not a valid {kind} model file"
@@ -343,6 +344,11 @@ def check_encoder_model(
         name: NN_NAMES.get(name, name)
         for name, p in ENCODER_PARAMS.items() if p.group == "architecture"
     }
+    if params.get("n_encoders", 1) != cfg.get("n_encoders", 1):
+        raise ValueError(
+            f"{bad}: params['n_encoders'] = {params.get('n_encoders', 1)!r} but the encoder has "
+            f"n_encoders = {cfg.get('n_encoders', 1)!r}"
+        )
     for param, arch in same.items():
         if params.get(param) in ("auto", None) and param in ("depth", "reuse_heads"):
             continue  # resolved when the model was fitted
@@ -353,7 +359,7 @@ def check_encoder_model(
             )
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated
-            shapes = {k: tuple(v.shape) for k, v in EADCEncoder.from_config(cfg).state_dict().items()}
+            shapes = {k: tuple(v.shape) for k, v in encoder_from_config(cfg).state_dict().items()}
     except (TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{bad}: encoder_config is not a valid architecture ({exc})") from None
     n_weights = sum(math.prod(s) for s in shapes.values())

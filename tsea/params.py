@@ -138,6 +138,12 @@ ENCODER_PARAMS: dict[str, Param] = {
                                "longer series attend over pooled tokens (bounded memory)",
                                "architecture"),
     "dropout": Param(0.1, [Interval(Real, 0, 1, closed="left")], "dropout rate", "architecture"),
+    "n_encoders": Param(1, [Interval(Integral, 1, 64, closed="both")],
+                        "encoders pre-trained independently, their representations side by side "
+                        "(an ensemble): each has repr_dim / n_encoders features (a divisor) and "
+                        "1 / n_encoders of the step budget (n_iters, TS2Vec's rule or max_epochs; "
+                        "rounded up), so a fit costs about one encoder's; encoder i of seed s "
+                        "trains with seed (s * n_encoders + i) mod 2**32", "architecture", legacy=1),
     # pre-training
     "objective": Param("contrastive", [StrOptions(set(OBJECTIVES))],
                        "pre-training objective: " + " | ".join(OBJECTIVES), "pre-training"),

@@ -165,6 +165,15 @@ def resolve_seed(random_state) -> int:
     raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
 
 
+def member_seeds(seed: int, n: int) -> list[int]:
+    """The seeds of the ``n`` encoders of an ensemble fitted with ``seed``: ``seed`` itself for
+    one encoder, else ``(seed * n + i) mod 2**32`` for encoder i (no two seeds of one ensemble
+    alike, and different seeds give disjoint ensembles below 2**32 / n)."""
+    if n == 1:
+        return [int(seed)]
+    return [(int(seed) * n + i) % SEED_BOUND for i in range(n)]
+
+
 @contextlib.contextmanager
 def seeded(seed: int):
     """Seed python's ``random``, numpy's global generator and torch (CPU and CUDA) with

@@ -24,7 +24,14 @@ from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
 from tsea.data import scale as _scale
-from tsea.utils import resolve_device, resolve_seed, resolve_threads, seeded, thread_limit
+from tsea.utils import (
+    member_seeds,
+    resolve_device,
+    resolve_seed,
+    resolve_threads,
+    seeded,
+    thread_limit,
+)
 
 _NN_NAMES = _params.NN_NAMES
 
@@ -117,6 +124,11 @@ class _EABase(BaseEstimator):
     def _check_params(self) -> None:
         """Validate every parameter against the table, once, when ``fit`` starts."""
         _params.validate(self.get_params(deep=False), task=self._task, caller=type(self).__name__)
+        if self.repr_dim % self.n_encoders:
+            raise ValueError(
+                f"{type(self).__name__}: repr_dim = {self.repr_dim} must be a multiple of "
+                f"n_encoders = {self.n_encoders} (each encoder gives repr_dim / n_encoders features)"
+            )
         resolve_threads(self.n_jobs)
         resolve_device(self.device)
 
@@ -129,8 +141,11 @@ class _EABase(BaseEstimator):
         }
 
     def _arch_kwargs(self, max_length: int) -> dict:
-        """Encoder arguments; ``depth="auto"`` is resolved for series of ``max_length`` steps."""
+        """Arguments of one encoder (of ``n_encoders``: ``repr_dim`` is its share);
+        ``depth="auto"`` is resolved for series of ``max_length`` steps."""
         kwargs = self._group("architecture")
+        n_encoders = int(kwargs.pop("n_encoders"))
+        kwargs["repr_dim"] = int(kwargs["repr_dim"]) // n_encoders
         if kwargs["reuse_heads"] is None:  # default: half of the heads reuse (nn's 4 of 8)
             kwargs["reuse_heads"] = int(self.n_heads) // 2
         if kwargs["depth"] == "auto":
@@ -173,26 +188,33 @@ class _EABase(BaseEstimator):
 
     # -- pre-training -------------------------------------------------------------------------
     def _fit_encoder(self, coll) -> None:
-        """Normalise, build and pre-train the encoder; sets ``encoder_`` and friends."""
+        """Normalise, build and pre-train the encoder (each of ``n_encoders``, on its share of
+        the step budget); sets ``encoder_`` and friends."""
         seed = resolve_seed(self.random_state)
         self._fit_normalizer(coll.X)
         X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
         X = np.ascontiguousarray(X, dtype=np.float32)
-        with torch_threads(self.n_jobs), seeded(seed):
-            arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
-            encoder = _nn.EADCEncoder(coll.n_channels, **arch)
-            encoder = _training.pretrain(
-                encoder,
-                X,
-                coll.lengths,
-                **self._group("pre-training"),
-                random_state=seed,
-                verbose=self.verbose,
-                trainer_kwargs=self.trainer_kwargs,
-                device=self.device,
-                num_threads=resolve_threads(self.n_jobs),
-            )
-        self.encoder_ = encoder.cpu().eval()
+        arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
+        n_encoders = int(self.n_encoders)
+        training = {**self._group("pre-training"),
+                    **_training.split_budget(self.n_iters, self.max_epochs, X.shape, n_encoders)}
+        members = []
+        for member_seed in member_seeds(seed, n_encoders):
+            with torch_threads(self.n_jobs), seeded(member_seed):
+                encoder = _nn.EADCEncoder(coll.n_channels, **arch)
+                encoder = _training.pretrain(
+                    encoder,
+                    X,
+                    coll.lengths,
+                    **training,
+                    random_state=member_seed,
+                    verbose=self.verbose,
+                    trainer_kwargs=self.trainer_kwargs,
+                    device=self.device,
+                    num_threads=resolve_threads(self.n_jobs),
+                )
+            members.append(encoder.cpu().eval())
+        self.encoder_ = members[0] if n_encoders == 1 else _nn.EncoderEnsemble(members).eval()
         self.n_channels_ = coll.n_channels
         self.seed_ = seed
 
@@ -300,7 +322,7 @@ class _EABase(BaseEstimator):
         modelfile.check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
         try:
             est = cls(**params)
-            encoder = _nn.EADCEncoder.from_config(meta["encoder_config"])
+            encoder = _nn.encoder_from_config(meta["encoder_config"])
             state = {
                 name[len("weights/") :]: torch.from_numpy(np.array(value))
                 for name, value in arrays.items()

@@ -23,8 +23,9 @@ class EAEncoder(TransformerMixin, _EABase):
 
     Attributes
     ----------
-    encoder_ : tsea.nn.EADCEncoder
-        The pre-trained network (in eval mode, on the CPU).
+    encoder_ : tsea.nn.EADCEncoder or tsea.nn.EncoderEnsemble
+        The pre-trained network (in eval mode, on the CPU); with ``n_encoders > 1`` the
+        ensemble of the independently pre-trained encoders.
     depth_ : int
         Blocks of the fitted encoder (``depth="auto"`` resolved).
     n_channels_ : int
@@ -69,7 +70,8 @@ class EAEncoder(TransformerMixin, _EABase):
         """Attention probabilities of every attention sub-layer, one array per series.
 
         Returns a list of float32 arrays of shape (n_attention_layers, n_heads, L', L'), where
-        L' <= max_attention_len is the number of attention tokens of that series.
+        L' <= max_attention_len is the number of attention tokens of that series; with
+        ``n_encoders > 1`` the encoders' heads follow each other (n_encoders * n_heads heads).
         ``attention="none"`` has no maps: ValueError.
         """
         check_is_fitted(self, "encoder_")

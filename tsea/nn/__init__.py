@@ -3,11 +3,14 @@
 
 from .attention import EvolvingAttention
 from .encoder import EADCEncoder, covering_depth, receptive_field
+from .ensemble import EncoderEnsemble, encoder_from_config
 from .map_conv import MapConv
 from .pooling import pool, pooled_dim, valid_mask
 
 __all__ = [
     "EADCEncoder",
+    "EncoderEnsemble",
+    "encoder_from_config",
     "EvolvingAttention",
     "MapConv",
     "valid_mask",

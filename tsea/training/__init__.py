@@ -5,6 +5,6 @@ Imports torch, lightning and tsea.nn only (never scikit-learn, never tsea.data).
 
 from .finetune import finetune
 from .module import NonFiniteLossError, PretrainModule
-from .pretrain import pretrain
+from .pretrain import pretrain, split_budget
 
-__all__ = ["pretrain", "finetune", "PretrainModule", "NonFiniteLossError"]
+__all__ = ["pretrain", "split_budget", "finetune", "PretrainModule", "NonFiniteLossError"]

@@ -27,7 +27,7 @@ from .module import PretrainModule, resolve_objective_weights
 from .runtime import build_trainer, default_n_iters, named_n_iters, scratch_dir
 from .soft import dtw_matrix, instance_weights
 
-__all__ = ["pretrain", "check_collection"]
+__all__ = ["pretrain", "check_collection", "split_budget"]
 
 
 def check_collection(X, lengths) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +69,17 @@ def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
     if n_iters is None and max_epochs is None:
         n_iters = default_n_iters(*shape)
     return (-1 if n_iters is None else n_iters), max_epochs
+
+
+def split_budget(n_iters, max_epochs, shape, parts: int) -> dict:
+    """``{"n_iters", "max_epochs"}`` for each of ``parts`` encoders that share one fit's budget
+    (an ensemble): 1 / parts of the steps (``n_iters``, or TS2Vec's rule when both are None) and
+    of ``max_epochs``, rounded up. One part gets the arguments unchanged."""
+    if parts == 1:
+        return {"n_iters": n_iters, "max_epochs": max_epochs}
+    max_steps, max_epochs = training_budget(n_iters, max_epochs, shape)
+    return {"n_iters": None if max_steps == -1 else -(-max_steps // parts),
+            "max_epochs": None if max_epochs is None else -(-max_epochs // parts)}
 
 
 def pretrain(
