@@ -174,11 +174,13 @@ def test_architecture_defaults_mirror_the_encoder():
         k: p.default for k, p in inspect.signature(EADCEncoder.__init__).parameters.items()
     }
     architecture = [n for n, p in ENCODER_PARAMS.items() if p.group == "architecture"]
-    assert len(architecture) == 19
+    assert len(architecture) == 20
     for cls in (EAEncoder, EAClassifier, EARegressor):
         params = cls().get_params()
         for name in architecture:
-            if name == "reuse_heads":  # None -> n_heads // 2
+            if name == "n_encoders":  # the estimator's: one EADCEncoder is one encoder
+                assert name not in nn_defaults and params[name] == 1
+            elif name == "reuse_heads":  # None -> n_heads // 2
                 assert params[name] is None
                 assert params["n_heads"] // 2 == nn_defaults["reuse_heads"]
             else:

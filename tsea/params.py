@@ -87,7 +87,8 @@ def _pooling(default: str, group: str) -> Param:
 #: their signatures. Presets, ``--set``, model files and docs/PARAMETERS.md read this table.
 ENCODER_PARAMS: dict[str, Param] = {
     # architecture
-    "repr_dim": Param(320, [_pos_int()], "embedding size (per pooling)", "architecture"),
+    "repr_dim": Param(640, [_pos_int()], "embedding size (per pooling; TS2Vec's is 320)",
+                      "architecture"),
     "d_model": Param(64, [_pos_int()], "channels inside the blocks", "architecture"),
     "depth": Param(10, [_pos_int(), StrOptions({"auto"})],
                    "dilated blocks (block i has dilation 2**i; TS2Vec's 10 by default); auto: the "

@@ -41,9 +41,9 @@ class EAEncoder(TransformerMixin, _EABase):
     >>> X, _ = tsea.datasets.load("BasicMotions", split="train")
     >>> enc = tsea.EAEncoder(n_iters=5, random_state=0).fit(X)
     >>> enc.transform(X).shape
-    (40, 320)
+    (40, 640)
     >>> enc.transform(X, pooling=None).shape  # per-step representations
-    (40, 100, 320)
+    (40, 100, 640)
     """
 
     def fit(self, X, y=None):

@@ -66,7 +66,7 @@ class EADCEncoder(nn.Module):
     def __init__(
         self,
         in_channels: int,
-        repr_dim: int = 320,
+        repr_dim: int = 640,
         d_model: int = 64,
         depth: int = 10,
         kernel_size: int = 3,
