@@ -198,22 +198,23 @@ class _EABase(BaseEstimator):
         n_encoders = int(self.n_encoders)
         training = {**self._group("pre-training"),
                     **_training.split_budget(self.n_iters, self.max_epochs, X.shape, n_encoders)}
+        num_threads = resolve_threads(self.n_jobs)
         members = []
-        for member_seed in member_seeds(seed, n_encoders):
-            with torch_threads(self.n_jobs), seeded(member_seed):
-                encoder = _nn.EADCEncoder(coll.n_channels, **arch)
-                encoder = _training.pretrain(
-                    encoder,
-                    X,
-                    coll.lengths,
-                    **training,
-                    random_state=member_seed,
-                    verbose=self.verbose,
-                    trainer_kwargs=self.trainer_kwargs,
-                    device=self.device,
-                    num_threads=resolve_threads(self.n_jobs),
-                )
-            members.append(encoder.cpu().eval())
+        with torch_threads(self.n_jobs):
+            for member_seed in member_seeds(seed, n_encoders):
+                with seeded(member_seed):
+                    encoder = _training.pretrain(
+                        _nn.EADCEncoder(coll.n_channels, **arch),
+                        X,
+                        coll.lengths,
+                        **training,
+                        random_state=member_seed,
+                        verbose=self.verbose,
+                        trainer_kwargs=self.trainer_kwargs,
+                        device=self.device,
+                        num_threads=num_threads,
+                    )
+                members.append(encoder.cpu().eval())
         self.encoder_ = members[0] if n_encoders == 1 else _nn.EncoderEnsemble(members).eval()
         self.n_channels_ = coll.n_channels
         self.seed_ = seed
