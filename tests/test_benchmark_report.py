@@ -107,26 +107,60 @@ def test_no_cd_diagram_with_too_few_datasets(tmp_path):
     assert critical_difference(table, str(tmp_path / "cd.png")) is None
 
 
+def _goals_script():
+    script = Path(__file__).parents[1] / "benchmarks" / "goals.py"
+    spec = importlib.util.spec_from_file_location("goals", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_goals_script(tmp_path, capsys):
     _write(tmp_path)
-    for d, (none, vanilla) in {"D1": (0.5, 0.95), "D2": (0.4, 0.3)}.items():
-        for m, s in (("ablation-none", none), ("ablation-vanilla", vanilla)):
+    abl = {"D1": (0.5, 0.95, 0.92), "D2": (0.4, 0.3, 0.2)}  # none, vanilla, residual
+    for d, scores in abl.items():
+        for m, s in zip(("ablation-none", "ablation-vanilla", "ablation-residual"), scores):
             append_row(str(tmp_path / "results.csv"), {
                 "dataset": d, "task": "classification", "method": m, "seed": 0,
                 "metric": "accuracy", "score": s, "status": "ok", "fit_seconds": 1.0})
     md = open(report.write_report(str(tmp_path), plots=False)).read()
     assert "## Goals" not in md  # the project's targets are not library output
-    script = Path(__file__).parents[1] / "benchmarks" / "goals.py"
-    spec = importlib.util.spec_from_file_location("goals", script)
-    goals_script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(goals_script)
+    goals_script = _goals_script()
     goals_script.main([str(tmp_path)])
     goals = capsys.readouterr().out.split("## Goals")[1]
     # ea-dc (0.91+0.61+0.86+0.71+0.56+0.98)/6 vs ts2vec (0.7+0.5+0.8+0.65+0.4+0.99)/6
-    assert "ea-dc 0.7717 vs ts2vec 0.6733 on 6 datasets: met" in goals
-    assert "above 1.5x on 6/6 datasets: NOT met" in goals  # ea-dc fits take 2x
-    # D1: ea-dc 2nd (0.91 < 0.95), D2: ea-dc 1st -> ea-dc 1.50, none 2.50, vanilla 2.00
-    assert "ea-dc 1.50, ablation-none 2.50, ablation-vanilla 2.00: met" in goals
+    assert "ea-dc 0.7717 vs ts2vec 0.6733 (+0.0983) on 6 datasets, seeds ea-dc 2, ts2vec 2: met" in goals
+    assert "median 2.00x (max 2.00x): NOT met" in goals  # ea-dc fits take 2x
+    assert "ts2vec-like vs ts2vec: not measured" in goals
+    # D1: ea-dc 3rd (0.91 < 0.92 < 0.95), D2: ea-dc 1st -> ea-dc 2.00, none 3.00, vanilla 2.00,
+    # residual 3.00: ea-dc ties vanilla, so it is not first
+    assert ("ea-dc 2.00, ablation-none 3.00, ablation-vanilla 2.00, ablation-residual 3.00; "
+            "seeds ea-dc 2, ablation-none 1, ablation-vanilla 1, ablation-residual 1: NOT met") in goals
+    # a margin of 10 points is not met by +9.83
+    goals_script.main([str(tmp_path), "--margin", "10"])
+    assert "(+0.0983) on 6 datasets, seeds ea-dc 2, ts2vec 2: NOT met" in capsys.readouterr().out
+
+
+def test_goals_script_reads_head_study_rows(tmp_path, capsys):
+    rows = []
+    for d, (ea, ref, like, fit) in {"D1": (0.80, 0.78, 0.785, 3.0), "D2": (0.60, 0.60, 0.59, 1.0),
+                                    "D3": (0.70, 0.69, 0.69, 1.2)}.items():
+        for m, s, f in (("ea-dc", ea, fit), ("ts2vec", ref, 1.0), ("ts2vec-like", like, 1.0)):
+            for head, bump in (("logistic", 0.0), ("svm", -0.5)):
+                rows.append({"dataset": d, "method": m, "seed": 0, "head": head,
+                             "score": s + bump, "embed_fit_seconds": f, "head_fit_seconds": 0.1})
+    path = tmp_path / "heads.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    goals_script = _goals_script()
+    with pytest.raises(SystemExit, match="pick one with --head"):
+        goals_script.main([str(path)])
+    goals_script.main([str(path), "--head", "logistic", "--margin", "0"])
+    goals = capsys.readouterr().out
+    assert "ea-dc 0.7000 vs ts2vec 0.6900 (+0.0100) on 3 datasets, seeds ea-dc 1, ts2vec 1: met" in goals
+    assert "median 1.20x (max 3.00x): met" in goals  # the median, not the maximum, is bounded
+    assert "ts2vec-like 0.6883 vs ts2vec 0.6900 (-0.0017) on 3 datasets" in goals
+    assert "(goal: within 0.0050)" in goals and "-0.0017) on 3 datasets, seeds ts2vec-like 1, ts2vec 1: met" in goals
+    assert "no rows of ablation-none, ablation-vanilla, ablation-residual" in goals
 
 
 def test_header_says_when_datasets_have_different_seed_counts(tmp_path):
