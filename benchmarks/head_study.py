@@ -49,6 +49,12 @@ from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, FallbackSVC, make_head  # noqa:
 from tsea.params import POOLINGS  # noqa: E402
 from tsea.utils import seeded, thread_limit  # noqa: E402
 
+#: Readouts tried here before any enters ``tsea.params.POOLINGS``: ``pyr2`` and ``pyr4`` are
+#: temporal pyramids (the max over the whole series, then over each half, and for ``pyr4`` each
+#: quarter, of its valid steps, concatenated); ``max+ppv`` is the max beside the share of valid
+#: steps where each channel is positive (the PPV feature of ROCKET).
+STUDY_READOUTS = ("pyr2", "pyr4", "max+ppv")
+
 FIELDS = ["dataset", "method", "seed", "head", "score", "n_train", "n_test", "n_classes",
           "min_class_count", "embed_fit_seconds", "head_fit_seconds"]
 
@@ -90,11 +96,49 @@ def embeddings(method: str, X_train, X_test, seed: int, poolings=("max",)):
     Z_train = enc.transform(X_train, pooling="max")
     fit_s = time.perf_counter() - t0
     out = {"max": (Z_train, enc.transform(X_test, pooling="max"))}
-    for pooling in poolings:
-        if pooling not in out:
-            out[pooling] = (enc.transform(X_train, pooling=pooling),
-                            enc.transform(X_test, pooling=pooling))
+    rest = [p for p in poolings if p not in out]
+    for pooling, Z_tr, Z_te in zip(rest, readouts(enc, X_train, rest), readouts(enc, X_test, rest)):
+        out[pooling] = (Z_tr, Z_te)
     return {p: out[p] for p in poolings}, fit_s
+
+
+def _segment_max(h: np.ndarray, parts: int) -> list[np.ndarray]:
+    """Max over each of ``parts`` contiguous segments of the valid steps ``h`` (l, D); segment k
+    covers steps floor(k * l / parts) to ceil((k + 1) * l / parts), so none is empty."""
+    n = len(h)
+    return [h[(k * n) // parts: -(-(k + 1) * n // parts)].max(axis=0) for k in range(parts)]
+
+
+def _study_readout(h: np.ndarray, how: str) -> np.ndarray:
+    """One series' study readout from its valid per-step representations ``h`` (l, D)."""
+    if how == "max+ppv":
+        return np.concatenate([h.max(axis=0), (h > 0).mean(axis=0)])
+    levels = {"pyr2": (1, 2), "pyr4": (1, 2, 4)}[how]
+    return np.concatenate([m for parts in levels for m in _segment_max(h, parts)])
+
+
+def readouts(enc, X, hows, chunk: int = 256) -> list[np.ndarray]:
+    """``enc.transform(X, pooling=how)`` for each of ``hows``. tsea's poolings come from the
+    library; the readouts of ``STUDY_READOUTS`` (not in the library) are computed here from one
+    pass of per-step representations, ``chunk`` series at a time. A padded step is NaN in every
+    channel there, so the valid steps are the rows that are not all NaN."""
+    study = [how for how in hows if how not in POOLINGS]
+    found = {how: [] for how in study}
+    for start in range(0, len(X) if study else 0, chunk):
+        for h in enc.transform(X[start:start + chunk], pooling=None):
+            h = h[~np.isnan(h).all(axis=1)]
+            for how in study:
+                found[how].append(_study_readout(h, how))
+    out = []
+    for how in hows:
+        if how in POOLINGS:
+            out.append(enc.transform(X, pooling=how))
+            continue
+        Z = np.stack(found[how]).astype(np.float32)
+        if not np.isfinite(Z).all():
+            raise ValueError(f"readout {how!r} is not finite")
+        out.append(Z)
+    return out
 
 
 def cache_path(cache: str, dataset: str, label: str, seed: int) -> str:
@@ -175,12 +219,18 @@ def main(argv=None) -> None:
     p.add_argument("--out", required=True, help="csv to append rows to")
     p.add_argument("--poolings", default="max",
                    help="comma-separated readouts of each fitted encoder (max, mean, max+mean, "
-                        "last); rows of a readout other than max name the method label@pooling")
+                        "last, or a study readout: pyr2, pyr4, max+ppv); rows of a readout other than max "
+                        "name the method label@pooling")
+    p.add_argument("--heads", default=",".join(HEADS),
+                   help=f"comma-separated heads to score (default: all of {', '.join(HEADS)})")
     args = p.parse_args(argv)
     poolings = tuple(args.poolings.split(","))
-    bad = sorted(set(poolings) - set(POOLINGS))
+    heads = args.heads.split(",")
+    if set(heads) - set(HEADS):
+        p.error(f"unknown head {sorted(set(heads) - set(HEADS))}; choose from {', '.join(HEADS)}")
+    bad = sorted(set(poolings) - set(POOLINGS) - set(STUDY_READOUTS))
     if bad:
-        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS)}")
+        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS + STUDY_READOUTS)}")
     os.makedirs(args.cache, exist_ok=True)
     new_file = not os.path.exists(args.out)
     with open(args.out, "a", newline="") as fh:
@@ -198,7 +248,7 @@ def main(argv=None) -> None:
                     readouts, fit_s = cached_embeddings(args.cache, name, label, method, seed,
                                                         X_train, X_test, poolings)
                     for pooling, (Z_train, Z_test) in readouts.items():
-                        for head_name in HEADS:
+                        for head_name in heads:
                             acc, head_s = head_score(head_name, Z_train, y_train, Z_test, y_test,
                                                      seed)
                             writer.writerow(dict(

@@ -198,6 +198,31 @@ def test_head_study_reads_several_poolings_from_one_fit(tmp_path):
         study.embeddings("ts2vec", None, None, 0, ("max", "mean"))
 
 
+def test_head_study_readouts_pool_valid_steps_by_segment():
+    study = _module("head_study")
+    h = np.array([[1.0, -2.0], [3.0, -1.0], [-5.0, 4.0]], dtype=np.float32)  # 3 steps, D = 2
+    # halves of 3 steps: steps 0-1 and 1-2 (the middle step in both, so neither is empty)
+    np.testing.assert_array_equal(study._study_readout(h, "pyr2"),
+                                  [3.0, 4.0, 3.0, -1.0, 3.0, 4.0])
+    assert study._study_readout(h, "pyr4").shape == (2 * 7,)
+    np.testing.assert_array_equal(study._study_readout(h[:1], "pyr4"), np.tile(h[0], 7))
+    np.testing.assert_allclose(study._study_readout(h, "max+ppv"), [3.0, 4.0, 2 / 3, 1 / 3])
+
+    class Steps:  # per-step output as EAEncoder gives it: NaN beyond each series' length
+        def transform(self, X, pooling):
+            assert pooling is None
+            H = np.full((len(X), 3, 2), np.nan, dtype=np.float32)
+            for i, x in enumerate(X):
+                H[i, : len(x)] = x
+            return H
+
+    X = [h, h[:2], h[2:]]
+    Z, Z4 = study.readouts(Steps(), X, ["pyr2", "pyr4"], chunk=2)
+    assert Z4.shape == (3, 14)
+    np.testing.assert_array_equal(Z[1], [3.0, -1.0, 1.0, -2.0, 3.0, -1.0])  # padding not read
+    np.testing.assert_array_equal(Z[2], np.tile(h[2], 3))
+
+
 def test_seed_ensemble_reads_a_head_study_cache(tmp_path, capsys):
     study, ensemble = _module("head_study"), _module("seed_ensemble")
     cache = tmp_path / "cache"
