@@ -8,8 +8,9 @@ thread, as ``tsea benchmark`` fits) and its pooled train and test embeddings are
 ``CACHE_DIR`` (a rerun reuses them). Every head of ``HEADS`` is then fitted on the same training
 embeddings and scored on the test split; one row per head is appended to ``--out``.
 
-``--poolings max,mean,max+mean`` reads several readouts of each fitted encoder (one cache file
-each; the rows of a readout other than max name the method ``label@pooling``).
+``--poolings max,mean,max+mean,canvas`` reads several readouts of each fitted encoder (one cache
+file each; the rows of a readout other than max name the method ``label@pooling``; ``canvas`` is
+``readout="canvas"`` with max pooling).
 
     python benchmarks/head_study.py --summary heads.csv [--seeds 0,1,2]
 
@@ -54,6 +55,9 @@ from tsea.utils import seeded, thread_limit  # noqa: E402
 #: quarter, of its valid steps, concatenated); ``max+ppv`` is the max beside the share of valid
 #: steps where each channel is positive (the PPV feature of ROCKET).
 STUDY_READOUTS = ("pyr2", "pyr4", "max+ppv")
+#: The library's readouts other than each series at its own length (``EAEncoder(readout=...)``),
+#: read with max pooling from the same fitted encoder: ``canvas`` is TS2Vec's padded readout.
+WIDTH_READOUTS = ("canvas",)
 
 FIELDS = ["dataset", "method", "seed", "head", "score", "n_train", "n_test", "n_classes",
           "min_class_count", "embed_fit_seconds", "head_fit_seconds"]
@@ -122,7 +126,7 @@ def readouts(enc, X, hows, chunk: int = 256) -> list[np.ndarray]:
     library; the readouts of ``STUDY_READOUTS`` (not in the library) are computed here from one
     pass of per-step representations, ``chunk`` series at a time. A padded step is NaN in every
     channel there, so the valid steps are the rows that are not all NaN."""
-    study = [how for how in hows if how not in POOLINGS]
+    study = [how for how in hows if how not in POOLINGS + WIDTH_READOUTS]
     found = {how: [] for how in study}
     for start in range(0, len(X) if study else 0, chunk):
         for h in enc.transform(X[start:start + chunk], pooling=None):
@@ -131,6 +135,13 @@ def readouts(enc, X, hows, chunk: int = 256) -> list[np.ndarray]:
                 found[how].append(_study_readout(h, how))
     out = []
     for how in hows:
+        if how in WIDTH_READOUTS:
+            own = enc.readout
+            try:
+                out.append(enc.set_params(readout=how).transform(X, pooling="max"))
+            finally:
+                enc.set_params(readout=own)
+            continue
         if how in POOLINGS:
             out.append(enc.transform(X, pooling=how))
             continue
@@ -228,9 +239,9 @@ def main(argv=None) -> None:
     heads = args.heads.split(",")
     if set(heads) - set(HEADS):
         p.error(f"unknown head {sorted(set(heads) - set(HEADS))}; choose from {', '.join(HEADS)}")
-    bad = sorted(set(poolings) - set(POOLINGS) - set(STUDY_READOUTS))
+    bad = sorted(set(poolings) - set(POOLINGS) - set(STUDY_READOUTS) - set(WIDTH_READOUTS))
     if bad:
-        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS + STUDY_READOUTS)}")
+        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS + STUDY_READOUTS + WIDTH_READOUTS)}")
     os.makedirs(args.cache, exist_ok=True)
     new_file = not os.path.exists(args.out)
     with open(args.out, "a", newline="") as fh:

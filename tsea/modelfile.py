@@ -336,6 +336,8 @@ def check_encoder_model(
     cfg = _check_arch(bad, meta.get("encoder_config"))
     n_channels = _check_int(bad, "meta 'n_channels'", meta.get("n_channels"), 1, ARCH_LIMITS["in_channels"])
     _check_int(bad, "meta 'seed'", meta.get("seed"), 0, 2**63 - 1)
+    if "train_length" in meta:  # absent from files written before readout="canvas" existed
+        _check_int(bad, "meta 'train_length'", meta["train_length"], 1, 2**31 - 1)
     if n_channels != cfg["in_channels"]:
         raise ValueError(
             f"{bad}: meta 'n_channels' is {n_channels} but the encoder takes {cfg['in_channels']}"

@@ -26,6 +26,8 @@ ATTENTION_MODES = ("none", "vanilla", "residual", "evolving", "reuse")
 ATTENTION_MERGES = ("concat", "gated")
 #: How per-step representations become one vector per series; ``"max+mean"`` concatenates.
 POOLINGS = ("max", "mean", "last", "max+mean")
+#: How a series shorter than the training width is read (see :mod:`tsea.nn.inference`).
+READOUTS = ("valid", "canvas")
 NORMALIZE_MODES = ("channel", "series", None)
 OBJECTIVES = ("masked", "contrastive", "hybrid")
 #: What the hybrid objective reconstructs (see :mod:`tsea.training.hybrid`).
@@ -189,6 +191,13 @@ ENCODER_PARAMS: dict[str, Param] = {
                            "|t - t'|) at hierarchy level d (tau = this value); None: TS2Vec's "
                            "hard targets", "pre-training", legacy=None),
     "pooling": _pooling("max", "embedding"),
+    "readout": Param("valid", [StrOptions(set(READOUTS))],
+                     "valid: each series read at its own length, padding never reaches it; "
+                     "canvas: TS2Vec's readout, a series shorter than the longest training "
+                     "series (train_length_) is read in a window of that width, the steps past "
+                     "its end entering the convolutions with a zero input projection and the "
+                     "pooling, so the embedding also reflects the series' length",
+                     "embedding", legacy="valid"),
     # input normalisation, runtime
     "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],
                        "channel: per-channel mean/std learned in fit; series: per-series "

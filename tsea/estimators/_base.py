@@ -217,6 +217,7 @@ class _EABase(BaseEstimator):
                 members.append(encoder.cpu().eval())
         self.encoder_ = members[0] if n_encoders == 1 else _nn.EncoderEnsemble(members).eval()
         self.n_channels_ = coll.n_channels
+        self.train_length_ = int(np.max(coll.lengths))
         self.seed_ = seed
 
     @property
@@ -242,12 +243,22 @@ class _EABase(BaseEstimator):
         def prepare(xb, idx):
             return self._network_input(coll, xb, idx)
 
+        if self.readout not in _params.READOUTS:  # set_params after fit is not validated there
+            raise ValueError(f"readout must be one of {list(_params.READOUTS)}, got {self.readout!r}")
+        canvas = None
+        if self.readout == "canvas":
+            canvas = getattr(self, "train_length_", None)
+            if canvas is None:
+                raise ValueError(
+                    f"readout='canvas' needs the longest training length (train_length_), which "
+                    f"this {type(self).__name__} predates; refit it, or use readout='valid'"
+                )
         with torch_threads(self.n_jobs), torch.inference_mode():
             encoder = self.encoder_.to(device).eval()
             try:
                 out = embed_padded(
                     encoder, coll.X, coll.lengths, pooling=pooling, attention_cap=cap,
-                    device=device, prepare=prepare,
+                    device=device, prepare=prepare, canvas=canvas,
                 )
             finally:
                 encoder.cpu()
@@ -303,6 +314,8 @@ class _EABase(BaseEstimator):
             "n_channels": int(self.n_channels_),
             "seed": int(self.seed_),
         }
+        if getattr(self, "train_length_", None) is not None:  # None: fitted before it existed
+            meta["train_length"] = int(self.train_length_)
         arrays = {
             f"weights/{name}": tensor.detach().cpu().numpy()
             for name, tensor in self.encoder_.state_dict().items()
@@ -333,6 +346,8 @@ class _EABase(BaseEstimator):
             est.encoder_ = encoder.eval()
             est.n_channels_ = int(meta["n_channels"])
             est.seed_ = int(meta["seed"])
+            # files written before readout existed lack it; only readout="canvas" needs it
+            est.train_length_ = int(meta["train_length"]) if "train_length" in meta else None
             if params.get("normalize") == "channel":
                 est.channel_mean_ = arrays["channel_mean"].astype(np.float32)
                 est.channel_std_ = arrays["channel_std"].astype(np.float32)

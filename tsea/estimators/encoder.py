@@ -30,6 +30,9 @@ class EAEncoder(TransformerMixin, _EABase):
         Blocks of the fitted encoder (``depth="auto"`` resolved).
     n_channels_ : int
         Channels of the training series; transform refuses others.
+    train_length_ : int
+        Steps of the longest training series: the window of ``readout="canvas"`` (None for a
+        model saved before it was stored).
     channel_mean_, channel_std_ : ndarray of shape (n_channels_,) or None
         Normalisation statistics (``normalize="channel"``).
     seed_ : int

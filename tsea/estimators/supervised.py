@@ -120,7 +120,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
         The class labels, in the order of ``predict_proba``'s columns.
     head_ : estimator or torch.nn.Linear
         The fitted head.
-    encoder_, depth_, n_channels_, channel_mean_, channel_std_, seed_
+    encoder_, depth_, n_channels_, train_length_, channel_mean_, channel_std_, seed_
         As in :class:`tsea.EAEncoder`.
 
     Examples
@@ -196,7 +196,7 @@ class EARegressor(RegressorMixin, _Supervised):
 
     Attributes
     ----------
-    encoder_, depth_, n_channels_, channel_mean_, channel_std_, seed_
+    encoder_, depth_, n_channels_, train_length_, channel_mean_, channel_std_, seed_
         As in :class:`tsea.EAEncoder`.
     head_ : estimator or torch.nn.Linear
         The fitted head (a linear layer for ``head="finetune"``).

@@ -6,6 +6,14 @@ of at most :data:`STEPS_PER_BATCH` padded steps. A batch is therefore a function
 alone, so embedding a file in chunks whose sizes are multiples of ``EMBED_BLOCK`` (what
 ``tsea embed`` does) gives exactly the values of one call on the whole collection.
 
+Readout width (``canvas``): by default each series is read at its own length, so padding never
+reaches it. With ``canvas=W`` (``readout="canvas"`` of the estimators: W is the longest training
+series) a shorter series is read in a window of W steps, as TS2Vec's reference encodes its
+padded arrays: the steps past its end are observed steps whose input projection is zero, the
+convolutions read through them, and pooling takes them in. The embedding then also reflects how
+much of the window the series fills (its length). Longer series are read at their own length.
+Either way a series' embedding does not depend on the other series of its batch.
+
 Batch size: a batch holds at most :data:`BATCH_FLOATS` floats of its largest activations,
 ``width x hidden`` per series for the convolution/FFN path (``hidden``: the FFN width) plus
 ``heads x tokens^2`` for the attention maps, which keeps them inside the CPU caches: about 4k
@@ -74,27 +82,41 @@ def embed_padded(
     attention_cap: int | None,
     device: torch.device,
     prepare=None,
+    canvas: int | None = None,
 ) -> np.ndarray:
     """Pooled (n, D) or per-step (n, L_max, D) float32 embeddings of ``X`` (n, C, L_max).
 
     ``prepare(xb, idx)`` (optional) maps the float32 (b, C, w) slice ``xb`` of the series
     ``idx`` to the encoder's input (the estimators normalise and range-check it there); it is
-    applied per batch, so no normalised copy of the whole input is made. The caller sets the
-    thread count and ``torch.inference_mode``.
+    applied per batch, so no normalised copy of the whole input is made. ``canvas``: read each
+    series in a window of at least that many steps (module docstring); the per-step output
+    keeps each series' own steps. The caller sets the thread count and ``torch.inference_mode``.
     """
     n, L = X.shape[0], X.shape[2]
+    lengths = np.asarray(lengths)
+    if canvas is not None and (isinstance(canvas, bool) or int(canvas) < 1):
+        raise ValueError(f"canvas must be a positive number of steps, got {canvas!r}")
+    widths = lengths if canvas is None else np.maximum(lengths, int(canvas))
     config = getattr(encoder, "config", {})
     hidden = max(1, int(round(config.get("ffn_ratio", 2.0) * config.get("d_model", 64))))
     heads = int(config.get("n_heads", 8)) if attention_cap is not None else 0
     out = None
-    for idx in batches(lengths, attention_cap, hidden=hidden, heads=heads):
-        width = int(lengths[idx].max())
-        xb = X[idx, :, :width]  # fancy indexing: a fresh C-contiguous float32 array
+    for idx in batches(widths, attention_cap, hidden=hidden, heads=heads):
+        width = int(widths[idx].max())
+        xb = X[idx, :, : min(width, L)]  # fancy indexing: a fresh C-contiguous float32 array
         if prepare is not None:
             xb = prepare(xb, idx)
-        xb = torch.from_numpy(np.ascontiguousarray(xb, dtype=np.float32)).to(device)
-        lb = torch.from_numpy(np.asarray(lengths[idx], dtype=np.int64)).to(device)
-        H = encoder(xb, lengths=lb)
+        xb = np.ascontiguousarray(xb, dtype=np.float32)
+        proj_mask = None
+        if canvas is not None:
+            xb = np.pad(xb, ((0, 0), (0, 0), (0, width - xb.shape[2])), constant_values=np.nan)
+            steps = np.arange(width)[None, :]
+            fill = (steps >= lengths[idx][:, None]) & (steps < widths[idx][:, None])
+            xb = np.where(fill[:, None, :], np.float32(0.0), xb)
+            proj_mask = torch.from_numpy(~fill).to(device)
+        xb = torch.from_numpy(xb).to(device)
+        lb = torch.from_numpy(np.asarray(widths[idx], dtype=np.int64)).to(device)
+        H = encoder(xb, lengths=lb, proj_mask=proj_mask)
         if pooling is None:
             Hb = H.float().cpu().numpy()
             if out is None:
