@@ -58,6 +58,8 @@ STUDY_READOUTS = ("pyr2", "pyr4", "max+ppv")
 #: The library's readouts other than each series at its own length (``EAEncoder(readout=...)``),
 #: read with max pooling from the same fitted encoder: ``canvas`` is TS2Vec's padded readout.
 WIDTH_READOUTS = ("canvas",)
+#: Every readout ``--poolings`` takes.
+ALL_READOUTS = POOLINGS + STUDY_READOUTS + WIDTH_READOUTS
 
 FIELDS = ["dataset", "method", "seed", "head", "score", "n_train", "n_test", "n_classes",
           "min_class_count", "embed_fit_seconds", "head_fit_seconds"]
@@ -239,9 +241,9 @@ def main(argv=None) -> None:
     heads = args.heads.split(",")
     if set(heads) - set(HEADS):
         p.error(f"unknown head {sorted(set(heads) - set(HEADS))}; choose from {', '.join(HEADS)}")
-    bad = sorted(set(poolings) - set(POOLINGS) - set(STUDY_READOUTS) - set(WIDTH_READOUTS))
+    bad = sorted(set(poolings) - set(ALL_READOUTS))
     if bad:
-        p.error(f"unknown pooling {bad}; choose from {', '.join(POOLINGS + STUDY_READOUTS + WIDTH_READOUTS)}")
+        p.error(f"unknown pooling {bad}; choose from {', '.join(ALL_READOUTS)}")
     os.makedirs(args.cache, exist_ok=True)
     new_file = not os.path.exists(args.out)
     with open(args.out, "a", newline="") as fh:

@@ -240,19 +240,11 @@ class _EABase(BaseEstimator):
         cap = max(1, int(self.max_attention_len)) if self.attention != "none" else None
         device = resolve_device(self.device)
 
+        canvas = self._canvas_width()
+
         def prepare(xb, idx):
             return self._network_input(coll, xb, idx)
 
-        if self.readout not in _params.READOUTS:  # set_params after fit is not validated there
-            raise ValueError(f"readout must be one of {list(_params.READOUTS)}, got {self.readout!r}")
-        canvas = None
-        if self.readout == "canvas":
-            canvas = getattr(self, "train_length_", None)
-            if canvas is None:
-                raise ValueError(
-                    f"readout='canvas' needs the longest training length (train_length_), which "
-                    f"this {type(self).__name__} predates; refit it, or use readout='valid'"
-                )
         with torch_threads(self.n_jobs), torch.inference_mode():
             encoder = self.encoder_.to(device).eval()
             try:
@@ -263,6 +255,20 @@ class _EABase(BaseEstimator):
             finally:
                 encoder.cpu()
         return _scale.check_embeddings(out, coll.lengths, coll.ids)
+
+    def _canvas_width(self) -> int | None:
+        """The window of ``readout="canvas"`` (``train_length_``), or None for ``"valid"``."""
+        if self.readout not in _params.READOUTS:  # set_params after fit is not validated there
+            raise ValueError(f"readout must be one of {list(_params.READOUTS)}, got {self.readout!r}")
+        if self.readout == "valid":
+            return None
+        width = getattr(self, "train_length_", None)  # None: a pickle or file from before it
+        if width is None:
+            raise ValueError(
+                f"readout='canvas' needs the longest training length (train_length_), which "
+                f"this {type(self).__name__} predates; refit it, or use readout='valid'"
+            )
+        return width
 
     def _network_input(self, coll, xb: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """The normalised input of the batch ``xb`` (series ``idx`` of ``coll``), checked with
