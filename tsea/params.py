@@ -39,6 +39,8 @@ AUTO_MAX_DEPTH = 7
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
 CROPS = ("valid", "canvas")
+#: Which series SoftCLT's instance-wise DTW distances are taken among (see :mod:`tsea.training.soft`).
+SOFT_SCOPES = ("train", "batch")
 #: Table names that the network (``EADCEncoder``'s arguments) calls otherwise.
 NN_NAMES = {"attention": "mode"}
 CLASSIFICATION_HEADS = ("logistic", "svm", "ridge", "finetune")
@@ -186,6 +188,12 @@ ENCODER_PARAMS: dict[str, Param] = {
                            "this value; O(n^2 L^2) once per fit, on n_jobs threads); None: "
                            "TS2Vec's hard targets",
                            "pre-training", legacy=None),
+    "soft_scope": Param("train", [StrOptions(set(SOFT_SCOPES))],
+                        "where soft_instance's DTW distances come from: train: the whole "
+                        "training set, min-max scaled over it (SoftCLT; O(n^2 L^2) time and "
+                        "n^2 memory, once per fit); batch: the series of each batch, scaled over "
+                        "the batch (O(B^2 L^2) per step, bounded by the step budget)",
+                        "pre-training", legacy="train"),
     "soft_temporal": Param(None, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft temporal contrastive targets 2 sigmoid(-tau 2**d "
                            "|t - t'|) at hierarchy level d (tau = this value); None: TS2Vec's "

@@ -11,6 +11,7 @@ from .contrastive import contrastive_loss
 from .hybrid import hybrid_loss
 from .masked import masked_reconstruction_loss
 from .runtime import SpawnSafeModule
+from .soft import dtw_matrix, instance_weights
 
 __all__ = ["PretrainModule", "NonFiniteLossError", "resolve_objective_weights"]
 
@@ -80,6 +81,7 @@ class PretrainModule(SpawnSafeModule):
         crops: str = "valid",
         soft_instance=None,
         soft_temporal: float | None = None,
+        soft_batch_tau: float | None = None,
     ):
         super().__init__()
         if crops not in CROPS:
@@ -103,6 +105,10 @@ class PretrainModule(SpawnSafeModule):
         # indices) and the temporal tau; None: TS2Vec's hard targets
         self.soft_instance = None if soft_instance is None else torch.as_tensor(soft_instance)
         self.soft_temporal = soft_temporal
+        # SoftCLT with soft_scope="batch": instance weights from DTW among each batch's series
+        if soft_batch_tau is not None and soft_instance is not None:
+            raise ValueError("give soft_instance (a training-set matrix) or soft_batch_tau, not both")
+        self.soft_batch_tau = soft_batch_tau
 
     def on_fit_start(self) -> None:
         rank = int(self.global_rank)
@@ -123,6 +129,10 @@ class PretrainModule(SpawnSafeModule):
                 raise ValueError("soft instance weights need the batch's series indices")
             idx = index.to(self.soft_instance.device).long()
             soft["instance_weights"] = self.soft_instance[idx][:, idx].to(x.device)
+        elif self.soft_batch_tau is not None:
+            distances = dtw_matrix(x.detach().cpu().numpy(), lengths.cpu().numpy(), torch.get_num_threads())
+            soft["instance_weights"] = torch.from_numpy(
+                instance_weights(distances, self.soft_batch_tau)).to(x.device)
         if w["masked"] > 0 and w["contrastive"] > 0:
             loss = hybrid_loss(
                 self.encoder, self.recon_head, x, lengths, weights=w, masks=self.hybrid_masks,

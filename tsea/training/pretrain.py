@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
+from tsea.params import SOFT_SCOPES
 from tsea.utils import quiet_lightning, resolve_seed, seeded, thread_limit
 
 from .datamodule import SeriesDataModule
@@ -109,6 +110,7 @@ def pretrain(
     crops: str = "valid",
     soft_instance: float | None = None,
     soft_temporal: float | None = None,
+    soft_scope: str = "train",
 ) -> nn.Module:
     """Pre-train ``encoder`` without labels on the collection ``(X, lengths)``; return it.
 
@@ -122,8 +124,11 @@ def pretrain(
     :mod:`tsea.training.contrastive`).
     ``soft_instance`` / ``soft_temporal`` (positive taus, or None for TS2Vec's hard targets):
     SoftCLT's soft contrastive targets, instance-wise from DTW distances between the training
-    series (computed once here, O(n^2 L^2)), temporally from the lag between steps; see
-    :mod:`tsea.training.soft`.
+    series, temporally from the lag between steps; see :mod:`tsea.training.soft`.
+    ``soft_scope`` "train": the DTW distances among all training series, min-max scaled over
+    the training set (SoftCLT's; computed once here, O(n^2 L^2) time, (n, n) memory); "batch":
+    among the series of each batch, scaled over the batch (O(B^2 L^2) per step, so bounded by
+    the step budget whatever n).
     A copy of the encoder is trained; on success its weights are copied into ``encoder``
     (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
     :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
@@ -173,13 +178,17 @@ def pretrain(
             raise ValueError(f"{name} must be a positive number or None, got {tau!r}")
         if weights["contrastive"] == 0:
             raise ValueError(f"{name} softens the contrastive loss; objective {objective!r} has none")
+    if soft_scope not in SOFT_SCOPES:
+        raise ValueError(f"soft_scope must be one of {SOFT_SCOPES}, got {soft_scope!r}")
+    if soft_scope not in SOFT_SCOPES:
+        raise ValueError(f"soft_scope must be one of {SOFT_SCOPES}, got {soft_scope!r}")
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         soft_weights = None
-        if soft_instance is not None:
+        if soft_instance is not None and soft_scope == "train":
             # the DTW matrix is the costly part of a short fit: it gets the training's threads
             distances = dtw_matrix(X, lengths, torch.get_num_threads())
             soft_weights = instance_weights(distances, float(soft_instance))
@@ -199,6 +208,7 @@ def pretrain(
             crops=crops,
             soft_instance=soft_weights,
             soft_temporal=None if soft_temporal is None else float(soft_temporal),
+            soft_batch_tau=float(soft_instance) if soft_instance is not None and soft_scope == "batch" else None,
         )
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
