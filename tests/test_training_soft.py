@@ -9,7 +9,7 @@ from conftest import tiny_encoder
 from tsea.training import pretrain
 from tsea.training.contrastive import _pair_contrast, hierarchical_contrastive_loss
 from tsea.training.datamodule import SeriesDataModule
-from tsea.training.soft import SOFT_ALPHA, dtw_matrix, instance_weights, temporal_weights
+from tsea.training.soft import SOFT_ALPHA, dtw_batch, dtw_matrix, instance_weights, temporal_weights
 
 
 def _views(B=5, T=12, D=6, seed=0):
@@ -31,6 +31,16 @@ def test_dtw_matrix_is_aeons_dtw_on_each_valid_part():
     assert d[0, 3] == pytest.approx(dtw_distance(a, b))
     equal = dtw_matrix(X[[0, 2]], np.array([30, 30]))  # equal lengths: one array
     assert equal[0, 1] == pytest.approx(d[0, 2])
+
+
+@pytest.mark.parametrize("lengths", [[30, 30, 30, 30, 30], [30, 21, 30, 9, 17]])
+def test_dtw_batch_is_dtw_matrix(lengths):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5, 3, 30)).astype(np.float32)
+    for i, n in enumerate(lengths):
+        X[i, :, n:] = np.nan
+    X[2, 0, 3] = np.nan
+    np.testing.assert_array_equal(dtw_batch(X, np.array(lengths)), dtw_matrix(X, np.array(lengths)))
 
 
 @pytest.mark.parametrize("lengths", [[30, 30, 30, 30, 30], [30, 21, 30, 9, 17]])
@@ -156,3 +166,54 @@ def test_estimator_takes_soft_targets():
     assert enc.transform(X).shape == (6, 8)
     with pytest.raises(ValueError, match="soft_instance"):
         EAEncoder(soft_instance=-2.0).fit(X)
+
+
+def test_batch_scope_equals_train_scope_when_a_batch_is_the_training_set():
+    # one batch holding every series: scaling over the batch is scaling over the training set
+    X, lengths = _data(n=6)
+    kw = dict(objective="contrastive", n_iters=3, batch_size=6, device="cpu", num_threads=1,
+              random_state=0, soft_instance=3.0)
+    train = pretrain(tiny_encoder(), X, lengths, soft_scope="train", **kw).state_dict()
+    batch = pretrain(tiny_encoder(), X, lengths, soft_scope="batch", **kw).state_dict()
+    assert all(torch.equal(train[k], batch[k]) for k in train)
+    kw["batch_size"] = 3  # halves: each batch scaled on its own, so training differs
+    train = pretrain(tiny_encoder(), X, lengths, soft_scope="train", **kw).state_dict()
+    batch = pretrain(tiny_encoder(), X, lengths, soft_scope="batch", **kw).state_dict()
+    assert any(not torch.equal(train[k], batch[k]) for k in train)
+
+
+def test_batch_scope_never_builds_the_training_set_matrix(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("tsea.training.module")
+    pretrain_module = importlib.import_module("tsea.training.pretrain")  # not the function
+
+    def whole_set(*args, **kwargs):
+        raise AssertionError("the (n, n) DTW matrix was built")
+
+    sizes, batch_dtw = [], module.dtw_batch
+
+    def spy(X, lengths):
+        sizes.append(len(X))
+        return batch_dtw(X, lengths)
+
+    monkeypatch.setattr(pretrain_module, "dtw_matrix", whole_set)
+    monkeypatch.setattr(module, "dtw_batch", spy)
+    X, lengths = _data(n=10)
+    lengths[3] = 20  # unequal lengths reach the batch DTW as lists
+    X[3, :, 20:] = np.nan
+    pretrain(tiny_encoder(), X, lengths, objective="hybrid", n_iters=4, batch_size=4,
+             device="cpu", num_threads=1, random_state=0, soft_instance=5.0,
+             soft_scope="batch")
+    assert len(sizes) == 4 and max(sizes) <= 4
+
+
+def test_soft_scope_is_checked():
+    X, lengths = _data()
+    with pytest.raises(ValueError, match="soft_scope must be one of"):
+        pretrain(tiny_encoder(), X, lengths, objective="contrastive", soft_instance=1.0,
+                 soft_scope="all")
+    from tsea import EAEncoder
+
+    with pytest.raises(ValueError, match="soft_scope"):
+        EAEncoder(soft_scope="window").fit(X)

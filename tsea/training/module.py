@@ -11,7 +11,7 @@ from .contrastive import contrastive_loss
 from .hybrid import hybrid_loss
 from .masked import masked_reconstruction_loss
 from .runtime import SpawnSafeModule
-from .soft import dtw_matrix, instance_weights
+from .soft import dtw_batch, instance_weights
 
 __all__ = ["PretrainModule", "NonFiniteLossError", "resolve_objective_weights"]
 
@@ -130,7 +130,7 @@ class PretrainModule(SpawnSafeModule):
             idx = index.to(self.soft_instance.device).long()
             soft["instance_weights"] = self.soft_instance[idx][:, idx].to(x.device)
         elif self.soft_batch_tau is not None:
-            distances = dtw_matrix(x.detach().cpu().numpy(), lengths.cpu().numpy(), torch.get_num_threads())
+            distances = dtw_batch(x.detach().cpu().numpy(), lengths.cpu().numpy())
             soft["instance_weights"] = torch.from_numpy(
                 instance_weights(distances, self.soft_batch_tau)).to(x.device)
         if w["masked"] > 0 and w["contrastive"] > 0:

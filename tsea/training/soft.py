@@ -13,6 +13,10 @@ other item as a negative. SoftCLT weights the other items instead:
   level ``d`` of the hierarchy (each level max-pools time by 2, so the lag in original steps
   grows with ``2**d``); weights below ``1e-6`` are dropped.
 
+``soft_scope="batch"`` (tsea's bounded form, not the paper's) takes ``D`` among the series of
+each batch only and min-max scales it over the batch, so no (n, n) matrix is built and the
+cost is O(B^2 L^2) per step.
+
 The loss of an anchor is ``-sum_j w_j log p_j`` over the other ``2N - 1`` items of its group,
 so with every off-diagonal weight 0 it is TS2Vec's loss (a test checks this).
 """
@@ -23,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["SOFT_ALPHA", "dtw_matrix", "instance_weights", "temporal_weights"]
+__all__ = ["SOFT_ALPHA", "dtw_batch", "dtw_matrix", "instance_weights", "temporal_weights"]
 
 #: Upper bound of an instance-wise weight (SoftCLT's alpha; its experiments use 0.5).
 SOFT_ALPHA = 0.5
@@ -40,6 +44,21 @@ def dtw_matrix(X: np.ndarray, lengths: np.ndarray, n_jobs: int = 1) -> np.ndarra
     if len({s.shape[1] for s in series}) == 1:
         series = np.stack(series)
     return np.asarray(dtw_pairwise_distance(series, n_jobs=int(n_jobs)), dtype=np.float64)
+
+
+def dtw_batch(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`dtw_matrix` for the few series of one batch, pair by pair on the calling thread.
+    aeon's pairwise kernel is a numba parallel loop; called between torch's steps it made the
+    first fit of a process several times slower (BENCHMARKS.md, 2026-12-04), so the batch
+    form keeps to serial numba calls."""
+    from aeon.distances import dtw_distance
+
+    series = [np.nan_to_num(X[i, :, : int(n)]).astype(np.float64) for i, n in enumerate(lengths)]
+    d = np.zeros((len(series), len(series)))
+    for i in range(len(series)):
+        for j in range(i + 1, len(series)):
+            d[i, j] = d[j, i] = dtw_distance(series[i], series[j])
+    return d
 
 
 def instance_weights(distances: np.ndarray, tau: float, alpha: float = SOFT_ALPHA) -> np.ndarray:
