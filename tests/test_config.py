@@ -60,11 +60,15 @@ def test_ablation_holds_only_its_attention_override(mode):
 
 
 def test_presets_other_than_default_hold_only_overrides():
+    import yaml
+
     default = load_config("default")
     for name in PRESETS:
         if name != "default":
-            params = load_config(name)
-            assert all(params[k] != default.get(k) for k in params), name
+            own = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text(encoding="utf-8"))
+            base = own.pop("base", None)
+            under = {**default, **(load_config(base) if base else {})}
+            assert own and all(own[k] != under.get(k) for k in own), name
 
 
 def test_paper_preset_has_the_authors_settings_and_cites_them():
@@ -212,7 +216,8 @@ def test_ts2vec_softclt_builds_on_ts2vec_like_and_adds_only_the_soft_targets():
     text = (CONFIGS / "ts2vec-softclt.yaml").read_text(encoding="utf-8")
     assert "base: ts2vec-like" in text
     assert load_config("ts2vec-softclt") == {
-        **load_config("ts2vec-like"), "soft_instance": 5.0, "soft_temporal": 1.0}
+        **load_config("ts2vec-like"), "soft_instance": 5.0, "soft_temporal": 1.0,
+        "soft_scope": "train"}
 
 
 def _write(path, text):

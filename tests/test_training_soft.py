@@ -148,12 +148,22 @@ def test_pretrain_with_soft_targets(objective):
     ({"soft_instance": 0.0}, "soft_instance must be a positive number"),
     ({"soft_temporal": -1.0}, "soft_temporal must be a positive number"),
     ({"soft_temporal": True}, "soft_temporal must be a positive number"),
-    ({"soft_instance": 1.0, "objective": "masked"}, "has none"),
 ])
 def test_soft_arguments_are_checked(kwargs, match):
     X, lengths = _data()
     with pytest.raises(ValueError, match=match):
         pretrain(tiny_encoder(), X, lengths, **{"objective": "contrastive", **kwargs})
+
+
+def test_masked_objective_ignores_the_soft_targets():
+    # the default carries soft targets; an objective without a contrastive loss must still run
+    X, lengths = _data()
+    kw = dict(objective="masked", n_iters=3, batch_size=4, device="cpu", num_threads=1,
+              random_state=0)
+    hard = pretrain(tiny_encoder(), X, lengths, **kw).state_dict()
+    soft = pretrain(tiny_encoder(), X, lengths, soft_instance=3.0, soft_temporal=1.0,
+                    **kw).state_dict()
+    assert all(torch.equal(soft[k], hard[k]) for k in soft)
 
 
 def test_estimator_takes_soft_targets():

@@ -182,22 +182,23 @@ ENCODER_PARAMS: dict[str, Param] = {
                    "shortest series of the batch; canvas: TS2Vec's, series centred in the "
                    "batch's width and views cropped from it (they may hold padding)",
                    "pre-training", legacy="valid"),
-    "soft_instance": Param(None, [Interval(Real, 0, None, closed="neither"), None],
+    "soft_instance": Param(5.0, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft instance-wise contrastive targets 2a sigmoid(-tau D) "
-                           "from DTW distances D between the training series (a = 0.5, tau = "
-                           "this value; O(n^2 L^2) once per fit, on n_jobs threads); None: "
-                           "TS2Vec's hard targets",
+                           "from DTW distances D between training series (a = 0.5, tau = this "
+                           "value; which series: soft_scope); None: TS2Vec's hard targets. "
+                           "The masked objective has no contrastive loss and ignores it",
                            "pre-training", legacy=None),
-    "soft_scope": Param("train", [StrOptions(set(SOFT_SCOPES))],
-                        "where soft_instance's DTW distances come from: train: the whole "
-                        "training set, min-max scaled over it (SoftCLT; O(n^2 L^2) time and "
-                        "n^2 memory, once per fit); batch: the series of each batch, scaled over "
-                        "the batch (O(B^2 L^2) per step, bounded by the step budget)",
+    "soft_scope": Param("batch", [StrOptions(set(SOFT_SCOPES))],
+                        "where soft_instance's DTW distances come from: batch: the series of "
+                        "each batch, min-max scaled over the batch (O(B^2 L^2) per step, bounded "
+                        "by the step budget); train: the whole training set, scaled over it "
+                        "(SoftCLT's form; O(n^2 L^2) time and n^2 memory, once per fit)",
                         "pre-training", legacy="train"),
-    "soft_temporal": Param(None, [Interval(Real, 0, None, closed="neither"), None],
+    "soft_temporal": Param(1.0, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft temporal contrastive targets 2 sigmoid(-tau 2**d "
                            "|t - t'|) at hierarchy level d (tau = this value); None: TS2Vec's "
-                           "hard targets", "pre-training", legacy=None),
+                           "hard targets. The masked objective ignores it",
+                           "pre-training", legacy=None),
     "pooling": _pooling("max", "embedding"),
     "readout": Param("valid", [StrOptions(set(READOUTS))],
                      "valid: each series read at its own length, padding never reaches it; "

@@ -176,12 +176,10 @@ def pretrain(
             0 < tau < float("inf")
         ):
             raise ValueError(f"{name} must be a positive number or None, got {tau!r}")
-        if weights["contrastive"] == 0:
-            raise ValueError(f"{name} softens the contrastive loss; objective {objective!r} has none")
     if soft_scope not in SOFT_SCOPES:
         raise ValueError(f"soft_scope must be one of {SOFT_SCOPES}, got {soft_scope!r}")
-    if soft_scope not in SOFT_SCOPES:
-        raise ValueError(f"soft_scope must be one of {SOFT_SCOPES}, got {soft_scope!r}")
+    if weights["contrastive"] == 0:  # the soft targets only weight the contrastive loss
+        soft_instance = soft_temporal = None
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
