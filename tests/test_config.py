@@ -4,6 +4,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tsea import params as table
 from tsea.config import (
@@ -60,8 +61,6 @@ def test_ablation_holds_only_its_attention_override(mode):
 
 
 def test_presets_other_than_default_hold_only_overrides():
-    import yaml
-
     default = load_config("default")
     for name in PRESETS:
         if name != "default":

@@ -180,13 +180,14 @@ def pretrain(
         raise ValueError(f"soft_scope must be one of {SOFT_SCOPES}, got {soft_scope!r}")
     if weights["contrastive"] == 0:  # the soft targets only weight the contrastive loss
         soft_instance = soft_temporal = None
+    batch_tau = float(soft_instance) if soft_instance is not None and soft_scope == "batch" else None
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
     repr_dim = _repr_dim(encoder)
 
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         soft_weights = None
-        if soft_instance is not None and soft_scope == "train":
+        if soft_instance is not None and batch_tau is None:
             # the DTW matrix is the costly part of a short fit: it gets the training's threads
             distances = dtw_matrix(X, lengths, torch.get_num_threads())
             soft_weights = instance_weights(distances, float(soft_instance))
@@ -206,7 +207,7 @@ def pretrain(
             crops=crops,
             soft_instance=soft_weights,
             soft_temporal=None if soft_temporal is None else float(soft_temporal),
-            soft_batch_tau=float(soft_instance) if soft_instance is not None and soft_scope == "batch" else None,
+            soft_batch_tau=batch_tau,
         )
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed,

@@ -33,6 +33,11 @@ __all__ = ["SOFT_ALPHA", "dtw_batch", "dtw_matrix", "instance_weights", "tempora
 SOFT_ALPHA = 0.5
 
 
+def _valid_parts(X: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    """Each series' valid part as float64 (C, n_i), missing values inside it read as 0."""
+    return [np.nan_to_num(X[i, :, : int(n)]).astype(np.float64) for i, n in enumerate(lengths)]
+
+
 def dtw_matrix(X: np.ndarray, lengths: np.ndarray, n_jobs: int = 1) -> np.ndarray:
     """(n, n) DTW distances between the valid parts of the series of ``X`` (n, C, L), NaN-padded
     to ``lengths``; missing values inside a series count as 0 (as the encoder reads them).
@@ -40,7 +45,7 @@ def dtw_matrix(X: np.ndarray, lengths: np.ndarray, n_jobs: int = 1) -> np.ndarra
     depend on it): O(n^2 L^2) time, computed once per fit."""
     from aeon.distances import dtw_pairwise_distance
 
-    series = [np.nan_to_num(X[i, :, : int(n)]).astype(np.float64) for i, n in enumerate(lengths)]
+    series = _valid_parts(X, lengths)
     if len({s.shape[1] for s in series}) == 1:
         series = np.stack(series)
     return np.asarray(dtw_pairwise_distance(series, n_jobs=int(n_jobs)), dtype=np.float64)
@@ -53,7 +58,7 @@ def dtw_batch(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     form keeps to serial numba calls."""
     from aeon.distances import dtw_distance
 
-    series = [np.nan_to_num(X[i, :, : int(n)]).astype(np.float64) for i, n in enumerate(lengths)]
+    series = _valid_parts(X, lengths)
     d = np.zeros((len(series), len(series)))
     for i in range(len(series)):
         for j in range(i + 1, len(series)):
