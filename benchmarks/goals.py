@@ -3,6 +3,13 @@
     python benchmarks/goals.py benchmarks/results/ucr            # <dir>/results.csv, the 22
     python benchmarks/goals.py rows.csv --head logistic --margin 0   # head_study.py rows, dev suite
 
+Rows may come from several sources. ``PATH:NAMES`` takes only the named methods of that source,
+and ``OLD=NEW`` among the names renames one (e.g. a candidate's label to ``ea-dc`` once it is the
+default); the same (dataset, method, seed) in two sources is an error, not a silent choice:
+
+    python benchmarks/goals.py benchmarks/results/ucr-soft \
+        benchmarks/results/ucr:ts2vec,ts2vec-like,minirocket
+
 Targets (classification rows; a suite mean is the mean over datasets of the seed-mean accuracy,
 over the datasets that every method of that target has):
 
@@ -110,14 +117,17 @@ def goals_section(df: pd.DataFrame, margin: float = 0.01) -> str:
     return "## Goals of the default EA-DC config\n\n" + "\n".join(lines) + "\n"
 
 
+def _is_head_study(path: str) -> bool:
+    return "head" in pd.read_csv(path, nrows=0).columns
+
+
 def read_rows(path: str, head: str | None) -> pd.DataFrame:
     """Rows in the results-file layout from a benchmark folder, a results file, or a head-study csv."""
     if os.path.isdir(path):
         path = os.path.join(path, "results.csv")
     if not os.path.exists(path):
         raise SystemExit(f"no results file at {path}")
-    columns = pd.read_csv(path, nrows=0).columns
-    if "head" not in columns:
+    if not _is_head_study(path):
         if head is not None:
             raise SystemExit(f"--head applies to head_study.py rows; {path} is a results file")
         return results_io.latest_rows(results_io.read_results(path))
@@ -131,15 +141,63 @@ def read_rows(path: str, head: str | None) -> pd.DataFrame:
     return rows.assign(status="ok", task="classification")
 
 
+def parse_source(source: str) -> tuple[str, dict[str, str] | None]:
+    """``PATH`` or ``PATH:A,B=NEW`` -> (path, {old name: new name}), None meaning every method."""
+    path, sep, names = source.rpartition(":")
+    if not sep or os.path.exists(source):
+        return source, None
+    mapping = {}
+    for item in names.split(","):
+        old, _, new = item.partition("=")
+        old, new = old.strip(), (new or old).strip()
+        if not old or not new:
+            raise SystemExit(f"{source!r}: empty method name in {names!r}; "
+                             "give PATH:METHOD[,OLD=NEW...]")
+        if old in mapping:
+            raise SystemExit(f"{source!r}: method {old!r} named twice")
+        mapping[old] = new
+    return path, mapping
+
+
+def read_sources(sources: list[str], head: str | None) -> pd.DataFrame:
+    """The rows of every source, each filtered and renamed by its mapping, checked for overlaps."""
+    frames = []
+    for source in sources:
+        path, mapping = parse_source(source)
+        file = os.path.join(path, "results.csv") if os.path.isdir(path) else path
+        is_study = os.path.exists(file) and _is_head_study(file)
+        rows = read_rows(path, head if is_study or len(sources) == 1 else None)
+        if mapping is not None:
+            missing = sorted(set(mapping) - set(rows["method"]))
+            if missing:
+                raise SystemExit(f"{path} has no rows of {', '.join(missing)}; it has "
+                                 f"{', '.join(sorted(rows['method'].unique()))}")
+            rows = rows[rows["method"].isin(list(mapping))]
+            rows = rows.assign(method=rows["method"].map(mapping))
+        frames.append(rows.assign(_source=source))
+    df = pd.concat(frames, ignore_index=True)
+    key = ["dataset", "method", "seed"]
+    clash = df[df.duplicated(subset=key, keep=False)]
+    clash = clash[clash.groupby(key)["_source"].transform("nunique") > 1]
+    if len(clash):
+        first = clash.iloc[0]
+        where = sorted(clash.loc[(clash[key] == first[key]).all(axis=1), "_source"])
+        raise SystemExit(f"{first['dataset']} {first['method']} seed {first['seed']} is in "
+                         f"{' and '.join(where)}; name the methods to take from each source "
+                         "(PATH:METHOD,...)")
+    return df.drop(columns="_source")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("rows", help="a benchmark output folder (holding results.csv), a results "
-                                     "file, or a head_study.py csv")
+    parser.add_argument("rows", nargs="+",
+                        help="benchmark output folders (holding results.csv), results files or "
+                             "head_study.py csvs, each optionally PATH:METHOD[,OLD=NEW...]")
     parser.add_argument("--head", default=None, help="the head to read from a head_study.py csv")
     parser.add_argument("--margin", type=float, default=1.0,
                         help="points ea-dc must be above ts2vec (default 1.0, the reported 22's)")
     args = parser.parse_args(argv)
-    print(goals_section(read_rows(args.rows, args.head), margin=args.margin / 100))
+    print(goals_section(read_sources(args.rows, args.head), margin=args.margin / 100))
     return 0
 
 

@@ -165,6 +165,31 @@ def test_goals_script_reads_head_study_rows(tmp_path, capsys):
     assert "no rows of ablation-none, ablation-vanilla, ablation-residual" in goals
 
 
+def test_goals_script_joins_sources_by_named_methods(tmp_path, capsys):
+    def study(name, rows):
+        path = tmp_path / name
+        pd.DataFrame([{"dataset": d, "method": m, "seed": 0, "head": "logistic", "score": s,
+                       "embed_fit_seconds": 1.0, "head_fit_seconds": 0.1}
+                      for d, m, s in rows]).to_csv(path, index=False)
+        return str(path)
+
+    cand = study("cand.csv", [("D1", "cand", 0.9), ("D2", "cand", 0.7),
+                              ("D1", "ea-dc", 0.1), ("D2", "ea-dc", 0.1)])
+    ref = study("ref.csv", [("D1", "ts2vec", 0.8), ("D2", "ts2vec", 0.6),
+                            ("D1", "ea-dc", 0.5), ("D2", "ea-dc", 0.5)])
+    goals_script = _goals_script()
+    # the candidate's rows count as ea-dc, and ref.csv's own ea-dc rows are left out
+    goals_script.main([f"{cand}:cand=ea-dc", f"{ref}:ts2vec", "--head", "logistic", "--margin", "0"])
+    assert "ea-dc 0.8000 vs ts2vec 0.7000 (+0.1000) on 2 datasets" in capsys.readouterr().out
+    # without the names, D1 ea-dc seed 0 is in both files: an error, not a choice
+    with pytest.raises(SystemExit, match=r"D1 ea-dc seed 0 is in .*cand.csv.* and .*ref.csv"):
+        goals_script.main([cand, ref, "--head", "logistic"])
+    with pytest.raises(SystemExit, match="has no rows of nope"):
+        goals_script.main([f"{ref}:nope", "--head", "logistic"])
+    with pytest.raises(SystemExit, match="named twice"):
+        goals_script.main([f"{ref}:ts2vec,ts2vec=x", "--head", "logistic"])
+
+
 def test_header_says_when_datasets_have_different_seed_counts(tmp_path):
     path = str(tmp_path / "results.csv")
     for d, seeds in (("D1", (0, 1, 2)), ("D2", (0,))):
