@@ -117,18 +117,17 @@ def goals_section(df: pd.DataFrame, margin: float = 0.01) -> str:
     return "## Goals of the default EA-DC config\n\n" + "\n".join(lines) + "\n"
 
 
-def _is_head_study(path: str) -> bool:
-    return "head" in pd.read_csv(path, nrows=0).columns
+def read_rows(path: str, head: str | None, strict_head: bool = True) -> pd.DataFrame:
+    """Rows in the results-file layout from a benchmark folder, a results file, or a head-study csv.
 
-
-def read_rows(path: str, head: str | None) -> pd.DataFrame:
-    """Rows in the results-file layout from a benchmark folder, a results file, or a head-study csv."""
+    ``head`` picks a head-study csv's head; with ``strict_head`` it is an error on a results file
+    (with several sources it is meant for the head-study ones)."""
     if os.path.isdir(path):
         path = os.path.join(path, "results.csv")
     if not os.path.exists(path):
         raise SystemExit(f"no results file at {path}")
-    if not _is_head_study(path):
-        if head is not None:
+    if "head" not in pd.read_csv(path, nrows=0).columns:
+        if head is not None and strict_head:
             raise SystemExit(f"--head applies to head_study.py rows; {path} is a results file")
         return results_io.latest_rows(results_io.read_results(path))
     rows = pd.read_csv(path, dtype={"dataset": str, "method": str})
@@ -164,9 +163,7 @@ def read_sources(sources: list[str], head: str | None) -> pd.DataFrame:
     frames = []
     for source in sources:
         path, mapping = parse_source(source)
-        file = os.path.join(path, "results.csv") if os.path.isdir(path) else path
-        is_study = os.path.exists(file) and _is_head_study(file)
-        rows = read_rows(path, head if is_study or len(sources) == 1 else None)
+        rows = read_rows(path, head, strict_head=len(sources) == 1)
         if mapping is not None:
             missing = sorted(set(mapping) - set(rows["method"]))
             if missing:
@@ -177,13 +174,14 @@ def read_sources(sources: list[str], head: str | None) -> pd.DataFrame:
         frames.append(rows.assign(_source=source))
     df = pd.concat(frames, ignore_index=True)
     key = ["dataset", "method", "seed"]
+    # each source's own rows are unique, so a repeat is two sources, or two names renamed to one
     clash = df[df.duplicated(subset=key, keep=False)]
-    clash = clash[clash.groupby(key)["_source"].transform("nunique") > 1]
     if len(clash):
         first = clash.iloc[0]
-        where = sorted(clash.loc[(clash[key] == first[key]).all(axis=1), "_source"])
+        where = sorted(set(clash.loc[(clash[key] == first[key]).all(axis=1), "_source"]))
+        where = " and ".join(where) if len(where) > 1 else f"{where[0]} twice"
         raise SystemExit(f"{first['dataset']} {first['method']} seed {first['seed']} is in "
-                         f"{' and '.join(where)}; name the methods to take from each source "
+                         f"{where}; name the methods to take from each source "
                          "(PATH:METHOD,...)")
     return df.drop(columns="_source")
 
