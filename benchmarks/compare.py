@@ -1,27 +1,59 @@
-"""Read a benchmark ``results.csv`` the way the adoption rules of BENCHMARKS.md do.
+"""Read benchmark rows the way the adoption rules of BENCHMARKS.md do.
 
     python benchmarks/compare.py benchmarks/results/dev16/results.csv [--seeds 0,1,2]
-        [--reference ts2vec] [--methods a,b,c]
+        [--reference ts2vec] [--methods a,b,c] [--diff a-b,c-d]
+
+Rows may come from several sources, named as in ``goals.py`` (``PATH:A,OLD=NEW`` takes and
+renames methods; ``--head`` picks a ``head_study.py`` csv's head), e.g. a stored default beside
+a new run of its ablations:
+
+    python benchmarks/compare.py benchmarks/results/wide/dev.csv:r640-soft-batch=soft-E \
+        benchmarks/results/soft-ablations/dev.csv:ablation-none=soft-N --head logistic \
+        --seeds 0,1,2 --reference soft-N --diff soft-E-soft-N
 
 Only datasets on which every listed method has every listed seed are counted (the table says
 how many). Per method: the suite mean (mean over datasets of the seed-mean accuracy), the suite
 mean of each seed and their standard deviation (the seed spread), the mean rank (rank of the
 seed-mean accuracy per dataset, ties averaged, 1 = best), datasets won and lost against the
-reference, and the median and maximum fit-time ratio to the reference over datasets.
+reference, and the median and maximum fit-time ratio to the reference over datasets. Each
+``--diff A-B`` adds a per-dataset column of A's minus B's seed-mean accuracy (in points) with its
+mean and wins / losses.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def compare(path: str, seeds: list[int], reference: str, methods: list[str] | None) -> str:
-    rows = pd.read_csv(path)
+from goals import read_sources  # noqa: E402
+
+
+def _pairs(diffs: list[str], methods: list[str]) -> list[tuple[str, str]]:
+    """``A-B`` -> (A, B), split at the one dash that leaves two listed methods."""
+    pairs = []
+    for d in diffs:
+        splits = [(d[:i], d[i + 1:]) for i, c in enumerate(d) if c == "-"]
+        found = [(a, b) for a, b in splits if a in methods and b in methods]
+        if len(found) != 1:
+            raise SystemExit(f"--diff {d!r}: give A-B with A and B among the methods {methods}")
+        pairs.append(found[0])
+    return pairs
+
+
+def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
+            diffs: list[str] = ()) -> str:
+    """``rows``: a results file's path or a frame in its layout (``goals.read_sources``)."""
+    if isinstance(rows, str):
+        rows = pd.read_csv(rows)
     rows = rows[(rows.status == "ok") & rows.seed.isin(seeds)]
     if methods is None:
         methods = sorted(rows.method.unique())
+    pairs = _pairs(list(diffs), methods)
     rows = rows[rows.method.isin(methods)]
     counts = rows.groupby(["dataset", "method"]).seed.nunique().unstack()
     complete = counts.index[(counts.reindex(columns=methods) == len(seeds)).all(axis=1)]
@@ -50,24 +82,39 @@ def compare(path: str, seeds: list[int], reference: str, methods: list[str] | No
             f"{ranks[m]:.2f} | {wins} / {losses} | {fit[m].median():.1f} | "
             + (f"{ratio.median():.2f}x ({ratio.max():.2f}x)" if ratio is not None else "") + " |"
         )
-    lines += ["", "Per dataset (seed-mean accuracy):", "",
-              "| dataset | " + " | ".join(methods) + " |",
-              "|---|" + "---:|" * len(methods)]
+    delta = pd.DataFrame({f"{a} - {b}": 100 * (acc[a] - acc[b]) for a, b in pairs},
+                         index=acc.index)
+    lines += ["", "Per dataset (seed-mean accuracy; differences in points):", "",
+              "| dataset | " + " | ".join(methods + list(delta.columns)) + " |",
+              "|---|" + "---:|" * (len(methods) + delta.shape[1])]
     for name, r in acc.iterrows():
-        lines.append(f"| {name} | " + " | ".join(f"{v:.4f}" for v in r) + " |")
+        lines.append(f"| {name} | " + " | ".join(
+            [f"{v:.4f}" for v in r] + [f"{v:+.2f}" for v in delta.loc[name]]) + " |")
+    if len(delta.columns):
+        lines.append("| mean | " + " | ".join(
+            [f"{v:.4f}" for v in acc.mean()] + [f"{v:+.2f}" for v in delta.mean()]) + " |")
+        lines.append("| wins / losses | " + " | ".join(
+            [""] * len(methods) + [f"{(delta[c] > 0).sum()} / {(delta[c] < 0).sum()}"
+                                   for c in delta.columns]) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("results")
+    parser.add_argument("rows", nargs="+",
+                        help="results files, benchmark folders or head_study.py csvs, each "
+                             "optionally PATH:METHOD[,OLD=NEW...]")
+    parser.add_argument("--head", default=None, help="the head to read from a head_study.py csv")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--reference", default="ts2vec")
     parser.add_argument("--methods", default=None)
+    parser.add_argument("--diff", default="", help="comma-separated A-B pairs of methods")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
+    rows = read_sources(args.rows, args.head)
     methods = args.methods.split(",") if args.methods else None
-    print(compare(args.results, seeds, args.reference, methods))
+    diffs = [d for d in args.diff.split(",") if d]
+    print(compare(rows, seeds, args.reference, methods, diffs))
 
 
 if __name__ == "__main__":

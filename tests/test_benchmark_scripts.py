@@ -55,6 +55,25 @@ def test_compare_counts_only_datasets_complete_for_every_method_and_seed(tmp_pat
     assert "| new | 0.7550 | 0.7500 / 0.7600 | 0.0050 | 1.50 | 1 / 1 | 5.0 | 0.50x (0.50x) |" in text
 
 
+def test_compare_reads_several_sources_and_prints_paired_differences(tmp_path):
+    compare = _module("compare")
+    rows = [dict(dataset=ds, method=m, seed=seed, head=h, score=s + (0.1 if h == "svm" else 0),
+                 embed_fit_seconds=1.0)
+            for ds, scores in {"A": (0.9, 0.8), "B": (0.5, 0.7), "C": (0.6, 0.6)}.items()
+            for m, s in zip(("old", "a-b"), scores) for seed in (0, 1) for h in ("logistic", "svm")]
+    for name in ("one", "two"):  # each source holds both methods; the names pick one
+        pd.DataFrame(rows).to_csv(tmp_path / f"{name}.csv", index=False)
+    df = compare.read_sources([f"{tmp_path / 'one.csv'}:old=ref", f"{tmp_path / 'two.csv'}:a-b"],
+                              "logistic")
+    text = compare.compare(df, [0, 1], "ref", ["ref", "a-b"], ["a-b-ref"])
+    assert text.startswith("3 complete datasets")
+    assert "| A | 0.9000 | 0.8000 | -10.00 |" in text and "| C | 0.6000 | 0.6000 | +0.00 |" in text
+    assert "| mean | 0.6667 | 0.7000 | +3.33 |" in text
+    assert "| wins / losses |  |  | 1 / 1 |" in text
+    with pytest.raises(SystemExit, match="A-B"):
+        compare.compare(df, [0, 1], "ref", ["ref", "a-b"], ["a-ref"])
+
+
 def test_gate_openness_measures_each_gated_sub_layer():
     import numpy as np
     import torch
