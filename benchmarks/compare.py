@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -33,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from goals import read_sources  # noqa: E402
 
 
-def _pairs(diffs: list[str], methods: list[str]) -> list[tuple[str, str]]:
+def _pairs(diffs: Sequence[str], methods: list[str]) -> list[tuple[str, str]]:
     """``A-B`` -> (A, B), split at the one dash that leaves two listed methods."""
     pairs = []
     for d in diffs:
@@ -46,14 +47,14 @@ def _pairs(diffs: list[str], methods: list[str]) -> list[tuple[str, str]]:
 
 
 def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
-            diffs: list[str] = ()) -> str:
+            diffs: Sequence[str] = ()) -> str:
     """``rows``: a results file's path or a frame in its layout (``goals.read_sources``)."""
     if isinstance(rows, str):
         rows = pd.read_csv(rows)
     rows = rows[(rows.status == "ok") & rows.seed.isin(seeds)]
     if methods is None:
         methods = sorted(rows.method.unique())
-    pairs = _pairs(list(diffs), methods)
+    pairs = _pairs(diffs, methods)
     rows = rows[rows.method.isin(methods)]
     counts = rows.groupby(["dataset", "method"]).seed.nunique().unstack()
     complete = counts.index[(counts.reindex(columns=methods) == len(seeds)).all(axis=1)]
