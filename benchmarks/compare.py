@@ -17,7 +17,10 @@ mean of each seed and their standard deviation (the seed spread), the mean rank 
 seed-mean accuracy per dataset, ties averaged, 1 = best), datasets won and lost against the
 reference, and the median and maximum fit-time ratio to the reference over datasets. Each
 ``--diff A-B`` adds a per-dataset column of A's minus B's seed-mean accuracy (in points) with its
-mean and wins / losses.
+mean, wins / losses and, with two seeds or more, the mean's standard error over seeds: each
+dataset's paired differences A - B at each seed vary from seed to seed; the error is
+``sqrt(sum of those variances / n_seeds) / n_datasets``, so it says how far another draw of as
+many seeds could move the mean on the same datasets (not how it would carry over to others).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
         )
     delta = pd.DataFrame({f"{a} - {b}": 100 * (acc[a] - acc[b]) for a, b in pairs},
                          index=acc.index)
+    by_seed = rows.groupby(["dataset", "seed", "method"]).score.mean().unstack()
+    errors = [seed_error(100 * (by_seed[a] - by_seed[b]), len(seeds)) for a, b in pairs]
     lines += ["", "Per dataset (seed-mean accuracy; differences in points):", "",
               "| dataset | " + " | ".join(methods + list(delta.columns)) + " |",
               "|---|" + "---:|" * (len(methods) + delta.shape[1])]
@@ -97,7 +102,18 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
         lines.append("| wins / losses | " + " | ".join(
             [""] * len(methods) + [f"{(delta[c] > 0).sum()} / {(delta[c] < 0).sum()}"
                                    for c in delta.columns]) + " |")
+        if len(seeds) > 1:
+            lines.append("| standard error over seeds | " + " | ".join(
+                [""] * len(methods) + [f"{e:.2f}" for e in errors]) + " |")
     return "\n".join(lines)
+
+
+def seed_error(paired: pd.Series, n_seeds: int) -> float:
+    """Standard error of the suite mean of ``paired`` (indexed by dataset and seed) over seeds."""
+    if n_seeds < 2:
+        return float("nan")
+    per_dataset = paired.groupby(level="dataset").var(ddof=1)
+    return float((per_dataset.sum() / n_seeds) ** 0.5 / len(per_dataset))
 
 
 def main(argv=None) -> None:

@@ -72,6 +72,21 @@ def test_compare_reads_several_sources_and_prints_paired_differences(tmp_path):
     assert "| wins / losses |  |  | 1 / 1 |" in text
     with pytest.raises(SystemExit, match="A-B"):
         compare.compare(df, [0, 1], "ref", ["ref", "a-b"], ["a-ref"])
+    assert "| standard error over seeds |  |  | 0.00 |" in text  # the same difference at every seed
+
+
+def test_compare_gives_the_standard_error_of_a_paired_difference_over_seeds():
+    compare = _module("compare")
+    # X - Y on dataset A: +1, +2, +3 points at seeds 0, 1, 2 (variance 1); on B: 0 at every seed.
+    rows = [dict(dataset=ds, method=m, seed=seed, score=0.5 + (gap[seed] / 100 if m == "X" else 0),
+                 fit_seconds=1.0, status="ok")
+            for ds, gap in {"A": (1, 2, 3), "B": (0, 0, 0)}.items()
+            for m in ("X", "Y") for seed in range(3)]
+    text = compare.compare(pd.DataFrame(rows), [0, 1, 2], "Y", ["X", "Y"], ["X-Y"])
+    assert "| mean | 0.5100 | 0.5000 | +1.00 |" in text
+    assert "| standard error over seeds |  |  | 0.29 |" in text  # sqrt((1 + 0) / 3) / 2
+    one_seed = compare.compare(pd.DataFrame(rows), [0], "Y", ["X", "Y"], ["X-Y"])
+    assert "standard error" not in one_seed
 
 
 def test_gate_openness_measures_each_gated_sub_layer():
