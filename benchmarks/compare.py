@@ -65,8 +65,8 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
     if rows.empty:
         return "no dataset has every method and seed"
     acc = rows.groupby(["dataset", "method"]).score.mean().unstack()[methods]
-    per_seed = rows.groupby(["seed", "method", "dataset"]).score.mean().groupby(
-        ["seed", "method"]).mean().unstack()[methods]
+    cells = rows.groupby(["dataset", "seed", "method"]).score.mean()
+    per_seed = cells.groupby(["seed", "method"]).mean().unstack()[methods]
     fit = rows.groupby(["dataset", "method"]).fit_seconds.median().unstack()[methods]
     ranks = acc.rank(axis=1, ascending=False).mean()
     lines = [
@@ -88,8 +88,6 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
         )
     delta = pd.DataFrame({f"{a} - {b}": 100 * (acc[a] - acc[b]) for a, b in pairs},
                          index=acc.index)
-    by_seed = rows.groupby(["dataset", "seed", "method"]).score.mean().unstack()
-    errors = [seed_error(100 * (by_seed[a] - by_seed[b]), len(seeds)) for a, b in pairs]
     lines += ["", "Per dataset (seed-mean accuracy; differences in points):", "",
               "| dataset | " + " | ".join(methods + list(delta.columns)) + " |",
               "|---|" + "---:|" * (len(methods) + delta.shape[1])]
@@ -103,15 +101,15 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
             [""] * len(methods) + [f"{(delta[c] > 0).sum()} / {(delta[c] < 0).sum()}"
                                    for c in delta.columns]) + " |")
         if len(seeds) > 1:
+            by_seed = cells.unstack()
             lines.append("| standard error over seeds | " + " | ".join(
-                [""] * len(methods) + [f"{e:.2f}" for e in errors]) + " |")
+                [""] * len(methods) + [f"{seed_error(100 * (by_seed[a] - by_seed[b]), len(seeds)):.2f}"
+                                       for a, b in pairs]) + " |")
     return "\n".join(lines)
 
 
 def seed_error(paired: pd.Series, n_seeds: int) -> float:
     """Standard error of the suite mean of ``paired`` (indexed by dataset and seed) over seeds."""
-    if n_seeds < 2:
-        return float("nan")
     per_dataset = paired.groupby(level="dataset").var(ddof=1)
     return float((per_dataset.sum() / n_seeds) ** 0.5 / len(per_dataset))
 
