@@ -8,7 +8,7 @@ and ``OLD=NEW`` among the names renames one (e.g. a candidate's label to ``ea-dc
 default); the same (dataset, method, seed) in two sources is an error, not a silent choice:
 
     python benchmarks/goals.py benchmarks/results/ucr-soft \
-        benchmarks/results/ucr:ts2vec,ts2vec-like,minirocket
+        benchmarks/results/ucr-hard:ts2vec,ts2vec-like,minirocket
 
 Targets (classification rows; a suite mean is the mean over datasets of the seed-mean accuracy,
 over the datasets that every method of that target has):
