@@ -34,10 +34,17 @@ Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at nor
 boundaries for the whole batch, each series shifted by its own offset), ``ts2vec-clip``
 (TS2Vec's loop with tsea's gradient clipping at norm 5 before every AdamW step).
 
-The number of optimizer steps follows TS2Vec's rule everywhere: 200 when n * C * L <= 100,000,
-600 above. Unequal-length datasets are not handled specially: use equal-length ones.
+``like-open``: the preset's loop with the padding of its canvas crops treated as TS2Vec treats
+it (an observed step of zeros whose input projection is masked, so the convolutions read
+through it) instead of as invalid steps that every same-padded convolution zeroes.
 
-Rows ``dataset,cell,seed,accuracy,fit_seconds,n_iters,n_train,n_test,length,status,error`` are
+The number of optimizer steps follows TS2Vec's rule everywhere: 200 when n * C * L <= 100,000,
+600 above. Unequal lengths: both splits are NaN-padded at the end to their common width, as
+tsea's TS2Vec baseline pads them, and every cell but ``tsea@tsea`` reads each series as TS2Vec's
+``encode`` does (the padded width, padding masked at the input projection only, max over it).
+``--head`` is the head on the embeddings (default ``svm``, the pilot's).
+
+Rows ``dataset,cell,seed,accuracy,fit_seconds,n_iters,n_train,n_test,length,status,error,head`` are
 appended to ``--out`` one line at a time (flushed and fsynced), and existing
 ``(dataset, cell, seed)`` rows are skipped, so a killed run loses at most the fit in flight.
 
@@ -65,11 +72,11 @@ from torch import nn
 
 FIELDS = [
     "dataset", "cell", "seed", "accuracy", "fit_seconds", "n_iters",
-    "n_train", "n_test", "length", "status", "error",
+    "n_train", "n_test", "length", "status", "error", "head",
 ]
 REPR_DIM, HIDDEN, DEPTH, BATCH, LR, MAX_TRAIN_LENGTH = 320, 64, 10, 8, 1e-3, 3000
 ENCODERS = ("ts2vec", "tsea", "tsea-same", "tsea-tsblock", "tsea-tsblock-same", "like")
-LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip", "like", "like-noclip")
+LOOPS = ("ts2vec", "tsea", "tsea-noclip", "tsea-ts2crop", "ts2vec-clip", "like", "like-noclip", "like-open")
 PRESET = "ts2vec-like"
 
 
@@ -104,23 +111,30 @@ def aeon_dir(name: str) -> str | None:
 
 
 def load(name: str, data_dir: str):
-    """(X_train, y_train, X_test, y_test): raw float32 (n, C, L) NaN-padded, labels as read.
-    ``<data_dir>/<name>_{TRAIN,TEST}.tsv``, else aeon's shipped ``.ts`` files."""
+    """(X_train, y_train, X_test, y_test): raw float32 (n, C, L) NaN-padded at the end to the
+    common width of both splits, labels as read. ``<data_dir>/<name>_{TRAIN,TEST}.tsv`` or
+    ``<data_dir>/<name>/<name>_{TRAIN,TEST}.tsv``, else aeon's shipped ``.ts`` files."""
     from tsea.data.readers import read_file
 
     out = []
     for split in ("TRAIN", "TEST"):
         path = os.path.join(data_dir, f"{name}_{split}.tsv")
+        if not os.path.exists(path):  # the layout of tsea's data folders: <dir>/<name>/<file>
+            path = os.path.join(data_dir, name, f"{name}_{split}.tsv")
         if not os.path.exists(path) and aeon_dir(name) is not None:
             path = os.path.join(aeon_dir(name), f"{name}_{split}.ts")
         coll, y = read_file(path, task="classification")
-        out += [coll, np.asarray(y)]
+        out += [coll.X, np.asarray(y)]
     tr, ytr, te, yte = out
-    if tr.X.shape[2] != te.X.shape[2] or (tr.lengths != tr.X.shape[2]).any() or (
-        te.lengths != te.X.shape[2]
-    ).any():
-        raise ValueError(f"{name}: unequal lengths; this pilot harness takes equal-length sets")
-    return tr.X, ytr, te.X, yte
+    width = max(tr.shape[2], te.shape[2])
+    tr, te = (np.pad(a, ((0, 0), (0, 0), (0, width - a.shape[2])), constant_values=np.nan) for a in (tr, te))
+    return tr.astype(np.float32), ytr, te.astype(np.float32), yte
+
+
+def valid_lengths(X: np.ndarray) -> np.ndarray:
+    """Steps up to the last one observed in any channel (end padding is all-NaN)."""
+    observed = ~np.isnan(X).all(axis=1)
+    return X.shape[2] - np.argmax(observed[:, ::-1], axis=1)
 
 
 def standardise(train: np.ndarray, test: np.ndarray):
@@ -257,14 +271,37 @@ class TseaForTS2Vec(nn.Module):
 
 # ---------------------------------------------------------------------------------- loops
 def embed_tsea(encoder: nn.Module, X: np.ndarray, batch: int = 64) -> np.ndarray:
-    """Max-pooled (over all steps: equal lengths) embeddings of an encoder with tsea's contract."""
+    """Max-pooled embeddings over the whole width of ``X``, an encoder with tsea's contract read
+    as TS2Vec's ``encode`` reads its arrays: an all-NaN step is an observed step of zeros with
+    its input projection masked (the identity on equal-length data without missing steps)."""
     encoder.eval()
     out = []
     with torch.inference_mode():
         for i in range(0, len(X), batch):
-            H = encoder(torch.from_numpy(np.ascontiguousarray(X[i : i + batch])))
+            xb = torch.from_numpy(np.ascontiguousarray(X[i : i + batch]))
+            missing = torch.isnan(xb).all(dim=1)
+            if isinstance(encoder, TSEncoderForTsea):  # it masks NaN steps itself
+                H = encoder(xb)
+            else:
+                H = encoder(xb.nan_to_num(0.0), proj_mask=~missing)
             out.append(H.amax(dim=1).float().numpy())
     return np.concatenate(out)
+
+
+def open_padding_views(draw_views):
+    """``draw_views`` whose views hold the padding as TS2Vec's loop does: each all-NaN step
+    becomes an observed step of zeros with its input projection masked, so the convolutions
+    read through it instead of zeroing it."""
+
+    def draw(*args, **kwargs):
+        views, offset, crop = draw_views(*args, **kwargs)
+        opened = []
+        for v, length, keep in views:
+            missing = torch.isnan(v).all(dim=1)
+            opened.append((v.nan_to_num(0.0), length, keep & ~missing))
+        return opened, offset, crop
+
+    return draw
 
 
 def tsea_pretrain_kwargs(n_iters: int, seed: int, loop: str = "tsea") -> dict:
@@ -310,14 +347,15 @@ def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
     kwargs = tsea_pretrain_kwargs(n_iters, seed, loop)
     if loop.endswith("-noclip"):
         kwargs["grad_clip"] = 0.0
-    lengths = np.full(len(X), X.shape[2], dtype=np.int64)
-    original = contrastive.draw_crops
+    original = contrastive.draw_crops, contrastive.draw_views
     if loop == "tsea-ts2crop":
         contrastive.draw_crops = ts2vec_crops  # draw_views looks it up in its module
+    if loop == "like-open":
+        contrastive.draw_views = open_padding_views(original[1])  # contrastive_loss looks it up
     try:
-        return pretrain(encoder, X, lengths, **kwargs)
+        return pretrain(encoder, X, valid_lengths(X), **kwargs)
     finally:
-        contrastive.draw_crops = original
+        contrastive.draw_crops, contrastive.draw_views = original
 
 
 class _ClippedAdamW(torch.optim.AdamW):
@@ -360,53 +398,60 @@ def train_ts2vec_loop(encoder_kind, A, n_iters, seed, loop="ts2vec"):
 
 
 # ---------------------------------------------------------------------------------- cells
-def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None):
+def run_cell(cell, Xtr, ytr, Xte, yte, seed, n_iters=None, head="svm"):
     """Returns (accuracy, fit_seconds, n_iters). ``Xtr``/``Xte`` raw (n, C, L); ``n_iters``
-    None: TS2Vec's rule."""
+    None: TS2Vec's rule; ``head``: a name of ``tsea.heads.make_head``'s classification heads."""
     from tsea.heads import make_head
+    from tsea.utils import seeded
 
     enc_kind, _, loop = cell.partition("@")
     if enc_kind not in ENCODERS or loop not in LOOPS:
         raise ValueError(f"unknown cell {cell!r}: <{'|'.join(ENCODERS)}>@<{'|'.join(LOOPS)}>")
     n_iters = ts2vec_n_iters(Xtr.shape) if n_iters is None else int(n_iters)
-    if cell == "ts2vec@ts2vec":
-        from tsea.benchmark.baselines import fit_predict_ts2vec
-
-        y_pred, fit_s, _ = fit_predict_ts2vec(Xtr, ytr, Xte, "classification", seed, n_iters=n_iters)
-        return float(np.mean(y_pred == yte)), fit_s, n_iters
     if cell == "tsea@tsea":
         from tsea import EAClassifier
 
         clf = EAClassifier(attention="none", depth=DEPTH, objective="contrastive", n_iters=n_iters,
-                           pooling="max", head="svm", random_state=seed, device="cpu", n_jobs=1)
+                           pooling="max", head=head, random_state=seed, device="cpu", n_jobs=1)
         t0 = time.perf_counter()
         clf.fit(Xtr, ytr)
         fit_s = time.perf_counter() - t0
         return float(np.mean(clf.predict(Xte) == yte)), fit_s, n_iters
-    A, B = standardise(Xtr, Xte)
     t0 = time.perf_counter()
-    if loop.startswith(("tsea", "like")):
-        encoder = train_tsea_loop(make_encoder(enc_kind, A.shape[1], seed, A.shape[2]), A, n_iters, seed, loop)
-        Ztr = embed_tsea(encoder, A)
-        embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731
+    if cell == "ts2vec@ts2vec":
+        from tsea.benchmark.baselines import ts2vec_embeddings
+
+        Ztr, Zte, fit_s, _ = ts2vec_embeddings(Xtr, Xte, seed, n_iters=n_iters)
+        embed_test = lambda: Zte  # noqa: E731
+        t0 = time.perf_counter() - fit_s
     else:
-        At = np.ascontiguousarray(A.transpose(0, 2, 1))
-        Bt = np.ascontiguousarray(B.transpose(0, 2, 1))
-        model = train_ts2vec_loop(enc_kind, At, n_iters, seed, loop)
-        Ztr = model.encode(At, encoding_window="full_series")
-        embed_test = lambda: model.encode(Bt, encoding_window="full_series")  # noqa: E731
-    head = make_head("classification", "svm", len(Ztr), ytr)
-    head.fit(Ztr, ytr)
-    fit_s = time.perf_counter() - t0
-    return float(np.mean(head.predict(embed_test()) == yte)), fit_s, n_iters
+        A, B = standardise(Xtr, Xte)
+        if loop.startswith(("tsea", "like")):
+            encoder = make_encoder(enc_kind, A.shape[1], seed, int(valid_lengths(A).max()))
+            encoder = train_tsea_loop(encoder, A, n_iters, seed, loop)
+            Ztr = embed_tsea(encoder, A)
+            embed_test = lambda: embed_tsea(encoder, B)  # noqa: E731
+        else:
+            At = np.ascontiguousarray(A.transpose(0, 2, 1))
+            Bt = np.ascontiguousarray(B.transpose(0, 2, 1))
+            model = train_ts2vec_loop(enc_kind, At, n_iters, seed, loop)
+            Ztr = model.encode(At, encoding_window="full_series")
+            embed_test = lambda: model.encode(Bt, encoding_window="full_series")  # noqa: E731
+    with seeded(seed):
+        clf = make_head("classification", head, len(Ztr), ytr)
+        clf.fit(Ztr, ytr)
+        fit_s = time.perf_counter() - t0
+        return float(np.mean(clf.predict(embed_test()) == yte)), fit_s, n_iters
 
 
 # ------------------------------------------------------------------------------------ CSV
 def done_keys(path):
+    """``(dataset, cell, seed, head)`` of the ``ok`` rows (files without a head column: svm)."""
     if not os.path.exists(path):
         return set()
     with open(path, newline="") as fh:
-        return {(r["dataset"], r["cell"], r["seed"]) for r in csv.DictReader(fh) if r["status"] == "ok"}
+        return {(r["dataset"], r["cell"], r["seed"], r.get("head") or "svm")
+                for r in csv.DictReader(fh) if r["status"] == "ok"}
 
 
 def append_row(path, row):
@@ -415,6 +460,11 @@ def append_row(path, row):
     writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         writer.writeheader()
+    else:
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if header != FIELDS:
+            raise ValueError(f"{path} has the columns {header}, not {FIELDS}: write to a new file")
     writer.writerow(row)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -424,13 +474,16 @@ def append_row(path, row):
         os.close(fd)
 
 
-def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"), seeds=None) -> str:
+def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"), seeds=None,
+              head="svm") -> str:
     """Markdown: per-dataset 3-seed means per cell, suite means per seed, 2x2 effects (on the
-    datasets where every listed cell has every seed that any of them has)."""
+    datasets where every listed cell has every seed that any of them has). The 2x2 is read when
+    the first four cells are ``ts2vec@ts2vec, E@L, ts2vec@L, E@ts2vec``."""
     import pandas as pd
 
     df = pd.read_csv(path)
-    df = df[(df.status == "ok") & df.cell.isin(cells)]
+    heads = df["head"].fillna("svm") if "head" in df else pd.Series("svm", index=df.index)
+    df = df[(df.status == "ok") & df.cell.isin(cells) & (heads == head)]
     if seeds is not None:
         df = df[df.seed.isin(seeds)]
     seeds = sorted(df.seed.unique())
@@ -453,7 +506,11 @@ def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts
         lines.append(f"| suite mean, seed {s} | " + " | ".join(f"{by_seed.loc[s, c]:.4f}" for c in cells) + " |")
     lines.append("| seed spread (sd of suite means) | " + " | ".join(f"{by_seed[c].std(ddof=1):.4f}" for c in cells) + " |")
     lines.append("| mean fit s (unreliable) | " + " | ".join(f"{fit[c].mean():.1f}" for c in cells) + " |")
-    a, b, c_, d_ = (per.get(k) for k in ("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts2vec"))
+    a, b, c_, d_ = (None,) * 4
+    if len(cells) >= 4:
+        enc, _, loop = cells[1].partition("@")
+        if tuple(cells[:4]) == ("ts2vec@ts2vec", cells[1], f"ts2vec@{loop}", f"{enc}@ts2vec"):
+            a, b, c_, d_ = (per[k] for k in cells[:4])
     if all(v is not None for v in (a, b, c_, d_)):
         effects = {
             "gap a - b": a - b,
@@ -478,7 +535,7 @@ def summarise(path, cells=("ts2vec@ts2vec", "tsea@tsea", "ts2vec@tsea", "tsea@ts
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--datasets", default="", help="comma-separated UCR names (equal length)")
+    p.add_argument("--datasets", default="", help="comma-separated UCR names")
     p.add_argument("--cells", default="ts2vec@ts2vec,tsea@tsea,ts2vec@tsea,tsea@ts2vec")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--out", default="benchmarks/results/fidelity/results.csv")
@@ -487,11 +544,12 @@ def main(argv=None):
     p.add_argument("--order", choices=("seed", "dataset"), default="seed",
                    help="seed: all datasets and cells of seed 0 first (default); dataset: one dataset at a time")
     p.add_argument("--n-iters", type=int, default=None, help="override TS2Vec's rule (smoke tests only)")
+    p.add_argument("--head", default="svm", help="head on the embeddings (a tsea classification head)")
     p.add_argument("--summary", action="store_true", help="print the markdown summary of --out and exit")
     args = p.parse_args(argv)
     if args.summary:
         print(summarise(args.out, tuple(c for c in args.cells.split(",") if c),
-                        [int(x) for x in args.seeds.split(",") if x]))
+                        [int(x) for x in args.seeds.split(",") if x], args.head))
         return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -508,15 +566,15 @@ def main(argv=None):
     done = done_keys(args.out)
     cache = {}
     for seed, name, cell in jobs:
-        if (name, cell, str(seed)) in done:
+        if (name, cell, str(seed), args.head) in done:
             continue
         if name not in cache:
             cache = {name: load(name, data_dir)}
         Xtr, ytr, Xte, yte = cache[name]
         row = dict(dataset=name, cell=cell, seed=seed, n_train=len(Xtr), n_test=len(Xte),
-                   length=Xtr.shape[2], status="ok", error="")
+                   length=Xtr.shape[2], status="ok", error="", head=args.head)
         try:
-            acc, fit_s, n_iters = run_cell(cell, Xtr, ytr, Xte, yte, seed, args.n_iters)
+            acc, fit_s, n_iters = run_cell(cell, Xtr, ytr, Xte, yte, seed, args.n_iters, args.head)
             row.update(accuracy=f"{acc:.6f}", fit_seconds=f"{fit_s:.1f}", n_iters=n_iters)
         except Exception as exc:  # record and go on
             traceback.print_exc()
