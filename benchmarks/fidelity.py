@@ -34,9 +34,10 @@ Loop variants: ``tsea-noclip`` (tsea's loop without its gradient clipping at nor
 boundaries for the whole batch, each series shifted by its own offset), ``ts2vec-clip``
 (TS2Vec's loop with tsea's gradient clipping at norm 5 before every AdamW step).
 
-``like-open``: the preset's loop with the padding of its canvas crops treated as TS2Vec treats
-it (an observed step of zeros whose input projection is masked, so the convolutions read
-through it) instead of as invalid steps that every same-padded convolution zeroes.
+``like-open``: the preset's loop with ``crops="ts2vec"``: the padding of its canvas crops is
+read as TS2Vec reads it (an observed step of zeros whose input projection is masked, so the
+convolutions read through it) instead of as invalid steps that every same-padded convolution
+zeroes.
 
 The number of optimizer steps follows TS2Vec's rule everywhere: 200 when n * C * L <= 100,000,
 600 above. Unequal lengths: both splits are NaN-padded at the end to their common width, as
@@ -288,22 +289,6 @@ def embed_tsea(encoder: nn.Module, X: np.ndarray, batch: int = 64) -> np.ndarray
     return np.concatenate(out)
 
 
-def open_padding_views(draw_views):
-    """``draw_views`` whose views hold the padding as TS2Vec's loop does: each all-NaN step
-    becomes an observed step of zeros with its input projection masked, so the convolutions
-    read through it instead of zeroing it."""
-
-    def draw(*args, **kwargs):
-        views, offset, crop = draw_views(*args, **kwargs)
-        opened = []
-        for v, length, keep in views:
-            missing = torch.isnan(v).all(dim=1)
-            opened.append((v.nan_to_num(0.0), length, keep & ~missing))
-        return opened, offset, crop
-
-    return draw
-
-
 def tsea_pretrain_kwargs(n_iters: int, seed: int, loop: str = "tsea") -> dict:
     """The keyword arguments EAClassifier's fit passes to ``tsea.training.pretrain``: for cell
     (b), or for the preset when ``loop`` starts with "like"."""
@@ -347,15 +332,15 @@ def train_tsea_loop(encoder, X, n_iters, seed, loop="tsea"):
     kwargs = tsea_pretrain_kwargs(n_iters, seed, loop)
     if loop.endswith("-noclip"):
         kwargs["grad_clip"] = 0.0
-    original = contrastive.draw_crops, contrastive.draw_views
+    if loop == "like-open":
+        kwargs["crops"] = "ts2vec"
+    original = contrastive.draw_crops
     if loop == "tsea-ts2crop":
         contrastive.draw_crops = ts2vec_crops  # draw_views looks it up in its module
-    if loop == "like-open":
-        contrastive.draw_views = open_padding_views(original[1])  # contrastive_loss looks it up
     try:
         return pretrain(encoder, X, valid_lengths(X), **kwargs)
     finally:
-        contrastive.draw_crops, contrastive.draw_views = original
+        contrastive.draw_crops = original
 
 
 class _ClippedAdamW(torch.optim.AdamW):

@@ -162,30 +162,6 @@ def test_fidelity_harness_runs_the_preset_in_both_roles():
         assert accuracy > 0.9, cell
 
 
-def test_fidelity_open_padding_views_read_padding_as_masked_zeros():
-    import numpy as np
-    import torch
-
-    from tsea.training.contrastive import draw_views
-
-    fid = _module("fidelity")
-    x = torch.randn(4, 2, 12)
-    x[1:, :, 7:] = float("nan")
-    lengths = torch.tensor([12, 7, 7, 7])
-    def args():  # the same draws for both calls
-        return x, lengths, torch.Generator().manual_seed(0), 0.0, "canvas"
-
-    closed, offset, crop = draw_views(*args())
-    opened, offset2, crop2 = fid.open_padding_views(draw_views)(*args())
-    assert crop == crop2 and torch.equal(offset, offset2)
-    for (v, n, keep), (w, m, keep2) in zip(closed, opened):
-        missing = torch.isnan(v).all(dim=1)
-        assert missing.any() and torch.equal(n, m)
-        assert not torch.isnan(w).any() and (w[missing[:, None, :].expand_as(w)] == 0).all()
-        assert torch.equal(keep2, keep & ~missing)
-        np.testing.assert_array_equal(w[~torch.isnan(v)].numpy(), v[~torch.isnan(v)].numpy())
-
-
 def test_soft_targets_probe_reads_class_structure_and_its_distances():
     import numpy as np
 

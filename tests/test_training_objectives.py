@@ -10,6 +10,7 @@ from tsea.training.contrastive import (
     draw_crops,
     draw_views,
     hierarchical_contrastive_loss,
+    ts2vec_input,
 )
 from tsea.training.datamodule import SeriesDataModule
 from tsea.training.hybrid import hybrid_loss
@@ -126,6 +127,38 @@ def test_canvas_views_align_on_their_overlap():
         draw_views(x, lengths, g, crops="full")
 
 
+def test_ts2vec_input_opens_all_nan_steps_only():
+    x = torch.randn(2, 2, 6)
+    x[0, :, 4:] = float("nan")  # padding
+    x[1, 0, 2] = float("nan")  # one channel missing: the step stays as it is
+    keep = torch.ones(2, 6, dtype=torch.bool)
+    keep[1, 5] = False
+    assert ts2vec_input(x, keep, "canvas")[0] is x and ts2vec_input(x, keep, "canvas")[1] is keep
+    fed, fed_keep = ts2vec_input(x, keep, "ts2vec")
+    assert not torch.isnan(fed).any() and (fed[0, :, 4:] == 0).all()
+    expected = keep.clone()
+    expected[0, 4:] = False
+    assert torch.equal(fed_keep, expected)
+    torch.testing.assert_close(fed[:, :, :4][~torch.isnan(x[:, :, :4])], x[:, :, :4][~torch.isnan(x[:, :, :4])])
+
+
+def test_ts2vec_crops_read_the_padding_through_the_convolutions():
+    """Same draws as canvas crops: the same loss without padding, another one with it."""
+    X, lengths = sines(n=4, L=40)
+    x, lens = torch.tensor(X), torch.tensor(lengths)
+    enc = tiny_encoder().eval()
+
+    def loss(x, lens, crops):
+        return contrastive_loss(enc, x, lens, generator=torch.Generator().manual_seed(3), crops=crops)
+
+    assert torch.equal(loss(x, lens, "ts2vec"), loss(x, lens, "canvas"))
+    lens = torch.tensor([40, 25, 31, 12])
+    for i, n in enumerate(lens):
+        x[i, :, n:] = float("nan")
+    padded = loss(x, lens, "ts2vec")
+    assert torch.isfinite(padded) and not torch.allclose(padded, loss(x, lens, "canvas"))
+
+
 def test_hierarchical_loss_prefers_aligned_views():
     torch.manual_seed(0)
     z = torch.randn(6, 16, 8) * 3
@@ -138,7 +171,7 @@ def test_hierarchical_loss_prefers_aligned_views():
         hierarchical_contrastive_loss(z, z[:, :4])
 
 
-@pytest.mark.parametrize("crops", ["valid", "canvas"])
+@pytest.mark.parametrize("crops", ["valid", "canvas", "ts2vec"])
 def test_contrastive_loss_ignores_padding_values(crops):
     X, lengths = sines(n=4, L=40)
     lengths[:] = [40, 25, 31, 12]
@@ -153,8 +186,9 @@ def test_contrastive_loss_ignores_padding_values(crops):
     assert torch.isfinite(a) and torch.allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("crops", ["valid", "ts2vec"])
 @pytest.mark.parametrize("masks", ["values", "timestamps"])
-def test_hybrid_is_the_weighted_sum_and_ignores_padding(masks):
+def test_hybrid_is_the_weighted_sum_and_ignores_padding(masks, crops):
     X, lengths = sines(n=4, L=40)
     lengths[:] = [40, 25, 31, 12]
     x_nan, x_junk = torch.tensor(X), torch.tensor(X)
@@ -165,7 +199,8 @@ def test_hybrid_is_the_weighted_sum_and_ignores_padding(masks):
 
     def loss(x, wm, wc):
         g = torch.Generator().manual_seed(2)
-        return hybrid_loss(enc, head, x, lens, weights={"masked": wm, "contrastive": wc}, generator=g, masks=masks)
+        return hybrid_loss(enc, head, x, lens, weights={"masked": wm, "contrastive": wc}, generator=g,
+                           masks=masks, crops=crops)
 
     mse, contrast = loss(x_nan, 1.0, 0.0), loss(x_nan, 0.0, 1.0)
     assert mse > 0 and contrast > 0

@@ -38,7 +38,7 @@ AUTO_MAX_DEPTH = 7
 #: Block layouts of the encoder (see :mod:`tsea.nn.blocks`).
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
-CROPS = ("valid", "canvas")
+CROPS = ("valid", "canvas", "ts2vec")
 #: Which series SoftCLT's instance-wise DTW distances are taken among (see :mod:`tsea.training.soft`).
 SOFT_SCOPES = ("train", "batch")
 #: Table names that the network (``EADCEncoder``'s arguments) calls otherwise.
@@ -179,8 +179,12 @@ ENCODER_PARAMS: dict[str, Param] = {
                           "pre-training", legacy="values"),
     "crops": Param("canvas", [StrOptions(set(CROPS))],
                    "contrastive views: valid: inside each series, at most as long as the "
-                   "shortest series of the batch; canvas: TS2Vec's, series centred in the "
-                   "batch's width and views cropped from it (they may hold padding)",
+                   "shortest series of the batch; canvas: TS2Vec's draws, series centred in "
+                   "the batch's width and views cropped from it, their padding invalid steps "
+                   "that no convolution reads; ts2vec: canvas crops read as TS2Vec reads them, "
+                   "every all-NaN step (padding or missing) an observed step of zeros with a "
+                   "masked input projection, which the convolutions read through (the "
+                   "training side of readout='canvas')",
                    "pre-training", legacy="valid"),
     "soft_instance": Param(5.0, [Interval(Real, 0, None, closed="neither"), None],
                            "SoftCLT: soft instance-wise contrastive targets 2a sigmoid(-tau D) "

@@ -21,7 +21,11 @@ shortest series. ``crops="canvas"`` draws as TS2Vec does: each series is centred
 width ``W`` (padding on both sides), one overlap ``[left, left + l)`` with ``l`` uniform in
 ``[2, W]`` and one pair of extensions are drawn for the batch, and every series is shifted by its
 own offset so that both views stay inside ``[0, W)``. The views may then hold padding steps,
-which the encoder treats as invalid and the loss includes, as TS2Vec's does.
+which the loss includes, as TS2Vec's does, and which the encoder treats as invalid: every
+same-padded convolution reads them as zeros. ``crops="ts2vec"`` draws the same views and feeds
+them as TS2Vec feeds its own (:func:`ts2vec_input`): every all-NaN step, padding or missing, is
+an observed step of zeros whose input projection is masked, so its hidden state is carried by the
+convolutions like any other. That is how ``readout="canvas"`` reads the padding past a series.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "draw_canvas_crops",
     "centre",
     "draw_views",
+    "ts2vec_input",
     "overlap_loss",
 ]
 
@@ -168,21 +173,32 @@ def draw_views(x: Tensor, lengths: Tensor, generator=None, mask_p: float = 0.5,
     Returns ``(views, offset, crop)``: ``views`` is two ``(x_view, view_lengths, keep)``
     triples (NaN-padded windows, their lengths, and ``proj_mask``), ``offset`` (B,) the start of
     the overlap inside view 1 (it starts at 0 in view 2) and ``crop`` its length.
-    ``crops``: "valid" or "canvas" (module docstring).
+    ``crops``: "valid", "canvas" or "ts2vec" (module docstring; the views of "ts2vec" are
+    those of "canvas", :func:`ts2vec_input` is applied where they enter the encoder).
     """
-    if crops == "canvas":
+    if crops in ("canvas", "ts2vec"):
         x = centre(x, lengths)
         crop, a, s, b = draw_canvas_crops(x.shape[0], x.shape[2], generator)
     elif crops == "valid":
         crop, a, s, b = draw_crops(lengths, generator)
     else:
-        raise ValueError(f"crops must be 'valid' or 'canvas', got {crops!r}")
+        raise ValueError(f"crops must be 'valid', 'canvas' or 'ts2vec', got {crops!r}")
     views = []
     for start, length in ((a, s + crop - a), (s, b - s)):
         v = _take(x, start, length)
         keep = timestamp_keep_mask(v.shape[0], v.shape[2], p=mask_p, generator=generator)
         views.append((v, length.to(x.device), keep.to(x.device)))
     return views, s - a, crop
+
+
+def ts2vec_input(view: Tensor, keep: Tensor, crops: str) -> tuple[Tensor, Tensor]:
+    """``(x, proj_mask)`` for the encoder from a view and its timestamp mask: as they are, or
+    with ``crops="ts2vec"`` every all-NaN step as TS2Vec's encoder reads it (an observed step of
+    zeros, its input projection masked)."""
+    if crops != "ts2vec":
+        return view, keep
+    missing = torch.isnan(view).all(dim=1)
+    return view.nan_to_num(0.0, 0.0, 0.0), keep & ~missing
 
 
 def overlap_loss(z1: Tensor, z2: Tensor, offset: Tensor, crop: int, **kwargs) -> Tensor:
@@ -213,6 +229,10 @@ def contrastive_loss(
     :func:`hierarchical_contrastive_loss`).
     """
     views, offset, crop = draw_views(x, lengths, generator, mask_p, crops)
-    z1, z2 = (encoder(v, lengths=n, proj_mask=keep) for v, n, keep in views)
+    z = []
+    for v, n, keep in views:
+        v, keep = ts2vec_input(v, keep, crops)
+        z.append(encoder(v, lengths=n, proj_mask=keep))
+    z1, z2 = z
     return overlap_loss(z1, z2, offset, crop, alpha=alpha, temporal_unit=temporal_unit,
                         instance_weights=instance_weights, temporal_tau=temporal_tau)

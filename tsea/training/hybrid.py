@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from tsea.params import HYBRID_MASKS
 
-from .contrastive import draw_views, overlap_loss
+from .contrastive import draw_views, overlap_loss, ts2vec_input
 from .masked import mask_values, observed_mask, reconstruction_mse
 
 __all__ = ["hybrid_loss"]
@@ -62,7 +62,8 @@ def hybrid_loss(
             v_in, target = mask_values(v, n, ratio=ratio, mean_length=mean_length, generator=generator)
         else:
             v_in, target = v, observed_mask(v, n) & ~keep[:, None, :]
-        z = encoder(v_in, lengths=n, proj_mask=keep)
+        fed, fed_keep = ts2vec_input(v_in, keep, crops)  # targets keep v's NaN: padding is no target
+        z = encoder(fed, lengths=n, proj_mask=fed_keep)
         outs.append(z)
         recons.append(head(z).transpose(1, 2).flatten(1))
         targets.append(target.flatten(1))

@@ -120,7 +120,8 @@ def pretrain(
     ``objective_weights`` = {"masked": w, "contrastive": w} or a pair; default 0.5/0.5; both
     losses share the contrastive views' encoder passes, see :mod:`tsea.training.hybrid`;
     ``hybrid_masks`` "values" or "timestamps" chooses what its reconstruction hides;
-    ``crops`` "valid" or "canvas" where the contrastive views are cut, see
+    ``crops`` "valid", "canvas" or "ts2vec": where the contrastive views are cut and how their
+    padding is read, see
     :mod:`tsea.training.contrastive`).
     ``soft_instance`` / ``soft_temporal`` (positive taus, or None for TS2Vec's hard targets):
     SoftCLT's soft contrastive targets, instance-wise from DTW distances between the training
