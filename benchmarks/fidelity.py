@@ -47,7 +47,8 @@ tsea's TS2Vec baseline pads them, and every cell but ``tsea@tsea`` reads each se
 
 Rows ``dataset,cell,seed,accuracy,fit_seconds,n_iters,n_train,n_test,length,status,error,head`` are
 appended to ``--out`` one line at a time (flushed and fsynced), and existing
-``(dataset, cell, seed)`` rows are skipped, so a killed run loses at most the fit in flight.
+``(dataset, cell, seed, head)`` rows are skipped, so a killed run loses at most the fit in flight;
+a file written before the ``head`` column existed (its rows: ``svm``) is read, not appended to.
 
     nice -n 19 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=. python benchmarks/fidelity.py \
         --datasets DistalPhalanxOutlineCorrect,Adiac --cells ts2vec@ts2vec,tsea@tsea,ts2vec@tsea,tsea@ts2vec \
