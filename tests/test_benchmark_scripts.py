@@ -142,7 +142,7 @@ def test_fidelity_harness_runs_the_preset_in_both_roles():
     fid = _module("fidelity")
     kwargs = fid.tsea_pretrain_kwargs(7, 3, "like-noclip")
     assert (kwargs["crops"], kwargs["objective"], kwargs["n_iters"], kwargs["random_state"]) == (
-        "canvas", "contrastive", 7, 3)
+        "ts2vec", "contrastive", 7, 3)
     encoder = fid.make_encoder("like", 2, 0, 24)
     assert len(encoder.blocks) == 10 and encoder.blocks[0].preact
     assert not encoder.blocks[0].layers[0].causal
