@@ -156,3 +156,23 @@ def test_map_conv_is_the_full_3x3_conv_over_heads():
         gw_ref, gm_ref = torch.autograd.grad((expected * g).sum(), (conv.weight, m))
         torch.testing.assert_close(gw, gw_ref, atol=1e-4, rtol=1e-4)
         torch.testing.assert_close(gm, gm_ref, atol=1e-4, rtol=1e-4)
+
+
+def test_identity_map_init_starts_evolving_at_alpha_relu_m_plus_rest():
+    torch.manual_seed(2)
+    x, mask, prev, pair = _inputs()
+    alpha, beta = 0.5, 0.3
+    att = _attn("evolving", alpha=alpha, beta=beta, map_init="identity")
+    m = torch.randn(2, H, 7, 7)
+    torch.testing.assert_close(att.map_conv(m), m)  # the convolution starts as the identity
+    van = _attn("vanilla")
+    van.load_state_dict(att.state_dict(), strict=False)
+    _, s, _ = van(x, mask, None)
+    mixed = ((1 - beta) * s + beta * prev).masked_fill(~pair, 0.0)
+    _, logits, _ = att(x, mask, prev)
+    torch.testing.assert_close(logits, alpha * torch.relu(mixed) + (1 - alpha) * mixed)
+    # torch's start is not the identity (so the test above can fail)
+    torch.manual_seed(2)
+    assert not torch.allclose(_attn("evolving", map_init="torch").map_conv(m), m)
+    with pytest.raises(ValueError, match="map_init must be one of"):
+        MapConv(H, init="zeros")

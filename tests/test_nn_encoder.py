@@ -584,3 +584,17 @@ def test_attention_norm_padding_never_leaks(mode, block, causal, output_block):
     batch[1, :, :60] = _series(60, seed=2)
     with torch.no_grad():
         torch.testing.assert_close(enc(batch)[0, :50], enc(s.unsqueeze(0))[0], atol=1e-5, rtol=0)
+
+
+def test_map_init_is_checked_saved_in_the_config_and_torch_for_old_configs():
+    with pytest.raises(ValueError, match="map_init must be one of"):
+        _enc("evolving", map_init="eye")
+    assert EADCEncoder(2).config["map_init"] == "torch"
+    enc = _enc("evolving", map_init="identity")
+    convs = [m for m in enc.modules() if type(m).__name__ == "MapConv"]
+    assert convs and all(c.init == "identity" for c in convs)
+    assert EADCEncoder.from_config(enc.config).config == enc.config
+    old = {k: v for k, v in _enc("evolving").config.items() if k != "map_init"}
+    assert EADCEncoder.from_config(old).config["map_init"] == "torch"
+    # the start differs, the parameters' names do not (model files keep their keys)
+    assert enc.state_dict().keys() == _enc("evolving").state_dict().keys()

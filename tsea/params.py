@@ -39,6 +39,8 @@ AUTO_MAX_DEPTH = 7
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
 CROPS = ("valid", "canvas", "ts2vec")
+#: How the 3x3 convolution over attention maps starts (see :mod:`tsea.nn.map_conv`).
+MAP_INITS = ("torch", "identity")
 #: Which series SoftCLT's instance-wise DTW distances are taken among (see :mod:`tsea.training.soft`).
 SOFT_SCOPES = ("train", "batch")
 #: Table names that the network (``EADCEncoder``'s arguments) calls otherwise.
@@ -127,6 +129,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                             "at unit variance (False: torch's default start, near-uniform maps "
                             "with narrow heads)", "architecture", legacy=False),
     "alpha": Param(0.5, [_fraction()], "weight of the map convolution (evolving)", "architecture"),
+    "map_init": Param("torch", [StrOptions(set(MAP_INITS))],
+                      "start of evolving's 3x3 map convolution: torch: nn.Conv2d's random "
+                      "start; identity: each head's centre tap 1, every other weight and the "
+                      "bias 0, so training starts from alpha relu(M) + (1 - alpha) M",
+                      "architecture", legacy="torch"),
     "beta": Param(0.3, [_fraction()], "weight of the previous layer's logits (residual, evolving)",
                   "architecture"),
     "reuse_heads": Param(None, [_pos_int(), None],

@@ -66,6 +66,7 @@ class EvolvingAttention(nn.Module):
     dropout: on the attention output.
     norm: LayerNorm the tokens before the query/key projection and start it at unit-variance
         logits (module docstring); a layer that computes no fresh logits has nothing to norm.
+    map_init: how the map convolution starts (evolving mode; see :class:`MapConv`).
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class EvolvingAttention(nn.Module):
         first: bool = False,
         dropout: float = 0.0,
         norm: bool = False,
+        map_init: str = "torch",
     ):
         super().__init__()
         if mode not in LAYER_MODES:
@@ -111,7 +113,7 @@ class EvolvingAttention(nn.Module):
             nn.init.normal_(self.qk.weight, std=in_channels**-0.5)
             nn.init.zeros_(self.qk.bias)
         self.v = nn.Linear(in_channels, d_v)
-        self.map_conv = MapConv(n_heads) if (mode == "evolving" and not first) else None
+        self.map_conv = MapConv(n_heads, map_init) if (mode == "evolving" and not first) else None
         self.dropout = nn.Dropout(dropout)
 
     def extra_repr(self) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tsea.params import ATTENTION_MODES, AUTO_MAX_DEPTH, NN_NAMES, legacy_values
+from tsea.params import ATTENTION_MODES, AUTO_MAX_DEPTH, MAP_INITS, NN_NAMES, legacy_values
 
 from .attention import EvolvingAttention, head_dims
 from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
@@ -56,6 +56,7 @@ _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
     "block", "causal", "attention_blocks", "output_block", "attention_merge", "attention_norm",
+    "map_init",
 )
 
 
@@ -86,6 +87,7 @@ class EADCEncoder(nn.Module):
         output_block: bool = False,
         attention_merge: str = "concat",
         attention_norm: bool = True,
+        map_init: str = "torch",
     ):
         arguments = dict(locals())
         super().__init__()
@@ -114,6 +116,8 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"output_block must be True or False, got {output_block!r}")
         if not isinstance(attention_norm, bool):
             raise ValueError(f"attention_norm must be True or False, got {attention_norm!r}")
+        if map_init not in MAP_INITS:
+            raise ValueError(f"map_init must be one of {MAP_INITS}, got {map_init!r}")
         if attention_blocks is not None and (
             isinstance(attention_blocks, bool) or not isinstance(attention_blocks, int)
             or attention_blocks < 1
@@ -152,7 +156,7 @@ class EADCEncoder(nn.Module):
                         d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
                         reuse_heads=reuse_heads, max_attention_len=max_attention_len,
                         first=(i == first_attended and j == 0), dropout=dropout,
-                        norm=attention_norm,
+                        norm=attention_norm, map_init=map_init,
                     )
                 layers.append(
                     AttentionDilatedConv(
