@@ -285,3 +285,21 @@ def test_seed_ensemble_reads_a_head_study_cache(tmp_path, capsys):
     ensemble.main(["--data-dir", str(tmp_path), "--cache", str(cache), "--methods", "tiny",
                    "--seeds", "0,1"])
     assert "| mean of 1 sets | tiny |" in capsys.readouterr().out
+
+
+def test_grad_norms_are_read_before_clipping():
+    from tsea.config import load_config
+    from tsea.estimators import EAEncoder
+
+    norms = _module("grad_norms")
+    X = np.random.default_rng(0).normal(size=(8, 1, 30))
+    rec = norms.GradNorms()
+    params = {**load_config("tiny"), "grad_clip": 1e-6, "random_state": 0}
+    EAEncoder(**params, trainer_kwargs={"callbacks": [rec]}).fit(X)
+    s = norms.summary(rec.norms, 1e-6)
+    assert s["steps"] == len(rec.norms) > 0
+    assert s["above_clip"] == 1.0 and min(rec.norms) > 1e-3  # the norms before the cap
+    assert norms.summary([0.5, 2.0, 8.0, 9.0], 5.0)["above_clip"] == 0.5
+    assert norms.summary([0.5, 2.0], 0)["above_1"] == 0.5
+    with pytest.raises(ValueError, match="no optimizer step"):
+        norms.summary([], 5.0)
