@@ -19,14 +19,12 @@ import sys
 
 import lightning as L
 import numpy as np
-import torch
+from lightning.pytorch.utilities import grad_norm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import _fits  # noqa: E402
 from tsea.config import load_config  # noqa: E402
-from tsea.datasets import load  # noqa: E402
-from tsea.estimators import EAEncoder  # noqa: E402
 from tsea.params import ENCODER_PARAMS  # noqa: E402
 
 
@@ -37,9 +35,8 @@ class GradNorms(L.Callback):
         self.norms: list[float] = []
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer):
-        grads = [p.grad.detach() for p in pl_module.parameters() if p.grad is not None]
-        self.norms.append(float(torch.linalg.vector_norm(torch.stack(
-            [torch.linalg.vector_norm(g) for g in grads]))) if grads else 0.0)
+        norms = grad_norm(pl_module, 2)
+        self.norms.append(float(norms.get("grad_2.0_norm_total", 0.0)))
 
 
 def summary(norms, bound: float) -> dict:
@@ -54,19 +51,16 @@ def summary(norms, bound: float) -> dict:
 
 def main(argv=None) -> None:
     args = _fits.parser(__doc__, "a config name or YAML file").parse_args(argv)
-    params = load_config(args.config)
+    rec = GradNorms()
+    params = {**load_config(args.config), "trainer_kwargs": {"callbacks": [rec]}}
     bound = float(params.get("grad_clip", ENCODER_PARAMS["grad_clip"].default))
     print(f"| dataset | seed | steps | p10 | median | p90 | share > 1 | share > {bound:g} |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name in args.datasets.split(","):
-        X, _ = load(name, split="train", data_dir=args.data_dir, download=False)
-        for seed in map(int, args.seeds.split(",")):
-            rec = GradNorms()
-            EAEncoder(**{**params, "random_state": seed, "n_jobs": 1,
-                         "trainer_kwargs": {"callbacks": [rec]}}).fit(X)
-            s = summary(rec.norms, bound)
-            print(f"| {name} | {seed} | {s['steps']} | {s['p10']:.2f} | {s['p50']:.2f} | "
-                  f"{s['p90']:.2f} | {s['above_1']:.2f} | {s['above_clip']:.2f} |", flush=True)
+    for name, seed, _, _ in _fits.fitted(args, params):
+        s = summary(rec.norms, bound)
+        rec.norms.clear()  # the next fit starts its own record
+        print(f"| {name} | {seed} | {s['steps']} | {s['p10']:.2f} | {s['p50']:.2f} | "
+              f"{s['p90']:.2f} | {s['above_1']:.2f} | {s['above_clip']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
