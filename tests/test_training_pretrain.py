@@ -59,6 +59,31 @@ def test_grad_clip_caps_the_update_and_zero_turns_clipping_off():
     assert moved() == moved(grad_clip=5.0)
 
 
+class _LearningRates(L.Callback):
+    def __init__(self):
+        self.seen = []
+
+    def on_before_optimizer_step(self, trainer, module, optimizer):
+        self.seen.append(optimizer.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("budget", [{"n_iters": 8}, {"n_iters": None, "max_epochs": 4}])
+def test_warmup_raises_the_learning_rate_linearly_then_holds_it(budget):
+    """8 steps either way (8 series in batches of 4, 4 epochs): a warm-up of 0.5 is 4 steps at
+    lr/4, lr/2, 3lr/4, lr, then lr; no warm-up is lr throughout."""
+    X, lengths = sines()
+    kwargs = {**FAST, **budget, "objective": "contrastive", "lr": 1e-3, "random_state": 0}
+
+    def rates(**extra):
+        seen = _LearningRates()
+        pretrain(tiny_encoder(), X, lengths, trainer_kwargs={"callbacks": [seen]}, **kwargs, **extra)
+        return seen.seen
+
+    assert rates() == pytest.approx([1e-3] * 8)
+    assert rates(warmup=0.5) == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3])
+    assert rates(warmup=0.01) == pytest.approx([1e-3] * 8)  # rounds to one step at lr
+
+
 def test_returns_same_object_on_cpu_keeps_mode_and_global_state():
     X, lengths = sines()
     enc = tiny_encoder().eval()
@@ -161,6 +186,9 @@ def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"lr": -1.0}, "lr"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"grad_clip": -1.0}, "grad_clip"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"grad_clip": True}, "grad_clip"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"warmup": 1.0}, "warmup"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"warmup": -0.1}, "warmup"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"warmup": True}, "warmup"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"device": "tpu"}, "device"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"random_state": "x"}, "random_state"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"num_threads": 0}, "num_threads"),

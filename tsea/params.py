@@ -174,6 +174,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     "grad_clip": Param(5.0, [Interval(Real, 0, None, closed="left")],
                        "gradients are clipped to this global L2 norm before each step; 0: no "
                        "clipping (TS2Vec's)", "pre-training", legacy=5.0),
+    "warmup": Param(0.0, [Interval(Real, 0, 1, closed="left")],
+                    "share of the optimizer steps over which the learning rate rises linearly "
+                    "to lr (step k of n_w runs at lr (k + 1) / n_w); 0: lr from the first step "
+                    "(TS2Vec's)", "pre-training", legacy=0.0),
     "max_train_length": Param(3000, [_pos_int()],
                               "longer series are cropped to this many steps for training",
                               "pre-training"),

@@ -58,8 +58,8 @@ def resolve_objective_weights(objective: str, weights) -> dict[str, float]:
 class PretrainModule(SpawnSafeModule):
     """Wraps an encoder (and, for masked reconstruction, a linear head) for pre-training.
 
-    Logs ``train_loss`` (per step and per epoch); AdamW; gradients clipped to norm
-    ``grad_clip``; raises :class:`NonFiniteLossError` naming the step on a NaN/inf loss.
+    Logs ``train_loss`` (per step and per epoch); AdamW, its learning rate rising linearly to
+    ``lr`` over the first ``warmup`` share of the steps; gradients clipped to norm ``grad_clip``; raises :class:`NonFiniteLossError` naming the step on a NaN/inf loss.
     Random masks and crops come from a CPU generator seeded with ``seed`` (+ process rank).
     """
 
@@ -75,6 +75,7 @@ class PretrainModule(SpawnSafeModule):
         mask_ratio: float = 0.15,
         mask_mean_length: float = 3.0,
         grad_clip: float = 5.0,
+        warmup: float = 0.0,
         verbose: bool = False,
         num_threads: int | None = None,
         hybrid_masks: str = "values",
@@ -99,6 +100,9 @@ class PretrainModule(SpawnSafeModule):
         self.mask_ratio = mask_ratio
         self.mask_mean_length = mask_mean_length
         self.grad_clip = grad_clip
+        if not 0 <= warmup < 1:
+            raise ValueError(f"warmup must be in [0, 1), got {warmup!r}")
+        self.warmup = warmup
         self.verbose = verbose
         self._generator = None
         # SoftCLT: (n, n) instance weights over the training series (batches carry their
@@ -163,5 +167,16 @@ class PretrainModule(SpawnSafeModule):
         if clip:
             self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm="norm")
 
+    def warmup_steps(self) -> int:
+        """Optimizer steps of the warm-up (0: none): ``warmup`` of the Trainer's step count."""
+        if not self.warmup:
+            return 0
+        return max(1, round(self.warmup * self.trainer.estimated_stepping_batches))
+
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.parameters(), lr=self.lr)
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        n_warm = self.warmup_steps()
+        if not n_warm:
+            return optimizer
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: min(1.0, (k + 1) / n_warm))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -95,6 +95,7 @@ def pretrain(
     batch_size: int = 8,
     lr: float = 1e-3,
     grad_clip: float = 5.0,
+    warmup: float = 0.0,
     max_train_length: int = 3000,
     random_state=None,
     verbose: bool = False,
@@ -142,7 +143,9 @@ def pretrain(
     kind of average) instead of the last step's weights; checkpoints then hold the average in
     ``state_dict`` and the last iterate in ``current_model_state`` (used when resuming).
     ``grad_clip`` caps the global L2 norm of the gradients before each AdamW step (0: no
-    clipping, as TS2Vec trains).
+    clipping, as TS2Vec trains). ``warmup`` in [0, 1): the share of the optimizer steps (of
+    the Trainer's estimate of them with ``max_epochs``) over which the learning rate rises
+    linearly to ``lr``; 0: ``lr`` from the first step, as TS2Vec trains.
     ``num_threads`` sets torch's intra-op threads during training only. The same
     ``random_state`` on the same machine gives identical weights.
     """
@@ -163,6 +166,8 @@ def pretrain(
         isinstance(grad_clip, (int, float, np.number)) and 0 <= grad_clip < float("inf")
     ):
         raise ValueError(f"grad_clip must be a number >= 0 (0: no clipping), got {grad_clip!r}")
+    if isinstance(warmup, bool) or not (isinstance(warmup, (int, float, np.number)) and 0 <= warmup < 1):
+        raise ValueError(f"warmup must be a number in [0, 1) (a share of the steps), got {warmup!r}")
     if weights["contrastive"] > 0 and max_train_length < 2:
         raise ValueError("the contrastive objective needs max_train_length >= 2")
     if not isinstance(weight_averaging, bool | np.bool_):
@@ -199,6 +204,7 @@ def pretrain(
             weights=weights,
             lr=float(lr),
             grad_clip=float(grad_clip),
+            warmup=float(warmup),
             seed=seed,
             mask_ratio=mask_ratio,
             mask_mean_length=mask_mean_length,
