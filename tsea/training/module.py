@@ -59,7 +59,8 @@ class PretrainModule(SpawnSafeModule):
     """Wraps an encoder (and, for masked reconstruction, a linear head) for pre-training.
 
     Logs ``train_loss`` (per step and per epoch); AdamW, its learning rate rising linearly to
-    ``lr`` over the first ``warmup`` share of the steps; gradients clipped to norm ``grad_clip``; raises :class:`NonFiniteLossError` naming the step on a NaN/inf loss.
+    ``lr`` over the first ``warmup`` share of the steps; gradients clipped to norm
+    ``grad_clip``; raises :class:`NonFiniteLossError` naming the step on a NaN/inf loss.
     Random masks and crops come from a CPU generator seeded with ``seed`` (+ process rank).
     """
 
