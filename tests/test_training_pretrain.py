@@ -195,6 +195,8 @@ def test_nan_loss_raises_naming_step_and_leaves_encoder_unchanged():
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"resume_from": "nope.ckpt"}, "checkpoint file"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"objective": "contrastive", "max_train_length": 1}, ">= 2"),
         (np.zeros((2, 2, 32), np.float32), [32, 32], {"weight_averaging": "no"}, "weight_averaging"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"averaging_start": 1.0}, "averaging_start"),
+        (np.zeros((2, 2, 32), np.float32), [32, 32], {"averaging_start": None}, "averaging_start"),
     ],
 )
 def test_bad_input(X, lengths, kwargs, match):
@@ -245,6 +247,21 @@ def test_weight_averaging_returns_the_mean_of_the_per_step_weights():
         mean = torch.stack([s[k] for s in rec.states]).mean(0)
         torch.testing.assert_close(v, mean, rtol=1e-5, atol=1e-6)
     assert not states_equal(averaged, last)
+
+
+@pytest.mark.parametrize("start,kept", [(0.5, slice(2, None)), (0.99, slice(3, None)), (0.1, slice(0, None))])
+def test_averaging_start_leaves_the_first_share_of_steps_out_of_the_average(start, kept):
+    """4 steps: a start of 0.5 averages steps 3 and 4; 0.99 keeps the last step only; 0.1
+    rounds to no step left out."""
+    X, lengths = sines()
+    rec = _RecordWeights()
+    kw = dict(random_state=2, **{**FAST, "n_iters": 4})
+    averaged = pretrain(tiny_encoder(), X, lengths, weight_averaging=True, averaging_start=start,
+                        trainer_kwargs={"callbacks": [rec]}, **kw)
+    assert len(rec.states) == 4
+    for k, v in averaged.state_dict().items():
+        mean = torch.stack([s[k] for s in rec.states[kept]]).mean(0)
+        torch.testing.assert_close(v, mean, rtol=1e-5, atol=1e-6)
 
 
 def test_weight_averaging_checkpoint_holds_the_average_and_resumes(tmp_path):

@@ -184,6 +184,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     "weight_averaging": Param(True, ["boolean"],
                               "return the equal-weight average of the weights over all steps "
                               "(as TS2Vec)", "pre-training"),
+    "averaging_start": Param(0.0, [Interval(Real, 0, 1, closed="left")],
+                             "with weight_averaging, the share of the optimizer steps taken "
+                             "before the average starts; 0: every step's weights (TS2Vec's)",
+                             "pre-training", legacy=0.0),
     "hybrid_masks": Param("values", [StrOptions(set(HYBRID_MASKS))],
                           "what the hybrid objective reconstructs: value-masked values (values) "
                           "or the steps the contrastive timestamp mask hides (timestamps)",

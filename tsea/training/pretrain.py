@@ -107,6 +107,7 @@ def pretrain(
     mask_ratio: float = 0.15,
     mask_mean_length: float = 3.0,
     weight_averaging: bool = False,
+    averaging_start: float = 0.0,
     hybrid_masks: str = "values",
     crops: str = "valid",
     soft_instance: float | None = None,
@@ -140,8 +141,10 @@ def pretrain(
     epoch training loss) are kept; ``resume_from`` continues from such a checkpoint.
     ``weight_averaging=True`` returns the equal-weight average of the encoder's weights over
     all optimizer steps (Lightning's ``WeightAveraging`` callback; TS2Vec embeds with the same
-    kind of average) instead of the last step's weights; checkpoints then hold the average in
-    ``state_dict`` and the last iterate in ``current_model_state`` (used when resuming).
+    kind of average) instead of the last step's weights; ``averaging_start`` in [0, 1) is the
+    share of the steps left out before the average starts (the last step is always in it).
+    Checkpoints then hold the average in ``state_dict`` and the last iterate in
+    ``current_model_state`` (used when resuming).
     ``grad_clip`` caps the global L2 norm of the gradients before each AdamW step (0: no
     clipping, as TS2Vec trains). ``warmup`` in [0, 1): the share of the optimizer steps (of
     the Trainer's estimate of them with ``max_epochs``) over which the learning rate rises
@@ -173,6 +176,10 @@ def pretrain(
     if not isinstance(weight_averaging, bool | np.bool_):
         raise ValueError(f"weight_averaging must be True or False, got {weight_averaging!r}")
     weight_averaging = bool(weight_averaging)
+    if isinstance(averaging_start, bool) or not (
+        isinstance(averaging_start, (int, float, np.number)) and 0 <= averaging_start < 1
+    ):
+        raise ValueError(f"averaging_start must be a number in [0, 1) (a share of the steps), got {averaging_start!r}")
     if resume_from is not None and not os.path.isfile(resume_from):
         raise ValueError(f"resume_from={str(resume_from)!r} is not a checkpoint file")
     for name, tau in (("soft_instance", soft_instance), ("soft_temporal", soft_temporal)):
@@ -222,7 +229,7 @@ def pretrain(
         )
         callbacks, logger = [], False
         if weight_averaging:
-            callbacks.append(WeightAveraging())
+            callbacks.append(_AverageFrom(float(averaging_start)))
         if run_dir is not None:
             logger = CSVLogger(str(run_dir), name="logs", version="")
             callbacks.append(
@@ -252,6 +259,24 @@ def pretrain(
     encoder.load_state_dict(trained)
     return encoder.cpu().train(was_training)
 
+
+
+class _AverageFrom(WeightAveraging):
+    """Lightning's equal-weight average of the weights, over the steps after the first
+    ``share`` of the Trainer's step count (at least the last step)."""
+
+    def __init__(self, share: float):
+        super().__init__()
+        self.share = share
+        self.first_step = 0
+
+    def setup(self, trainer, pl_module, stage):
+        super().setup(trainer, pl_module, stage)
+        total = trainer.estimated_stepping_batches
+        self.first_step = min(round(self.share * total), max(int(total) - 1, 0))
+
+    def should_update(self, step_idx=None, epoch_idx=None):
+        return step_idx is not None and step_idx >= self.first_step
 
 
 def _repr_dim(encoder: nn.Module) -> int:
