@@ -63,6 +63,11 @@ def _positive_int_or_none(name, value):
     return int(value)
 
 
+def _check_share(name, value) -> None:
+    if isinstance(value, bool) or not (isinstance(value, (int, float, np.number)) and 0 <= value < 1):
+        raise ValueError(f"{name} must be a number in [0, 1) (a share of the steps), got {value!r}")
+
+
 def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
     """``(max_steps, max_epochs)`` for the Trainer (see the module docstring)."""
     max_epochs = _positive_int_or_none("max_epochs", max_epochs)
@@ -169,17 +174,13 @@ def pretrain(
         isinstance(grad_clip, (int, float, np.number)) and 0 <= grad_clip < float("inf")
     ):
         raise ValueError(f"grad_clip must be a number >= 0 (0: no clipping), got {grad_clip!r}")
-    if isinstance(warmup, bool) or not (isinstance(warmup, (int, float, np.number)) and 0 <= warmup < 1):
-        raise ValueError(f"warmup must be a number in [0, 1) (a share of the steps), got {warmup!r}")
+    _check_share("warmup", warmup)
     if weights["contrastive"] > 0 and max_train_length < 2:
         raise ValueError("the contrastive objective needs max_train_length >= 2")
     if not isinstance(weight_averaging, bool | np.bool_):
         raise ValueError(f"weight_averaging must be True or False, got {weight_averaging!r}")
     weight_averaging = bool(weight_averaging)
-    if isinstance(averaging_start, bool) or not (
-        isinstance(averaging_start, (int, float, np.number)) and 0 <= averaging_start < 1
-    ):
-        raise ValueError(f"averaging_start must be a number in [0, 1) (a share of the steps), got {averaging_start!r}")
+    _check_share("averaging_start", averaging_start)
     if resume_from is not None and not os.path.isfile(resume_from):
         raise ValueError(f"resume_from={str(resume_from)!r} is not a checkpoint file")
     for name, tau in (("soft_instance", soft_instance), ("soft_temporal", soft_temporal)):
