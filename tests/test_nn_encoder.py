@@ -460,6 +460,35 @@ def test_attention_blocks_puts_attention_in_the_top_blocks_only():
         _enc("evolving", attention_blocks=0)
 
 
+@pytest.mark.parametrize("mode", ["evolving", "residual"])
+def test_attention_place_bottom_puts_attention_in_the_first_blocks(mode):
+    enc = _enc(mode, attention_blocks=2, attention_place="bottom", block="preact",
+               causal=False).eval()
+    with_attention = [[layer.attention is not None for layer in b.layers] for b in enc.blocks]
+    assert with_attention == [[True, True], [True, True], [False, False]]
+    firsts = [layer.attention.first for b in enc.blocks[:2] for layer in b.layers]
+    assert firsts == [True, False, False, False]  # one chain of maps, from the first sub-layer
+    top = _enc(mode, attention_blocks=2, block="preact", causal=False)
+    assert [[lay.attention is not None for lay in b.layers] for b in top.blocks] == [
+        [False, False], [True, True], [True, True]]
+    x = torch.randn(2, 2, 40)
+    x[1, :, 25:] = NAN
+    with torch.no_grad():
+        h, maps = enc(x, return_attention=True)
+        alone = enc(x[1:, :, :25])
+    assert len(maps) == 4
+    torch.testing.assert_close(h[1, :25], alone[0], atol=1e-5, rtol=0)  # padding never leaks
+    # the place is saved; a config without it (an older model file) reads as the top
+    assert EADCEncoder.from_config(enc.config).config == enc.config
+    old = {k: v for k, v in enc.config.items() if k != "attention_place"}
+    assert EADCEncoder.from_config(old).config["attention_place"] == "top"
+    # every block attended: the place changes nothing
+    every = _enc(mode, attention_blocks=None, attention_place="bottom")
+    assert set(every.state_dict()) == set(_enc(mode, attention_blocks=None).state_dict())
+    with pytest.raises(ValueError, match="attention_place must be one of"):
+        _enc(mode, attention_place="middle")
+
+
 def _open_gates(enc, seed=0):
     """Random gate weights, as after training, so that attention reaches the output."""
     g = torch.Generator().manual_seed(seed)

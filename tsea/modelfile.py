@@ -310,7 +310,7 @@ def _check_arch(bad: str, cfg) -> dict:
             and math.isfinite(v)
         ):
             raise ValueError(f"{bad}: encoder_config[{name!r}] is {v!r}; expected a number in [0, {high}]")
-    for name in ("mode", "map_conv", "block", "attention_merge", "map_init"):
+    for name in ("mode", "map_conv", "block", "attention_merge", "map_init", "attention_place"):
         if name in cfg and not isinstance(cfg[name], str):
             raise ValueError(f"{bad}: encoder_config[{name!r}] is {cfg[name]!r}, not a string")
     return cfg

@@ -39,6 +39,8 @@ AUTO_MAX_DEPTH = 7
 BLOCKS = ("transformer", "preact")
 #: Where the contrastive views are cropped (see :mod:`tsea.training.contrastive`).
 CROPS = ("valid", "canvas", "ts2vec")
+#: Which end of the stack of blocks carries the attention channels (see :mod:`tsea.nn.encoder`).
+ATTENTION_PLACES = ("top", "bottom")
 #: How the 3x3 convolution over attention maps starts (see :mod:`tsea.nn.map_conv`).
 MAP_INITS = ("torch", "identity")
 #: Which series SoftCLT's instance-wise DTW distances are taken among (see :mod:`tsea.training.soft`).
@@ -146,6 +148,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                               "only the top attention_blocks blocks carry attention channels "
                               "(the others are plain convolutions); None: every block",
                               "architecture", legacy=None),
+    "attention_place": Param("top", [StrOptions(set(ATTENTION_PLACES))],
+                             "which attention_blocks blocks carry attention: top: the last ones "
+                             "(largest dilations, tokens that already see the whole series); "
+                             "bottom: the first ones (dilations 1, 2, 4, ..., local tokens)",
+                             "architecture", legacy="top"),
     "max_attention_len": Param(64, [_pos_int()],
                                "longer series attend over pooled tokens (bounded memory)",
                                "architecture"),

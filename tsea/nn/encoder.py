@@ -17,7 +17,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tsea.params import ATTENTION_MODES, AUTO_MAX_DEPTH, MAP_INITS, NN_NAMES, legacy_values
+from tsea.params import (
+    ATTENTION_MODES,
+    ATTENTION_PLACES,
+    AUTO_MAX_DEPTH,
+    MAP_INITS,
+    NN_NAMES,
+    legacy_values,
+)
 
 from .attention import EvolvingAttention, head_dims
 from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
@@ -56,7 +63,7 @@ _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
     "block", "causal", "attention_blocks", "output_block", "attention_merge", "attention_norm",
-    "map_init",
+    "map_init", "attention_place",
 )
 
 
@@ -88,6 +95,7 @@ class EADCEncoder(nn.Module):
         attention_merge: str = "concat",
         attention_norm: bool = True,
         map_init: str = "torch",
+        attention_place: str = "top",
     ):
         arguments = dict(locals())
         super().__init__()
@@ -118,6 +126,10 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"attention_norm must be True or False, got {attention_norm!r}")
         if map_init not in MAP_INITS:
             raise ValueError(f"map_init must be one of {MAP_INITS}, got {map_init!r}")
+        if attention_place not in ATTENTION_PLACES:
+            raise ValueError(
+                f"attention_place must be one of {ATTENTION_PLACES}, got {attention_place!r}"
+            )
         if attention_blocks is not None and (
             isinstance(attention_blocks, bool) or not isinstance(attention_blocks, int)
             or attention_blocks < 1
@@ -144,14 +156,17 @@ class EADCEncoder(nn.Module):
                 f"d_model={d_model} too small for {n_heads} heads: attention would take "
                 f"{d_v} of the {d_model} channels"
             )
-        # attention_blocks: only the top blocks carry attention (None: every block)
-        first_attended = 0 if attention_blocks is None else max(0, depth - attention_blocks)
+        # attention_blocks: only that many blocks carry attention (None: every block), at the
+        # top of the stack or at its bottom (attention_place)
+        n_attended = depth if attention_blocks is None else min(depth, attention_blocks)
+        first_attended = depth - n_attended if attention_place == "top" else 0
+        attended = range(first_attended, first_attended + n_attended)
         blocks = []
         for i in range(depth):
             layers = []
             for j in range(2):
                 attention = None
-                if mode != "none" and i >= first_attended:
+                if mode != "none" and i in attended:
                     attention = EvolvingAttention(
                         d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
                         reuse_heads=reuse_heads, max_attention_len=max_attention_len,
