@@ -145,8 +145,9 @@ ENCODER_PARAMS: dict[str, Param] = {
     "v_ratio": Param(0.25, [_fraction("right")],
                      "d_v = v_ratio * channels (the attention channels)", "architecture"),
     "attention_blocks": Param(3, [_pos_int(), None],
-                              "only the top attention_blocks blocks carry attention channels "
-                              "(the others are plain convolutions); None: every block",
+                              "only attention_blocks blocks carry attention channels, the top "
+                              "ones by default (attention_place; the others are plain "
+                              "convolutions); None: every block",
                               "architecture", legacy=None),
     "attention_place": Param("top", [StrOptions(set(ATTENTION_PLACES))],
                              "which attention_blocks blocks carry attention: top: the last ones "
