@@ -439,20 +439,29 @@ def test_covering_depth():
         receptive_field(-1)
 
 
-def test_attention_blocks_puts_attention_in_the_top_blocks_only():
-    enc = _enc("evolving", attention_blocks=1, block="preact", causal=False).eval()
-    with_attention = [[layer.attention is not None for layer in b.layers] for b in enc.blocks]
-    assert with_attention == [[False, False], [False, False], [True, True]]
-    first, second = enc.blocks[2].layers
-    assert first.attention.first and first.attention.map_conv is None  # no predecessor: vanilla
-    assert not second.attention.first and second.attention.map_conv is not None
+def _attended(enc):
+    return [[layer.attention is not None for layer in b.layers] for b in enc.blocks]
+
+
+def _maps_and_no_leak(enc):
+    """The number of attention maps of an eval-mode encoder, after checking that a padded
+    series' representation equals that of the series alone."""
     x = torch.randn(2, 2, 40)
     x[1, :, 25:] = NAN
     with torch.no_grad():
         h, maps = enc(x, return_attention=True)
         alone = enc(x[1:, :, :25])
-    assert len(maps) == 2
     torch.testing.assert_close(h[1, :25], alone[0], atol=1e-5, rtol=0)  # padding never leaks
+    return len(maps)
+
+
+def test_attention_blocks_puts_attention_in_the_top_blocks_only():
+    enc = _enc("evolving", attention_blocks=1, block="preact", causal=False).eval()
+    assert _attended(enc) == [[False, False], [False, False], [True, True]]
+    first, second = enc.blocks[2].layers
+    assert first.attention.first and first.attention.map_conv is None  # no predecessor: vanilla
+    assert not second.attention.first and second.attention.map_conv is not None
+    assert _maps_and_no_leak(enc) == 2
     every = _enc("evolving", attention_blocks=3)
     assert set(every.state_dict()) == set(_enc("evolving").state_dict())
     assert _enc("evolving", attention_blocks=9).config["attention_blocks"] == 9  # all 3 blocks
@@ -464,20 +473,12 @@ def test_attention_blocks_puts_attention_in_the_top_blocks_only():
 def test_attention_place_bottom_puts_attention_in_the_first_blocks(mode):
     enc = _enc(mode, attention_blocks=2, attention_place="bottom", block="preact",
                causal=False).eval()
-    with_attention = [[layer.attention is not None for layer in b.layers] for b in enc.blocks]
-    assert with_attention == [[True, True], [True, True], [False, False]]
+    assert _attended(enc) == [[True, True], [True, True], [False, False]]
     firsts = [layer.attention.first for b in enc.blocks[:2] for layer in b.layers]
     assert firsts == [True, False, False, False]  # one chain of maps, from the first sub-layer
     top = _enc(mode, attention_blocks=2, block="preact", causal=False)
-    assert [[lay.attention is not None for lay in b.layers] for b in top.blocks] == [
-        [False, False], [True, True], [True, True]]
-    x = torch.randn(2, 2, 40)
-    x[1, :, 25:] = NAN
-    with torch.no_grad():
-        h, maps = enc(x, return_attention=True)
-        alone = enc(x[1:, :, :25])
-    assert len(maps) == 4
-    torch.testing.assert_close(h[1, :25], alone[0], atol=1e-5, rtol=0)  # padding never leaks
+    assert _attended(top) == [[False, False], [True, True], [True, True]]
+    assert _maps_and_no_leak(enc) == 4
     # the place is saved; a config without it (an older model file) reads as the top
     assert EADCEncoder.from_config(enc.config).config == enc.config
     old = {k: v for k, v in enc.config.items() if k != "attention_place"}
