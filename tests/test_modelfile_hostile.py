@@ -85,6 +85,9 @@ MALFORMED = [
     ("repr_dim Infinity", _set(["params", "repr_dim"], float("inf")), r"params\['repr_dim'\] = inf but"),
     ("d_model disagrees", _set(["params", "d_model"], 4096), r"params\['d_model'\] = 4096 but the encoder has d_model = 16"),
     ("attention disagrees", _set(["params", "attention"], "none"), r"params\['attention'\] = 'none'"),
+    ("differences not a bool", _set(["params", "differences"], 1), r"params\['differences'\] is 1"),
+    ("differences disagrees", _set(["params", "differences"], True),
+     "n_channels. is 2 with differences, so 4 input channels, but the encoder takes 2"),
 ]
 
 

@@ -325,7 +325,8 @@ def check_encoder_model(
 
     Returns the architecture (``meta["encoder_config"]``); ValueError naming the problem.
     ``params["normalize"] == "channel"`` requires ``channel_mean`` and ``channel_std`` (one
-    finite value per channel, std > 0); other modes require their absence.
+    finite value per input channel, std > 0: twice ``n_channels`` with ``differences``); other
+    modes require their absence.
     """
     import torch
 
@@ -338,9 +339,15 @@ def check_encoder_model(
     _check_int(bad, "meta 'seed'", meta.get("seed"), 0, 2**63 - 1)
     if "train_length" in meta:  # absent from files written before readout="canvas" existed
         _check_int(bad, "meta 'train_length'", meta["train_length"], 1, 2**31 - 1)
-    if n_channels != cfg["in_channels"]:
+    differences = params.get("differences", False)
+    if not isinstance(differences, bool):
+        raise ValueError(f"{bad}: params['differences'] is {differences!r}; expected true or false")
+    n_inputs = 2 * n_channels if differences else n_channels  # values, then their differences
+    if n_inputs != cfg["in_channels"]:
         raise ValueError(
-            f"{bad}: meta 'n_channels' is {n_channels} but the encoder takes {cfg['in_channels']}"
+            f"{bad}: meta 'n_channels' is {n_channels}"
+            + (" with differences" if differences else "")
+            + f", so {n_inputs} input channels, but the encoder takes {cfg['in_channels']}"
         )
     same = {  # every architecture parameter, as the encoder's config names it
         name: NN_NAMES.get(name, name)
@@ -395,10 +402,10 @@ def check_encoder_model(
             raise ValueError(f"{bad}: normalize is 'channel' but channel_mean/channel_std are missing")
         mean, std = arrays["channel_mean"], arrays["channel_std"]
         for name, a in (("channel_mean", mean), ("channel_std", std)):
-            if a.shape != (n_channels,) or a.dtype.kind != "f":
+            if a.shape != (n_inputs,) or a.dtype.kind != "f":
                 raise ValueError(
                     f"{bad}: {name} has shape {a.shape} and dtype {a.dtype}; expected "
-                    f"({n_channels},) floats"
+                    f"({n_inputs},) floats"
                 )
         with np.errstate(over="ignore"):
             mean32, std32 = mean.astype(np.float32), std.astype(np.float32)

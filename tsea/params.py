@@ -234,7 +234,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                      "its end entering the convolutions with a zero input projection and the "
                      "pooling, so the embedding also reflects the series' length",
                      "embedding", legacy="valid"),
-    # input normalisation, runtime
+    # input features and normalisation, runtime
+    "differences": Param(False, ["boolean"],
+                         "also show the network each channel's first differences x[t] - x[t-1] "
+                         "(0 at the first step), as C more input channels normalised like the "
+                         "values", "runtime", legacy=False),
     "normalize": Param("channel", [StrOptions({m for m in NORMALIZE_MODES if m}), None],
                        "channel: per-channel mean/std learned in fit; series: per-series "
                        "z-normalisation; None: raw values", "runtime"),

@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "MAX_NETWORK_INPUT",
+    "append_differences",
     "channel_stats",
     "check_embeddings",
     "check_network_input",
@@ -36,6 +37,16 @@ __all__ = [
 #: Largest magnitude of a value fed to the network (after normalisation).
 MAX_NETWORK_INPUT = 1e15
 _MIN_STD = 1e-8
+
+
+def append_differences(X: np.ndarray) -> np.ndarray:
+    """(n, C, L) ``X`` -> (n, 2C, L) float32: ``X``, then each channel's first differences
+    ``x[t] - x[t-1]`` (taken in float64; 0 at the first step; NaN where either step is NaN, so
+    the padding past a series' end stays padding)."""
+    X64 = np.asarray(X, dtype=np.float64)
+    diff = np.zeros_like(X64)
+    np.subtract(X64[:, :, 1:], X64[:, :, :-1], out=diff[:, :, 1:])
+    return np.concatenate([X64, diff], axis=1).astype(np.float32)
 
 
 def channel_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,8 +92,13 @@ def check_network_input(
     if big.any():
         i, c, t = (int(v[0]) for v in np.nonzero(big))
         k = i if rows is None else int(rows[i])
+        # Channels past X's are first differences (append_differences): name their source.
+        n_in = X.shape[1]
+        where = f"channel {c}" if c < n_in else f"the first difference of channel {c - n_in}"
+        raw = float(X[i, c % n_in, t]) if c < n_in or t == 0 else (
+            float(np.float64(X[i, c % n_in, t]) - np.float64(X[i, c % n_in, t - 1])))
         raise ValueError(
-            f"{what}: {_name(k, ids)}, channel {c}, step {t} has value {float(X[i, c, t]):g}, "
+            f"{what}: {_name(k, ids)}, {where}, step {t} has value {raw:g}, "
             f"{float(Z[i, c, t]):g} after normalisation; tsea accepts at most "
             f"{MAX_NETWORK_INPUT:g} in magnitude (larger values overflow float32 inside the "
             "network); rescale the data or use normalize='series'"

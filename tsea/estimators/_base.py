@@ -172,7 +172,13 @@ class _EABase(BaseEstimator):
             )
 
     # -- normalisation ------------------------------------------------------------------------
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        """The network's input channels before normalisation: ``X``, and with
+        ``differences=True`` each channel's first differences after them."""
+        return _scale.append_differences(X) if self.differences else X
+
     def _fit_normalizer(self, X: np.ndarray) -> None:
+        X = self._features(X)
         if self.normalize == "channel":
             self.channel_mean_, self.channel_std_ = _scale.channel_stats(X)  # float64 inside
         else:
@@ -180,6 +186,8 @@ class _EABase(BaseEstimator):
             self.channel_std_ = None
 
     def _normalize(self, X: np.ndarray) -> np.ndarray:
+        """The network input of raw (n, C, L) ``X``: its features, normalised."""
+        X = self._features(X)
         if self.normalize == "channel":
             return (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         if self.normalize == "series":
@@ -204,7 +212,7 @@ class _EABase(BaseEstimator):
             for member_seed in member_seeds(seed, n_encoders):
                 with seeded(member_seed):
                     encoder = _training.pretrain(
-                        _nn.EADCEncoder(coll.n_channels, **arch),
+                        _nn.EADCEncoder(X.shape[1], **arch),
                         X,
                         coll.lengths,
                         **training,

@@ -34,7 +34,8 @@ class EAEncoder(TransformerMixin, _EABase):
         Steps of the longest training series: the window of ``readout="canvas"`` (None for a
         model saved before it was stored).
     channel_mean_, channel_std_ : ndarray of shape (n_channels_,) or None
-        Normalisation statistics (``normalize="channel"``).
+        Normalisation statistics (``normalize="channel"``); of shape (2 * n_channels_,) with
+        ``differences=True`` (the values' channels, then their differences').
     seed_ : int
         The seed the fit used (drawn when ``random_state`` is None).
 
