@@ -76,3 +76,23 @@ def test_an_out_of_range_difference_names_its_channel():
     with pytest.raises(ValueError, match=r"series 1, the first difference of channel 0, step 4 "
                                          r"has value 1\.8e\+15"):
         EAEncoder(differences=True, normalize=None, **TINY).fit(X)
+
+
+def test_the_step_budget_follows_the_data_not_the_derived_channels(monkeypatch):
+    """TS2Vec's rule gives 200 steps up to 100,000 training values: 60,000 values stay at 200
+    steps with differences, although the network sees 120,000."""
+    import tsea.estimators._base as base
+
+    seen = []
+    real = base._training.pretrain
+
+    def spy(encoder, X, lengths, **kwargs):
+        seen.append((X.shape, kwargs["n_iters"]))
+        return real(encoder, X[:4], lengths[:4], **{**kwargs, "n_iters": 1})
+
+    monkeypatch.setattr(base._training, "pretrain", spy)
+    X = np.random.default_rng(0).normal(size=(600, 1, 100)).astype(np.float32)
+    params = {**TINY, "n_iters": None}
+    EAEncoder(differences=True, random_state=0, **params).fit(X)
+    EAEncoder(differences=False, random_state=0, **params).fit(np.concatenate([X, X], axis=2))
+    assert seen == [((600, 2, 100), 200), ((600, 1, 200), 600)]

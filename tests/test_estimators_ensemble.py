@@ -49,7 +49,7 @@ def test_one_encoder_is_the_plain_encoder():
 
 def test_split_budget_shares_the_steps_or_epochs_rounded_up():
     small, large = (10, 1, 100), (1000, 1, 101)  # TS2Vec's rule: 200 and 600 steps
-    assert split_budget(None, None, small, 1) == {"n_iters": None, "max_epochs": None}
+    assert split_budget(None, None, small, 1) == {"n_iters": 200, "max_epochs": None}
     assert split_budget(None, None, small, 2) == {"n_iters": 100, "max_epochs": None}
     assert split_budget(None, None, small, 3) == {"n_iters": 67, "max_epochs": None}
     assert split_budget(None, None, large, 2) == {"n_iters": 300, "max_epochs": None}

@@ -204,8 +204,10 @@ class _EABase(BaseEstimator):
         X = np.ascontiguousarray(X, dtype=np.float32)
         arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
         n_encoders = int(self.n_encoders)
+        # The step budget follows the size of the data (TS2Vec's rule), not of the input the
+        # network sees: differences add channels, not data.
         training = {**self._group("pre-training"),
-                    **_training.split_budget(self.n_iters, self.max_epochs, X.shape, n_encoders)}
+                    **_training.split_budget(self.n_iters, self.max_epochs, coll.X.shape, n_encoders)}
         num_threads = resolve_threads(self.n_jobs)
         members = []
         with torch_threads(self.n_jobs):

@@ -80,9 +80,9 @@ def training_budget(n_iters, max_epochs, shape) -> tuple[int, int | None]:
 def split_budget(n_iters, max_epochs, shape, parts: int) -> dict:
     """``{"n_iters", "max_epochs"}`` for each of ``parts`` encoders that share one fit's budget
     (an ensemble): 1 / parts of the steps (``n_iters``, or TS2Vec's rule when both are None) and
-    of ``max_epochs``, rounded up. One part gets the arguments unchanged."""
-    if parts == 1:
-        return {"n_iters": n_iters, "max_epochs": max_epochs}
+    of ``max_epochs``, rounded up. ``shape`` is the data's (n, C, L), which TS2Vec's rule reads:
+    the budget is resolved here, so that channels derived from the data (``differences``) do not
+    raise it."""
     max_steps, max_epochs = training_budget(n_iters, max_epochs, shape)
     return {"n_iters": None if max_steps == -1 else -(-max_steps // parts),
             "max_epochs": None if max_epochs is None else -(-max_epochs // parts)}
