@@ -94,9 +94,11 @@ def check_network_input(
         k = i if rows is None else int(rows[i])
         # Channels past X's are first differences (append_differences): name their source.
         n_in = X.shape[1]
-        where = f"channel {c}" if c < n_in else f"the first difference of channel {c - n_in}"
-        raw = float(X[i, c % n_in, t]) if c < n_in or t == 0 else (
-            float(np.float64(X[i, c % n_in, t]) - np.float64(X[i, c % n_in, t - 1])))
+        if c < n_in:
+            where, raw = f"channel {c}", float(X[i, c, t])
+        else:
+            where = f"the first difference of channel {c - n_in}"
+            raw = float(append_differences(X[i : i + 1])[0, c, t])
         raise ValueError(
             f"{what}: {_name(k, ids)}, {where}, step {t} has value {raw:g}, "
             f"{float(Z[i, c, t]):g} after normalisation; tsea accepts at most "
