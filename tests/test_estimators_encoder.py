@@ -90,8 +90,10 @@ def test_normalize_modes(normalize):
     Z = enc.transform(X)
     assert np.isfinite(Z).all()
     if normalize == "channel":
-        assert np.allclose(enc.channel_mean_, np.nanmean(X, axis=(0, 2)), rtol=1e-4)
-        assert np.allclose(enc.channel_std_, np.nanstd(X, axis=(0, 2)), rtol=1e-4)
+        # the values' channels, then their first differences' (the default differences=True)
+        F = np.concatenate([X, np.diff(X, axis=2, prepend=X[:, :, :1])], axis=1)
+        assert np.allclose(enc.channel_mean_, np.nanmean(F, axis=(0, 2)), rtol=1e-4, atol=1e-6)
+        assert np.allclose(enc.channel_std_, np.nanstd(F, axis=(0, 2)), rtol=1e-4)
         # shift/scale of a channel in the same units as fit is undone by the statistics
     if normalize == "series":
         # per-series z-normalisation: invariant to a per-series affine change of a channel

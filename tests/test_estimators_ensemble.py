@@ -110,4 +110,5 @@ def test_classifier_with_an_ensemble(head):
     if head == "finetune":
         assert clf.head_.in_features == 8  # the joined width
     with torch.no_grad():
-        assert clf.encoder_(torch.zeros(1, 2, 10)).shape == (1, 10, 8)
+        # 4 input channels: the 2 values' and their first differences'
+        assert clf.encoder_(torch.zeros(1, 4, 10)).shape == (1, 10, 8)

@@ -38,7 +38,8 @@ def test_classifier_heads_learn_an_easy_problem(head):
 @pytest.mark.slow
 def test_finetune_head_classifier():
     X, y = _two_classes()
-    clf = EAClassifier(head="finetune", random_state=0, **{**TINY, "n_iters": 50}).fit(X, y)
+    # 100 steps: at 50 a tiny network fine-tunes to 0.5-1.0 on this problem, depending on the seed
+    clf = EAClassifier(head="finetune", random_state=0, **{**TINY, "n_iters": 100}).fit(X, y)
     assert isinstance(clf.predict(X)[0], np.integer)
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1.0)

@@ -86,8 +86,8 @@ MALFORMED = [
     ("d_model disagrees", _set(["params", "d_model"], 4096), r"params\['d_model'\] = 4096 but the encoder has d_model = 16"),
     ("attention disagrees", _set(["params", "attention"], "none"), r"params\['attention'\] = 'none'"),
     ("differences not a bool", _set(["params", "differences"], 1), r"params\['differences'\] is 1"),
-    ("differences disagrees", _set(["params", "differences"], True),
-     "n_channels. is 2 with differences, so 4 input channels, but the encoder takes 2"),
+    ("differences disagrees", _set(["params", "differences"], False),
+     "n_channels. is 2, so 2 input channels, but the encoder takes 4"),
 ]
 
 
@@ -156,13 +156,13 @@ CORRUPT = [
     ("NaN weight", None, _poison(np.nan), "holds NaN or infinite values"),
     ("inf weight", None, _poison(np.inf), "holds NaN or infinite values"),
     ("complex weights", None, _complex, "dtype complex64; model files hold real numbers"),
-    ("channel_std 0", None, lambda a: a.update(channel_std=np.zeros(2, np.float32)),
+    ("channel_std 0", None, lambda a: a.update(channel_std=np.zeros(4, np.float32)),
      "channel_std of channel 0 is 0.0; it must be > 0"),
-    ("channel_std -1", None, lambda a: a.update(channel_std=-np.ones(2, np.float32)),
+    ("channel_std -1", None, lambda a: a.update(channel_std=-np.ones(4, np.float32)),
      "channel_std of channel 0 is -1.0"),
-    ("channel_mean NaN", None, lambda a: a.update(channel_mean=np.full(2, np.nan, np.float32)),
+    ("channel_mean NaN", None, lambda a: a.update(channel_mean=np.full(4, np.nan, np.float32)),
      "array 'channel_mean' holds NaN"),
-    ("channel_mean over float32", None, lambda a: a.update(channel_mean=np.full(2, 1e300)),
+    ("channel_mean over float32", None, lambda a: a.update(channel_mean=np.full(4, 1e300)),
      "channel_mean is not finite in float32"),
     ("stats of the wrong shape", None, lambda a: a.update(channel_std=np.ones(3, np.float32)),
      r"channel_std has shape \(3,\)"),
@@ -361,7 +361,7 @@ def test_cli_refuses_hostile_model_files(tmp_path, saved, capsys, case, match):
         _bomb_file(model, saved)
     elif case == "std0":
         build(model, *edited(saved, array_edit=lambda a: a.update(
-            channel_std=np.array([1.0, 0.0], np.float32))))
+            channel_std=np.array([1.0, 0.0, 1.0, 1.0], np.float32))))
     else:
         build(model, *edited(saved, _set(["format_version"], "1")))
     data = tmp_path / "x.csv"

@@ -32,8 +32,8 @@ def _ts2vec_readout(enc, x, width):
     """TS2Vec's encoding of one (C, n) series padded to ``width``: the padded steps' input
     projection is zero, the network runs over every step, and the max is over every step."""
     n = x.shape[1]
-    z = enc._normalize(x[None].astype(np.float64)).astype(np.float32)
-    canvas = np.zeros((1, x.shape[0], width), dtype=np.float32)
+    z = enc._normalize(x[None].astype(np.float64)).astype(np.float32)  # the network's input
+    canvas = np.zeros((1, z.shape[1], width), dtype=np.float32)
     canvas[:, :, :n] = z
     keep = torch.zeros(1, width, dtype=torch.bool)
     keep[:, :n] = True

@@ -235,7 +235,7 @@ ENCODER_PARAMS: dict[str, Param] = {
                      "pooling, so the embedding also reflects the series' length",
                      "embedding", legacy="valid"),
     # input features and normalisation, runtime
-    "differences": Param(False, ["boolean"],
+    "differences": Param(True, ["boolean"],
                          "also show the network each channel's first differences x[t] - x[t-1] "
                          "(0 at the first step), as C more input channels normalised like the "
                          "values", "runtime", legacy=False),
