@@ -177,30 +177,34 @@ class _EABase(BaseEstimator):
         ``differences=True`` each channel's first differences after them."""
         return _scale.append_differences(X) if self.differences else X
 
-    def _fit_normalizer(self, X: np.ndarray) -> None:
-        X = self._features(X)
+    def _fit_normalizer(self, F: np.ndarray) -> None:
+        """Learn the normalisation of the features ``F`` (``_features`` of the training set)."""
         if self.normalize == "channel":
-            self.channel_mean_, self.channel_std_ = _scale.channel_stats(X)  # float64 inside
+            self.channel_mean_, self.channel_std_ = _scale.channel_stats(F)  # float64 inside
         else:
             self.channel_mean_ = None
             self.channel_std_ = None
 
+    def _apply_normalizer(self, F: np.ndarray) -> np.ndarray:
+        """The network input of the features ``F``: normalised."""
+        if self.normalize == "channel":
+            return (F - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
+        if self.normalize == "series":
+            return _scale.series_normalize(F)
+        return F
+
     def _normalize(self, X: np.ndarray) -> np.ndarray:
         """The network input of raw (n, C, L) ``X``: its features, normalised."""
-        X = self._features(X)
-        if self.normalize == "channel":
-            return (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
-        if self.normalize == "series":
-            return _scale.series_normalize(X)
-        return X
+        return self._apply_normalizer(self._features(X))
 
     # -- pre-training -------------------------------------------------------------------------
     def _fit_encoder(self, coll) -> None:
         """Normalise, build and pre-train the encoder (each of ``n_encoders``, on its share of
         the step budget); sets ``encoder_`` and friends."""
         seed = resolve_seed(self.random_state)
-        self._fit_normalizer(coll.X)
-        X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
+        F = self._features(coll.X)  # once: the statistics and the network input share it
+        self._fit_normalizer(F)
+        X = _scale.check_network_input(self._apply_normalizer(F), coll.X, coll.ids)
         X = np.ascontiguousarray(X, dtype=np.float32)
         arch = self._arch_kwargs(max_length=int(np.max(coll.lengths)))
         n_encoders = int(self.n_encoders)
