@@ -201,3 +201,29 @@ def test_header_says_when_datasets_have_different_seed_counts(tmp_path):
     md = open(report.write_report(str(tmp_path))).read()
     header = next(ln for ln in md.splitlines() if ln.startswith("| dataset"))
     assert "ea-dc (1-3 seeds)" in header and "ts2vec (2 seeds)" in header
+
+
+def test_goals_rank_uses_the_seeds_all_four_have_on_each_set(tmp_path, capsys):
+    # D1 has seeds 0 and 1 of all four methods; D2 has seed 0 of all four and seed 1 of ea-dc
+    # alone (a run stopped part way)
+    scores = {  # (dataset, seed): ea-dc, none, vanilla, residual
+        ("D1", 0): (0.5, 0.6, 0.7, 0.8), ("D1", 1): (0.9, 0.6, 0.7, 0.8),
+        ("D2", 0): (0.35, 0.1, 0.2, 0.3), ("D2", 1): (0.0, None, None, None)}
+    path = str(tmp_path / "results.csv")
+    for (d, seed), values in scores.items():
+        for m, s in zip(("ea-dc", "ablation-none", "ablation-vanilla", "ablation-residual"), values):
+            if s is not None:
+                append_row(path, {"dataset": d, "task": "classification", "method": m,
+                                  "seed": seed, "metric": "accuracy", "score": s,
+                                  "status": "ok", "fit_seconds": 1.0})
+    goals_script = _goals_script()
+    goals_script.main([str(tmp_path)])
+    # D1 on seeds 0 and 1: ea-dc 0.70 ties vanilla (2.5), residual 1st, none 4th. D2 on seed 0
+    # only: ea-dc 1st (with its seed 1 in, its mean 0.175 would have been 3rd), residual 2nd,
+    # vanilla 3rd, none 4th -> ea-dc 1.75, none 4.00, vanilla 2.75, residual 1.50
+    assert ("ea-dc 1.75, ablation-none 4.00, ablation-vanilla 2.75, ablation-residual 1.50; seeds "
+            "0,1 (those all four have on each set: 2 on 1 sets, 1 on 1 sets;") in capsys.readouterr().out
+    # read at seed 0 only: D1 ea-dc 4th, D2 1st -> 2.50, 3.50, 2.50, 1.50
+    goals_script.main([str(tmp_path), "--rank-seeds", "0"])
+    assert ("ea-dc 2.50, ablation-none 3.50, ablation-vanilla 2.50, ablation-residual 1.50; seeds 0 "
+            "(those all four have;") in capsys.readouterr().out
