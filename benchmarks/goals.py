@@ -40,6 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tsea.benchmark import results as results_io  # noqa: E402
+from tsea.benchmark.runner import parse_seeds  # noqa: E402
 from tsea.benchmark.scores import REFERENCE_METHOD, ranks, score_table  # noqa: E402
 
 BASELINE = "ts2vec"
@@ -111,8 +112,8 @@ def goals_section(df: pd.DataFrame, margin: float = 0.01, rank_seeds=None) -> st
             rk = ranks(scores, higher_is_better=True)
             means = ", ".join(f"{m} {rk[m].mean():.2f}" for m in rk.columns)
             first = all(rk[ref].mean() < rk[m].mean() for m in ABLATIONS)
-            per_set = pd.Series(shared.get_level_values(0)).value_counts()
-            used = ",".join(map(str, sorted(set(shared.get_level_values(1)))))
+            per_set = shared.get_level_values("dataset").value_counts()
+            used = ",".join(map(str, sorted(shared.get_level_values("seed").unique())))
             where = ("those all four have" if per_set.nunique() == 1 else
                      "those all four have on each set: " + ", ".join(
                          f"{k} on {n} sets" for k, n in
@@ -210,7 +211,10 @@ def main(argv=None) -> int:
                         help="comma-separated seeds the rank goal is read on (default: every "
                              "seed all four methods have on a set)")
     args = parser.parse_args(argv)
-    rank_seeds = None if args.rank_seeds is None else [int(x) for x in args.rank_seeds.split(",")]
+    try:
+        rank_seeds = None if args.rank_seeds is None else parse_seeds(args.rank_seeds)
+    except ValueError as e:
+        parser.error(f"--rank-seeds: {e}")
     print(goals_section(read_sources(args.rows, args.head), margin=args.margin / 100,
                         rank_seeds=rank_seeds))
     return 0
