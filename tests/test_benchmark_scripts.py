@@ -303,3 +303,40 @@ def test_grad_norms_are_read_before_clipping():
     assert norms.summary([0.5, 2.0], 0)["above_1"] == 0.5
     with pytest.raises(ValueError, match="no optimizer step"):
         norms.summary([], 5.0)
+
+
+def _mode_rows(score_of):
+    """Results-file rows of the four modes on 6 sets at 3 seeds; ``score_of(mode, set, seed)``."""
+    modes = ("ea-dc", "ablation-none", "ablation-vanilla", "ablation-residual")
+    return pd.DataFrame([dict(dataset=f"S{d}", task="classification", method=m, seed=s,
+                              score=score_of(i, d, s), status="ok")
+                         for d in range(6) for i, m in enumerate(modes) for s in range(3)])
+
+
+def test_rank_odds_shares_follow_the_seed_spread_of_each_mode():
+    odds = _module("rank_odds")
+    rng = np.random.default_rng(0)
+    # ea-dc best at every seed on every set: first in every simulated run
+    scores, sets, seeds = odds.seed_scores(_mode_rows(lambda i, d, s: 0.9 - i / 100 + s / 1000))
+    assert scores.shape == (6, 4, 3) and seeds == [0, 1, 2]
+    assert odds.first_shares(scores, 500, rng).tolist() == [1.0, 0.0, 0.0, 0.0]
+    # four modes with the same score at every seed tie on every set: nobody is strictly first
+    scores, _, _ = odds.seed_scores(_mode_rows(lambda i, d, s: 0.8))
+    assert odds.first_shares(scores, 500, rng).tolist() == [0.0, 0.0, 0.0, 0.0]
+    # exchangeable modes (the same three seed scores, each mode in its own order): about a
+    # quarter each, and ea-dc's share rises when only its worst seed is lifted
+    perm = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+    even = _mode_rows(lambda i, d, s: 0.7 + perm[(i + d) % 4][s] / 100)
+    shares = odds.first_shares(odds.seed_scores(even)[0], 4000, rng)
+    assert np.all(np.abs(shares - shares.mean()) < 0.05) and 0.15 < shares.mean() < 0.25
+    lifted = _mode_rows(lambda i, d, s: 0.7 + max(perm[(i + d) % 4][s], i == 0) / 100)
+    assert odds.first_shares(odds.seed_scores(lifted)[0], 4000, rng)[0] > shares[0] + 0.1
+
+
+def test_rank_odds_needs_two_seeds_of_all_four_modes():
+    odds = _module("rank_odds")
+    rows = _mode_rows(lambda i, d, s: 0.9)
+    with pytest.raises(SystemExit, match="two seeds of all four modes"):
+        odds.seed_scores(rows[rows["seed"] == 0])
+    with pytest.raises(SystemExit, match="two seeds of all four modes"):
+        odds.seed_scores(rows[rows["method"] != "ablation-vanilla"])

@@ -1,0 +1,98 @@
+"""How often would a one-seed run put ea-dc first on mean rank among its ablations?
+
+    python benchmarks/rank_odds.py benchmarks/results/ucr-diff
+    python benchmarks/rank_odds.py rows.csv:ea-dc-diff=ea-dc,diff-none=ablation-none,... --head logistic
+
+Issue 16 reads its rank goal on one run of the four modes (``ea-dc`` and ``ablation-none``,
+``-vanilla``, ``-residual``). This script asks how much that reading depends on the draw of
+seeds. From rows with several seeds of all four modes on each set, it simulates one-seed runs:
+every (set, mode) takes one of its seeds at random, independently, and the four modes are ranked
+per set (ties averaged) as ``goals.py`` ranks them. It prints, for each mode, the share of
+simulated runs in which that mode is strictly first on mean rank. Four modes of equal merit would
+each be first in about a quarter of the runs (less, with ties). A bootstrap over a few seeds is
+crude (each mode's seed spread comes from its own few seeds), so read the shares to about ten
+points.
+
+Sources are named as in ``goals.py`` (``PATH`` or ``PATH:OLD=NEW,...``). Nothing is chosen on
+this: it reads stored rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+from scipy.stats import rankdata
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, ROOT)
+
+from goals import ABLATIONS, read_sources  # noqa: E402
+
+from tsea.benchmark.scores import REFERENCE_METHOD  # noqa: E402
+
+MODES = (REFERENCE_METHOD, *ABLATIONS)
+
+
+def seed_scores(rows) -> tuple[np.ndarray, list[str], list[int]]:
+    """Accuracies (sets, modes, seeds) on the sets where all four modes have the same seeds.
+
+    Every set keeps the seeds that all four modes have there; sets with fewer than two such seeds
+    are left out (one seed has no spread to draw from), as are seeds beyond the smallest count
+    kept, so that the array is rectangular."""
+    ok = rows[(rows["status"] == "ok") & (rows["task"] == "classification")
+              & rows["method"].isin(MODES)]
+    table = ok.pivot_table(index=["dataset", "seed"], columns="method", values="score")
+    table = table.reindex(columns=list(MODES)).dropna()
+    per_set = table.groupby(level="dataset").size()
+    keep = per_set[per_set >= 2]
+    if keep.empty:
+        raise SystemExit("no data set has two seeds of all four modes "
+                         f"({', '.join(MODES)}): nothing to draw from")
+    k = int(keep.min())
+    blocks, seeds = [], set()
+    for dataset in keep.index:
+        block = table.loc[dataset].sort_index().iloc[:k]
+        blocks.append(block.to_numpy().T)  # (modes, seeds)
+        seeds |= set(block.index)
+    return np.stack(blocks), list(keep.index), sorted(seeds)
+
+
+def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """For each mode, the share of ``draws`` one-seed runs in which it is strictly first on mean
+    rank. ``scores``: (sets, modes, seeds) accuracies."""
+    n_sets, n_modes, n_seeds = scores.shape
+    pick = rng.integers(0, n_seeds, size=(draws, n_sets, n_modes))
+    drawn = np.take_along_axis(scores[None], pick[..., None], axis=-1)[..., 0]  # (draws, sets, modes)
+    mean_rank = rankdata(-drawn, axis=-1, method="average").mean(axis=1)  # (draws, modes)
+    best = mean_rank.min(axis=1, keepdims=True)
+    alone = (mean_rank == best).sum(axis=1) == 1
+    return ((mean_rank == best) & alone[:, None]).mean(axis=0)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rows", nargs="+", help="as goals.py: folders, results files or "
+                        "head_study.py csvs, each optionally PATH:METHOD[,OLD=NEW...]")
+    parser.add_argument("--head", default=None, help="the head to read from a head_study.py csv")
+    parser.add_argument("--draws", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=0, help="of the simulation's generator")
+    args = parser.parse_args(argv)
+    if args.draws < 1:
+        parser.error(f"--draws must be at least 1, got {args.draws}")
+    scores, sets, seeds = seed_scores(read_sources(args.rows, args.head))
+    means = scores.mean(axis=(0, 2))
+    print(f"{len(sets)} data sets, {scores.shape[2]} seeds each (from seeds "
+          f"{', '.join(map(str, seeds))}); mean accuracy over sets and seeds: "
+          + ", ".join(f"{m} {v:.4f}" for m, v in zip(MODES, means)))
+    shares = first_shares(scores, args.draws, np.random.default_rng(args.seed))
+    print(f"share of {args.draws} simulated one-seed runs in which each mode is strictly first "
+          "on mean rank: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(MODES, shares)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
