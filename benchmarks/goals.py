@@ -59,12 +59,17 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def classification_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows every goal reads: classification runs that finished."""
+    return df[(df["status"] == "ok") & (df["task"] == "classification")]
+
+
 def goals_section(df: pd.DataFrame, margin: float = 0.01, rank_seeds=None) -> str:
     """The four targets read on ``df`` (rows in the results-file layout), as a markdown section.
 
     ``rank_seeds`` restricts the rank reading to those seeds (e.g. ``[0]``, the issue's protocol
     for the ablations); by default it uses every seed all four methods have on a set."""
-    ok = df[(df["status"] == "ok") & (df["task"] == "classification")]
+    ok = classification_rows(df)
     table = score_table(ok, "classification")
     ref = REFERENCE_METHOD
     lines = []

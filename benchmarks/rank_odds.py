@@ -29,7 +29,7 @@ from scipy.stats import rankdata
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-from goals import ABLATIONS, read_sources  # noqa: E402
+from goals import ABLATIONS, classification_rows, read_sources  # noqa: E402
 
 from tsea.benchmark.scores import REFERENCE_METHOD  # noqa: E402
 
@@ -42,8 +42,8 @@ def seed_scores(rows) -> tuple[np.ndarray, list[str], list[int]]:
     Every set keeps the seeds that all four modes have there; sets with fewer than two such seeds
     are left out (one seed has no spread to draw from), as are seeds beyond the smallest count
     kept, so that the array is rectangular."""
-    ok = rows[(rows["status"] == "ok") & (rows["task"] == "classification")
-              & rows["method"].isin(MODES)]
+    ok = classification_rows(rows)
+    ok = ok[ok["method"].isin(MODES)]
     table = ok.pivot_table(index=["dataset", "seed"], columns="method", values="score")
     table = table.reindex(columns=list(MODES)).dropna()
     per_set = table.groupby(level="dataset").size()
@@ -66,6 +66,7 @@ def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator) -> np
     n_sets, n_modes, n_seeds = scores.shape
     pick = rng.integers(0, n_seeds, size=(draws, n_sets, n_modes))
     drawn = np.take_along_axis(scores[None], pick[..., None], axis=-1)[..., 0]  # (draws, sets, modes)
+    # the rule of tsea.benchmark.scores.ranks (1 = best, ties averaged), on all draws at once
     mean_rank = rankdata(-drawn, axis=-1, method="average").mean(axis=1)  # (draws, modes)
     best = mean_rank.min(axis=1, keepdims=True)
     alone = (mean_rank == best).sum(axis=1) == 1
