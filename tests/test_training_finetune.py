@@ -113,3 +113,38 @@ def test_bad_targets(y, kwargs, match):
     X, lengths, _ = two_frequencies()
     with pytest.raises(ValueError, match=match):
         finetune(tiny_encoder(1), X, lengths, y, **kwargs)
+
+
+def test_the_head_starts_from_the_probe_fitted_on_the_training_part(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies(n=30)
+    seen = []
+
+    def probe(idx):
+        seen.append(idx)
+        layer = torch.nn.Linear(8, 2)  # tiny_encoder's repr_dim
+        with torch.no_grad():
+            layer.weight.fill_(0.25)
+            layer.bias.copy_(torch.tensor([1.0, -1.0]))
+        return layer
+
+    _, val = split_validation(y, "classification", 0.2, 0)
+    enc, head = finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, lr=1e-9, n_iters=1,
+                         random_state=0, probe=probe, **FAST)
+    # called once, with the series fine-tuning trains on: the validation part held out
+    assert len(seen) == 1 and np.array_equal(seen[0], np.setdiff1d(np.arange(30), val))
+    assert torch.allclose(head.weight, torch.full((2, 8), 0.25), atol=1e-6)
+    assert torch.allclose(head.bias, torch.tensor([1.0, -1.0]), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda idx: torch.nn.Linear(7, 2), r"nn.Linear\(8, 2\).*got nn.Linear\(7, 2\)"),
+    (lambda idx: None, "got NoneType"),
+    (lambda idx: torch.nn.Linear(8, 2).requires_grad_(False).apply(
+        lambda m: m.weight.fill_(float("nan"))), "NaN or infinite"),
+])
+def test_a_bad_probe_is_refused(bad, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies()
+    with pytest.raises(ValueError, match=match):
+        finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, n_iters=1, probe=bad, **FAST)
