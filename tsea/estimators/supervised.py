@@ -4,7 +4,8 @@
 (:func:`tsea.heads.make_head`) on the pooled embeddings (``pooling``, ``"max"`` by default), or,
 with ``head="finetune"``, trains encoder + linear layer end-to-end
 (:func:`tsea.training.finetune`, early-stopped on a validation split carved from the training
-data; its learning rate is the training layer's fine-tuning default, and ``n_iters`` /
+data; the linear layer starts from the ``logistic`` head, ``ridge`` for regression, fitted on the
+pre-trained embeddings of the other series (LP-FT); its learning rate is the training layer's fine-tuning default, and ``n_iters`` /
 ``max_epochs`` bound fine-tuning as well as pre-training).
 """
 
