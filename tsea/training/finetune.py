@@ -42,13 +42,17 @@ from .runtime import SpawnSafeModule, build_trainer, default_n_iters, named_n_it
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
 TASKS = ("classification", "regression")
+#: The encoder's share of the learning rate when the head starts from a probe.
+PROBE_ENCODER_LR_SCALE = 0.1
 
 
 class FinetuneModule(SpawnSafeModule):
     """Encoder + linear head on pooled representations; cross-entropy or MSE."""
 
-    def __init__(self, encoder, head, *, task, pooling, lr, verbose=False, num_threads=None):
+    def __init__(self, encoder, head, *, task, pooling, lr, encoder_lr=None, verbose=False,
+                 num_threads=None):
         super().__init__()
+        self.encoder_lr = lr if encoder_lr is None else encoder_lr
         self.num_threads = num_threads
         self.encoder, self.head = encoder, head
         self.task, self.pooling, self.lr, self.verbose = task, pooling, lr, verbose
@@ -81,7 +85,10 @@ class FinetuneModule(SpawnSafeModule):
         self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.parameters(), lr=self.lr)
+        return torch.optim.AdamW([
+            {"params": self.encoder.parameters(), "lr": self.encoder_lr},
+            {"params": self.head.parameters(), "lr": self.lr},
+        ])
 
 
 class _RestoreBest(Callback):
@@ -224,7 +231,9 @@ def finetune(
         if start is not None:
             head.load_state_dict(start.state_dict())
         model = FinetuneModule(
-            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,
+            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr),
+            # from a probe, the encoder moves slowly: its embeddings vary little between series
+            encoder_lr=None if start is None else float(lr) * PROBE_ENCODER_LR_SCALE, verbose=verbose,
             num_threads=num_threads,
         )
         data = SupervisedDataModule(
