@@ -5,8 +5,9 @@
 with ``head="finetune"``, trains encoder + linear layer end-to-end
 (:func:`tsea.training.finetune`, early-stopped on a validation split carved from the training
 data; the linear layer starts from the ``logistic`` head, ``ridge`` for regression, fitted on the
-pre-trained embeddings of the other series (LP-FT); its learning rate is the training layer's fine-tuning default, and ``n_iters`` /
-``max_epochs`` bound fine-tuning as well as pre-training).
+pre-trained embeddings of the other series (LP-FT), the encoder trains without dropout, and the
+start is kept when no epoch improves on it; its learning rate is the training layer's
+fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training).
 """
 
 from __future__ import annotations
