@@ -223,3 +223,41 @@ def test_default_heads_and_the_baselines_share_them():
     # TS2Vec's embeddings are read with the same heads as tsea's (not TS2Vec's own SVM)
     assert isinstance(default_head("classification", len(y), y)[-1], LogisticRegression)
     assert isinstance(default_head("regression", len(y), y.astype(float))[-1], RidgeCV)
+
+
+@pytest.mark.parametrize("estimator,y_of", [
+    (EAClassifier, lambda y: y),
+    (EARegressor, lambda y: 3.0 * y + np.linspace(0.0, 1.0, len(y))),
+])
+def test_finetune_starts_from_the_linear_probe_of_the_training_part(estimator, y_of, monkeypatch):
+    """LP-FT: the layer handed to fine-tuning is the logistic (ridge) head fitted on the frozen
+    encoder's embeddings of the series it trains on, folded into one linear map."""
+    import torch
+
+    from tsea import training
+    from tsea.heads import make_head
+
+    X, y = _two_classes()
+    model = estimator(head="finetune", random_state=0, **TINY)
+    real, seen = training.finetune, {}
+    idx = np.arange(0, len(y), 2)
+
+    def spy(encoder, X_net, lengths, target, **kwargs):
+        # before fine-tuning: model.encoder_ is the pre-trained encoder
+        seen["Z"] = model._embed(model._collection(X), pooling=model.pooling)[idx]
+        seen["target"], seen["layer"] = target[idx], kwargs["probe"](idx)
+        return real(encoder, X_net, lengths, target, **kwargs)
+
+    monkeypatch.setattr(training, "finetune", spy)
+    model.fit(X, y_of(y))
+    Z, target = seen["Z"], seen["target"]
+    task = "classification" if estimator is EAClassifier else "regression"
+    head = make_head(task, "logistic" if task == "classification" else "ridge", len(idx), target)
+    head.fit(Z, target)
+    with torch.no_grad():
+        out = seen["layer"](torch.from_numpy(Z)).double().numpy()
+    if task == "classification":
+        proba = np.exp(out - out.max(axis=1, keepdims=True))
+        assert np.allclose(proba / proba.sum(axis=1, keepdims=True), head.predict_proba(Z), atol=1e-4)
+    else:
+        assert np.allclose(out[:, 0], head.predict(Z), atol=1e-4)

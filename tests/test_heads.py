@@ -3,7 +3,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, make_head, scores_to_proba
+from tsea.heads import SVM_C_GRID, SVM_MAX_ITER, linear_weights, make_head, scores_to_proba
 
 
 def _blobs(n_per_class, n_classes=3, dim=4, seed=0):
@@ -192,3 +192,31 @@ def test_check_embedding_spread_flags_collapsed_embeddings():
         assert np.isnan(check_embedding_spread(np.ones((1, 4))))  # one series: no spread to judge
     with pytest.warns(ConvergenceWarning):  # all zero: no spread at all
         assert check_embedding_spread(np.zeros((5, 3))) == 0.0
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_linear_weights_reproduce_the_logistic_head(n_classes):
+    rng = np.random.default_rng(0)
+    Z = rng.normal(loc=5.0, scale=[1.0, 10.0, 0.1, 3.0], size=(90, 4))
+    y = np.arange(90) % n_classes
+    Z[:, 0] += y  # classes differ along one feature
+    head = make_head("classification", "logistic", len(y), y).fit(Z, y)
+    W, b = linear_weights(head, n_classes)
+    assert W.shape == (n_classes, 4) and b.shape == (n_classes,)
+    scores = Z @ W.T + b
+    proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+    assert np.allclose(proba / proba.sum(axis=1, keepdims=True), head.predict_proba(Z), atol=1e-10)
+
+
+def test_linear_weights_reproduce_the_ridge_head_and_refuse_other_heads():
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(60, 3)) * [1.0, 5.0, 0.2]
+    y = 2.0 * Z[:, 0] - Z[:, 2]
+    head = make_head("regression", "ridge", len(y), y).fit(Z, y)
+    W, b = linear_weights(head, 1)
+    assert np.allclose((Z @ W.T + b)[:, 0], head.predict(Z), atol=1e-10)
+    with pytest.raises(ValueError, match="gives 1 scores per series, not 2"):
+        linear_weights(head, 2)
+    svr = make_head("regression", "svr", len(y), y).fit(Z, y)
+    with pytest.raises(ValueError, match="StandardScaler \\+ linear model"):
+        linear_weights(svr, 1)

@@ -113,3 +113,99 @@ def test_bad_targets(y, kwargs, match):
     X, lengths, _ = two_frequencies()
     with pytest.raises(ValueError, match=match):
         finetune(tiny_encoder(1), X, lengths, y, **kwargs)
+
+
+def test_the_head_starts_from_the_probe_fitted_on_the_training_part(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies(n=30)
+    seen = []
+
+    def probe(idx):
+        seen.append(idx)
+        layer = torch.nn.Linear(8, 2)  # tiny_encoder's repr_dim
+        with torch.no_grad():
+            layer.weight.fill_(0.25)
+            layer.bias.copy_(torch.tensor([1.0, -1.0]))
+        return layer
+
+    _, val = split_validation(y, "classification", 0.2, 0)
+    enc, head = finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, lr=1e-9, n_iters=1,
+                         random_state=0, probe=probe, **FAST)
+    # called once, with the series fine-tuning trains on: the validation part held out
+    assert len(seen) == 1 and np.array_equal(seen[0], np.setdiff1d(np.arange(30), val))
+    assert torch.allclose(head.weight, torch.full((2, 8), 0.25), atol=1e-6)
+    assert torch.allclose(head.bias, torch.tensor([1.0, -1.0]), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda idx: torch.nn.Linear(7, 2), r"nn.Linear\(8, 2\).*got nn.Linear\(7, 2\)"),
+    (lambda idx: None, "got NoneType"),
+    (lambda idx: torch.nn.Linear(8, 2).requires_grad_(False).apply(
+        lambda m: m.weight.fill_(float("nan"))), "NaN or infinite"),
+])
+def test_a_bad_probe_is_refused(bad, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies()
+    with pytest.raises(ValueError, match=match):
+        finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, n_iters=1, probe=bad, **FAST)
+
+
+def _fitted_probe(encoder, X, lengths, y):
+    """A probe as the estimators build one: a logistic regression on the frozen embeddings."""
+    from sklearn.linear_model import LogisticRegression
+
+    encoder.eval()
+    with torch.no_grad():
+        x, lens = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(lengths)
+        Z = pool(encoder(x, lengths=lens), valid_mask(x, lens), "max").numpy()
+
+    def probe(idx):
+        model = LogisticRegression(C=100.0, max_iter=2000).fit(Z[idx], y[idx])
+        layer = torch.nn.Linear(Z.shape[1], 2)
+        with torch.no_grad():
+            s = torch.as_tensor(model.coef_[0], dtype=torch.float32)
+            layer.weight.copy_(torch.stack([-s / 2, s / 2]))
+            layer.bias.copy_(torch.tensor([-model.intercept_[0] / 2, model.intercept_[0] / 2]))
+        return layer
+
+    return probe
+
+
+def test_from_a_probe_the_encoder_trains_without_dropout_and_keeps_it_after(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies(n=30)
+    encoder = tiny_encoder(1)
+    p_before = [m.p for m in encoder.modules() if isinstance(m, torch.nn.Dropout)]
+    assert p_before and max(p_before) > 0  # so the checks below can fail
+    seen = {}
+
+    class Spy(Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            seen.setdefault("p", [m.p for m in module.encoder.modules() if isinstance(m, torch.nn.Dropout)])
+
+    for probe, expected in ((None, p_before), (_fitted_probe(tiny_encoder(1), X, lengths, y), [0.0] * len(p_before))):
+        seen.clear()
+        enc, _ = finetune(encoder, X, lengths, y, n_outputs=2, n_iters=1, random_state=0, probe=probe,
+                          trainer_kwargs={"callbacks": [Spy()]}, **FAST)
+        assert seen["p"] == expected
+        assert [m.p for m in enc.modules() if isinstance(m, torch.nn.Dropout)] == p_before
+
+
+def test_the_probe_is_kept_when_no_epoch_improves_on_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies(n=40)
+    encoder = tiny_encoder(1)
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    probe = _fitted_probe(tiny_encoder(1), X, lengths, y)
+    start = probe(split_validation(y, "classification", 0.2, 0)[0])
+    # a learning rate far too large: every epoch ends worse than the probe on validation
+    enc, head = finetune(encoder, X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3, patience=5,
+                         random_state=0, probe=probe, **FAST)
+    torch.testing.assert_close(head.weight, start.weight)
+    torch.testing.assert_close(head.bias, start.bias)
+    for k, v in enc.state_dict().items():
+        torch.testing.assert_close(v, before[k])
+    # without the probe the same training moves the weights (the checks above can fail)
+    enc2, _ = finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3,
+                       random_state=0, **FAST)
+    assert any(not torch.equal(v, before[k]) for k, v in enc2.state_dict().items())

@@ -34,7 +34,9 @@ Before fitting a head, the estimators call :func:`check_embedding_spread`, which
 training embeddings are nearly identical (a collapsed pre-training).
 
 ``finetune`` is not a scikit-learn head: the estimators train the encoder and a linear layer
-end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a clear error.
+end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a clear error. That
+layer starts from a fitted linear head (``logistic`` or ``ridge``) read as one affine map by
+:func:`linear_weights`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
@@ -60,6 +62,7 @@ __all__ = [
     "SVM_MAX_ITER",
     "FallbackSVC",
     "check_embedding_spread",
+    "linear_weights",
     "make_head",
     "scores_to_proba",
 ]
@@ -211,6 +214,31 @@ def make_head(task: str, name: str, n_train: int, y=None) -> object:
     if name == "ridge":
         return make_pipeline(StandardScaler(), RidgeCV(alphas=_RIDGE_ALPHAS))
     return _svr_head(n_train)
+
+
+def linear_weights(head, n_outputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(W (n_outputs, d), b (n_outputs,))`` with ``Z @ W.T + b`` equal to the decision scores
+    of a fitted ``StandardScaler`` + linear model pipeline (the ``logistic`` and ``ridge`` heads),
+    the scaling folded into the weights.
+
+    A binary classifier's single score s becomes the pair ``(-s/2, s/2)``, whose softmax is the
+    model's probabilities; a regressor's coefficients give ``n_outputs`` rows."""
+    if not (isinstance(head, Pipeline) and len(head) == 2 and isinstance(head[0], StandardScaler)
+            and hasattr(head[-1], "coef_")):
+        raise ValueError("linear_weights needs a fitted StandardScaler + linear model pipeline, "
+                         f"got {head!r}")
+    scaler, model = head[0], head[-1]
+    coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(coef.shape[1])
+    mean = scaler.mean_ if scaler.mean_ is not None else np.zeros(coef.shape[1])
+    W = coef / scale
+    b = intercept - W @ mean
+    if coef.shape[0] == 1 and n_outputs == 2 and hasattr(model, "classes_"):
+        W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
+    if W.shape[0] != n_outputs:
+        raise ValueError(f"the fitted head gives {W.shape[0]} scores per series, not {n_outputs}")
+    return W, b
 
 
 def scores_to_proba(scores: np.ndarray, n_classes: int) -> np.ndarray:

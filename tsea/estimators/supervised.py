@@ -4,8 +4,10 @@
 (:func:`tsea.heads.make_head`) on the pooled embeddings (``pooling``, ``"max"`` by default), or,
 with ``head="finetune"``, trains encoder + linear layer end-to-end
 (:func:`tsea.training.finetune`, early-stopped on a validation split carved from the training
-data; its learning rate is the training layer's fine-tuning default, and ``n_iters`` /
-``max_epochs`` bound fine-tuning as well as pre-training).
+data; the linear layer starts from the ``logistic`` head, ``ridge`` for regression, fitted on the
+pre-trained embeddings of the other series (LP-FT), the encoder trains without dropout, and the
+start is kept when no epoch improves on it; its learning rate is the training layer's
+fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from tsea import training as _training
 from tsea.estimators._base import _EABase, table_parameters, torch_threads
 from tsea.estimators.labels import check_targets, encode_labels
-from tsea.heads import check_embedding_spread, make_head, scores_to_proba
+from tsea.heads import check_embedding_spread, linear_weights, make_head, scores_to_proba
 from tsea.utils import resolve_threads, seeded
 
 
@@ -26,8 +28,24 @@ class _Supervised(_EABase):
     """Pre-training, then a scikit-learn head on the pooled embeddings (or fine-tuning)."""
 
     def _finetune(self, coll, y, n_out: int) -> None:
-        """Train encoder + linear head end-to-end after pre-training (head='finetune')."""
+        """Train encoder + linear head end-to-end after pre-training (head='finetune'), the
+        linear layer started from the linear probe of the pre-trained embeddings (LP-FT)."""
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
+        probe_head = "logistic" if self._task == "classification" else "ridge"
+
+        def probe(idx):
+            # the series fine-tuning trains on (its validation part held out), frozen encoder
+            Z = self._embed(coll, pooling=self.pooling)[idx]
+            head = make_head(self._task, probe_head, len(idx), y[idx])
+            with torch_threads(self.n_jobs):
+                head.fit(Z, y[idx])
+            W, b = linear_weights(head, n_out)
+            layer = torch.nn.Linear(W.shape[1], n_out)
+            with torch.no_grad():
+                layer.weight.copy_(torch.from_numpy(W))
+                layer.bias.copy_(torch.from_numpy(b))
+            return layer
+
         with torch_threads(self.n_jobs), seeded(self.seed_):
             encoder, head_module = _training.finetune(
                 self.encoder_,
@@ -46,6 +64,7 @@ class _Supervised(_EABase):
                 trainer_kwargs=self.trainer_kwargs,
                 device=self.device,
                 num_threads=resolve_threads(self.n_jobs),
+                probe=probe,
             )
         self.encoder_ = encoder.cpu().eval()
         self.head_ = head_module.cpu().eval()

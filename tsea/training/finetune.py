@@ -8,6 +8,18 @@ early when the validation loss has not improved for ``patience`` epochs (Lightni
 ``EarlyStopping``) and the weights of the best validation epoch are restored. With
 ``val_fraction=0`` there is no validation: training runs for the whole budget.
 
+The head starts from random weights, or from a linear probe (``probe``): a function that is given
+the indices of the series left for training once the validation part is held out and returns the
+linear layer to start from, fitted on the frozen encoder's embeddings of those series. Fitting
+the probe first and fine-tuning after (LP-FT, Kumar et al., ICLR 2022) keeps a random head's
+large early gradients from distorting the pre-trained features. The probe is the caller's (the
+estimators fit a scikit-learn head), so this layer needs no scikit-learn.
+From a probe, the encoder trains without dropout: pre-trained embeddings can vary little between
+series, and dropout's noise on them is of the same size (on Adiac the median per-feature noise is
+0.64 of the spread between series), so a probe fitted on clean embeddings would meet features it
+was not fitted on and its first gradients would undo the pre-training. The start is validated
+like every epoch, so with early stopping the probe itself is kept when no epoch improves on it.
+
 Training length: ``n_iters`` optimizer steps and/or ``max_epochs``; with neither, up to 100
 epochs with a validation split (early stopping ends it sooner), or the pre-training default
 step count (:func:`tsea.training.runtime.default_n_iters`) without one.
@@ -16,6 +28,7 @@ step count (:func:`tsea.training.runtime.default_n_iters`) without one.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -34,13 +47,17 @@ from .runtime import SpawnSafeModule, build_trainer, default_n_iters, named_n_it
 __all__ = ["finetune", "FinetuneModule", "split_validation"]
 
 TASKS = ("classification", "regression")
+#: The encoder's share of the learning rate when the head starts from a probe.
+PROBE_ENCODER_LR_SCALE = 0.1
 
 
 class FinetuneModule(SpawnSafeModule):
     """Encoder + linear head on pooled representations; cross-entropy or MSE."""
 
-    def __init__(self, encoder, head, *, task, pooling, lr, verbose=False, num_threads=None):
+    def __init__(self, encoder, head, *, task, pooling, lr, encoder_lr=None, verbose=False,
+                 num_threads=None):
         super().__init__()
+        self.encoder_lr = lr if encoder_lr is None else encoder_lr
         self.num_threads = num_threads
         self.encoder, self.head = encoder, head
         self.task, self.pooling, self.lr, self.verbose = task, pooling, lr, verbose
@@ -73,7 +90,10 @@ class FinetuneModule(SpawnSafeModule):
         self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.parameters(), lr=self.lr)
+        return torch.optim.AdamW([
+            {"params": self.encoder.parameters(), "lr": self.encoder_lr},
+            {"params": self.head.parameters(), "lr": self.lr},
+        ])
 
 
 class _RestoreBest(Callback):
@@ -142,6 +162,19 @@ def _check_targets(y, n, task, n_outputs):
     return y
 
 
+def _probe_head(probe, train_idx, width: int, n_outputs: int) -> nn.Linear:
+    """The probe's linear layer for the training indices, checked to fit the head's shape."""
+    head = probe(np.asarray(train_idx))
+    if not isinstance(head, nn.Linear) or (head.in_features, head.out_features) != (width, n_outputs):
+        got = (f"nn.Linear({head.in_features}, {head.out_features})" if isinstance(head, nn.Linear)
+               else type(head).__name__)
+        raise ValueError(f"probe must return nn.Linear({width}, {n_outputs}) for these embeddings "
+                         f"and outputs, got {got}")
+    if not all(bool(torch.isfinite(t).all()) for t in head.parameters()):
+        raise ValueError("probe returned a linear layer with NaN or infinite weights")
+    return head
+
+
 def finetune(
     encoder: nn.Module,
     X,
@@ -163,11 +196,13 @@ def finetune(
     trainer_kwargs: dict | None = None,
     device: str = "auto",
     num_threads: int | None = None,
+    probe: Callable[[np.ndarray], nn.Linear] | None = None,
 ) -> tuple[nn.Module, nn.Linear]:
     """Fine-tune ``encoder`` with a new linear head; return ``(encoder, head)`` on the CPU.
 
     ``y``: int class codes 0..n_outputs-1 (classification) or float targets of shape (n,) or
-    (n, n_outputs), already standardised by the caller (regression). The encoder is trained on
+    (n, n_outputs), already standardised by the caller (regression). ``probe``: see the module
+    docstring; called once with the training indices (sorted). The encoder is trained on
     a copy; its weights are copied back only on success (a NaN/inf loss raises
     :class:`~tsea.training.module.NonFiniteLossError`). Nothing is written to disk.
     """
@@ -194,10 +229,21 @@ def finetune(
         else:
             n_iters = default_n_iters(*X.shape)
 
+    width = pooled_dim(_repr_dim(encoder), pooling)
+    start = None if probe is None else _probe_head(probe, train_idx, width, n_outputs)
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
-        head = nn.Linear(pooled_dim(_repr_dim(encoder), pooling), n_outputs)
+        head = nn.Linear(width, n_outputs)
+        if start is not None:
+            head.load_state_dict(start.state_dict())
+        trained_encoder = copy.deepcopy(encoder).cpu().train()
+        if start is not None:  # on the copy only: the encoder handed back keeps its dropout
+            for module in trained_encoder.modules():
+                if isinstance(module, nn.Dropout):
+                    module.p = 0.0
         model = FinetuneModule(
-            copy.deepcopy(encoder).cpu().train(), head, task=task, pooling=pooling, lr=float(lr), verbose=verbose,
+            trained_encoder, head, task=task, pooling=pooling, lr=float(lr),
+            # from a probe, the encoder moves slowly: its embeddings vary little between series
+            encoder_lr=None if start is None else float(lr) * PROBE_ENCODER_LR_SCALE, verbose=verbose,
             num_threads=num_threads,
         )
         data = SupervisedDataModule(
@@ -221,12 +267,14 @@ def finetune(
             trainer_kwargs=trainer_kwargs,
             callbacks=callbacks,
         )
+        if start is not None and len(val_idx):
+            trainer.validate(model, datamodule=data, verbose=False)  # the start is a candidate
         trainer.fit(model, datamodule=data)
         trained = {k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
         head_state = {k: v.detach().cpu() for k, v in model.head.state_dict().items()}
 
     was_training = encoder.training
     encoder.load_state_dict(trained)
-    head = nn.Linear(pooled_dim(_repr_dim(encoder), pooling), n_outputs)
+    head = nn.Linear(width, n_outputs)
     head.load_state_dict(head_state)
     return encoder.cpu().train(was_training), head.eval()
