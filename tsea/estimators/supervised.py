@@ -35,11 +35,8 @@ class _Supervised(_EABase):
 
         def probe(idx):
             # the series fine-tuning trains on (its validation part held out), frozen encoder
-            Z = self._embed(coll, pooling=self.pooling)[idx]
-            head = make_head(self._task, probe_head, len(idx), y[idx])
-            with torch_threads(self.n_jobs):
-                head.fit(Z, y[idx])
-            W, b = linear_weights(head, n_out)
+            Z = self._embed(coll.subset(idx), pooling=self.pooling)
+            W, b = linear_weights(self._fitted_head(probe_head, Z, y[idx]), n_out)
             layer = torch.nn.Linear(W.shape[1], n_out)
             with torch.no_grad():
                 layer.weight.copy_(torch.from_numpy(W))
@@ -78,10 +75,14 @@ class _Supervised(_EABase):
         check_embedding_spread(Z)
         self._fit_sklearn_head(Z, y)
 
-    def _fit_sklearn_head(self, Z, y) -> None:
-        head = make_head(self._task, self.head, len(Z), y)
+    def _fitted_head(self, name: str, Z, y):
+        """The scikit-learn head ``name`` fitted on (Z, y), within the estimator's threads."""
+        head = make_head(self._task, name, len(Z), y)
         with torch_threads(self.n_jobs):
-            self.head_ = head.fit(Z, y)
+            return head.fit(Z, y)
+
+    def _fit_sklearn_head(self, Z, y) -> None:
+        self.head_ = self._fitted_head(self.head, Z, y)
         # kept for the model file, which refits the head on them instead of pickling it
         self._head_train_ = (Z, y)
 

@@ -233,10 +233,10 @@ def finetune(
     start = None if probe is None else _probe_head(probe, train_idx, width, n_outputs)
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
         head = nn.Linear(width, n_outputs)
+        trained_encoder = copy.deepcopy(encoder).cpu().train()
         if start is not None:
             head.load_state_dict(start.state_dict())
-        trained_encoder = copy.deepcopy(encoder).cpu().train()
-        if start is not None:  # on the copy only: the encoder handed back keeps its dropout
+            # on the copy only: the encoder handed back keeps its dropout
             for module in trained_encoder.modules():
                 if isinstance(module, nn.Dropout):
                     module.p = 0.0
