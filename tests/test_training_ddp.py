@@ -36,3 +36,30 @@ def test_ddp_spawn_two_cpu_processes_returns_trained_weights(tmp_path, monkeypat
     assert os.listdir(tmp_path) == []
     out_text, _ = capfd.readouterr()
     assert out_text == ""
+
+
+@pytest.mark.slow
+def test_ddp_spawn_fine_tuning_keeps_the_probe_when_no_epoch_beats_it(tmp_path, monkeypatch):
+    """The start's validation score must live in the processes that train: scored by a
+    ``Trainer.validate`` before ``fit``, it was lost with the spawned processes and the probe
+    was never a candidate."""
+    from conftest import tiny_encoder
+    from test_training_finetune import FAST, _fitted_probe, two_frequencies
+
+    from tsea.training import finetune
+    from tsea.training.finetune import split_validation
+
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y = two_frequencies(n=40)
+    encoder = tiny_encoder(1)
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    probe = _fitted_probe(tiny_encoder(1), X, lengths, y)
+    start = probe(split_validation(y, "classification", 0.2, 0)[0])
+    ddp = {"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"}
+    # a learning rate far too large: every epoch ends worse than the probe on validation
+    enc, head = finetune(encoder, X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3, patience=5,
+                         random_state=0, probe=probe, trainer_kwargs=ddp, **FAST)
+    torch.testing.assert_close(head.weight, start.weight)
+    torch.testing.assert_close(head.bias, start.bias)
+    for k, v in enc.state_dict().items():
+        torch.testing.assert_close(v, before[k])

@@ -18,7 +18,8 @@ From a probe, the encoder trains without dropout: pre-trained embeddings can var
 series, and dropout's noise on them is of the same size (on Adiac the median per-feature noise is
 0.64 of the spread between series), so a probe fitted on clean embeddings would meet features it
 was not fitted on and its first gradients would undo the pre-training. The start is validated
-like every epoch, so with early stopping the probe itself is kept when no epoch improves on it.
+like every epoch (before the first step), so with early stopping the probe itself is kept when
+no epoch improves on it.
 
 Training length: ``n_iters`` optimizer steps and/or ``max_epochs``; with neither, up to 100
 epochs with a validation split (early stopping ends it sooner), or the pre-training default
@@ -87,7 +88,7 @@ class FinetuneModule(SpawnSafeModule):
 
     def validation_step(self, batch, batch_idx):
         loss = self._loss(batch)
-        self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch[0]))
+        self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch[0]), sync_dist=True)
 
     def configure_optimizers(self):
         return torch.optim.AdamW([
@@ -96,19 +97,46 @@ class FinetuneModule(SpawnSafeModule):
         ])
 
 
-class _RestoreBest(Callback):
-    """Keep an in-memory copy of the weights of the best validation epoch; restore at the end."""
+def _start_loss(trainer, module) -> float:
+    """The validation loss of the weights training starts from: the mean over the validation
+    series, as Lightning's epoch value of ``val_loss`` is (every process scores all of them, so
+    they agree, as the epochs' values do through ``sync_dist``)."""
+    was_training = module.training
+    module.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in trainer.datamodule.val_dataloader():
+            batch = trainer.strategy.batch_to_device(batch)
+            total += float(module._loss(batch)) * len(batch[0])
+            count += len(batch[0])
+    module.train(was_training)
+    return total / count
 
-    def __init__(self):
-        self.best, self.state = float("inf"), None
+
+class _RestoreBest(Callback):
+    """Keep an in-memory copy of the weights of the best validation epoch; restore at the end.
+    With ``start=True`` the weights training starts from are the first candidate. They are
+    scored inside ``fit`` (not by a ``Trainer.validate`` before it), so that a strategy that
+    trains in other processes (``ddp_spawn``) keeps the score with the weights."""
+
+    def __init__(self, start: bool = False):
+        self.best, self.state, self.start = float("inf"), None, start
+
+    def _consider(self, value: float, module) -> None:
+        if value < self.best:
+            self.best = value
+            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def on_train_start(self, trainer, module):
+        if self.start:
+            self._consider(_start_loss(trainer, module), module)
 
     def on_validation_end(self, trainer, module):
         if trainer.sanity_checking:
             return
         value = trainer.callback_metrics.get("val_loss")
-        if value is not None and float(value) < self.best:
-            self.best = float(value)
-            self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        if value is not None:
+            self._consider(float(value), module)
 
     def on_fit_end(self, trainer, module):
         if self.state is not None:
@@ -256,7 +284,7 @@ def finetune(
             # (then the last weights are kept)
             callbacks = [
                 EarlyStopping("val_loss", patience=patience, mode="min", strict=False),
-                _RestoreBest(),
+                _RestoreBest(start=start is not None),  # from a probe, the start is a candidate
             ]
         trainer = build_trainer(
             root_dir=tmp,
@@ -267,8 +295,6 @@ def finetune(
             trainer_kwargs=trainer_kwargs,
             callbacks=callbacks,
         )
-        if start is not None and len(val_idx):
-            trainer.validate(model, datamodule=data, verbose=False)  # the start is a candidate
         trainer.fit(model, datamodule=data)
         trained = {k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
         head_state = {k: v.detach().cpu() for k, v in model.head.state_dict().items()}
