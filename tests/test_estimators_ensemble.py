@@ -108,7 +108,7 @@ def test_classifier_with_an_ensemble(head):
     clf = EAClassifier(head, **ENSEMBLE, n_encoders=2, random_state=0).fit(X, y)
     assert clf.predict(X).shape == (12,) and clf.predict_proba(X).shape == (12, 2)
     if head == "finetune":
-        assert clf.head_.in_features == 8  # the joined width
+        assert clf.head_[-1].coef_.shape[1] == 8  # the joined width
     with torch.no_grad():
         # 4 input channels: the 2 values' and their first differences'
         assert clf.encoder_(torch.zeros(1, 4, 10)).shape == (1, 10, 8)

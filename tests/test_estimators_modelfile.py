@@ -218,3 +218,27 @@ def test_regressor_save_load_gives_the_same_predictions(tmp_path, head):
     Xt = _series(7, seed=6)
     assert np.array_equal(loaded.predict(Xt), reg.predict(Xt))
     assert loaded.get_params() == reg.get_params()
+
+
+@pytest.mark.parametrize("estimator", [EAClassifier, EARegressor])
+def test_a_finetune_file_with_a_linear_layer_still_loads(tmp_path, estimator):
+    """Files of head='finetune' written before its head was refitted with scikit-learn hold a
+    torch linear layer's weights; they load, and predict through that layer."""
+    import torch
+
+    X = _series(40, seed=7)
+    y = ["x", "y"] * 20 if estimator is EAClassifier else np.linspace(-1.0, 3.0, 40)
+    model = estimator(head="finetune", random_state=0, **TINY).fit(X, y)
+    n_out = 2 if estimator is EAClassifier else 1
+    layer = torch.nn.Linear(model.head_[-1].coef_.shape[-1], n_out)
+    model.head_ = layer.eval()  # as the older tsea left it
+    model.save(tmp_path / "old.tsea")
+    loaded = estimator.load(tmp_path / "old.tsea")
+    assert isinstance(loaded.head_, torch.nn.Linear)
+    Z = model._embed(model._collection(X), pooling=model.pooling)
+    with torch.no_grad():
+        out = layer(torch.from_numpy(Z)).double().numpy()
+    if estimator is EAClassifier:
+        assert np.array_equal(loaded.predict(X), loaded.classes_[out.argmax(axis=1)])
+    else:
+        assert np.allclose(loaded.predict(X), out[:, 0] * model.y_scale_ + model.y_mean_)

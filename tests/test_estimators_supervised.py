@@ -136,7 +136,7 @@ def test_pooling_parameter_defaults_and_wiring():
 def test_finetune_head_width_follows_pooling():
     X, y = _two_classes(6)
     clf = EAClassifier(head="finetune", pooling="max+mean", random_state=0, **TINY).fit(X, y)
-    assert clf.head_.in_features == 2 * TINY["repr_dim"]
+    assert clf.head_[-1].coef_.shape[1] == 2 * TINY["repr_dim"]
     assert clf.predict_proba(X).shape == (len(X), 2)
 
 
@@ -261,3 +261,29 @@ def test_finetune_starts_from_the_linear_probe_of_the_training_part(estimator, y
         assert np.allclose(proba / proba.sum(axis=1, keepdims=True), head.predict_proba(Z), atol=1e-4)
     else:
         assert np.allclose(out[:, 0], head.predict(Z), atol=1e-4)
+
+
+@pytest.mark.parametrize("estimator,y_of", [
+    (EAClassifier, lambda y: np.array(["a", "b"])[y]),
+    (EARegressor, lambda y: 3.0 * y + np.linspace(0.0, 1.0, len(y))),
+])
+def test_finetune_refits_its_head_on_every_training_series(estimator, y_of):
+    """After fine-tuning, the logistic (ridge) head is fitted afresh on the fine-tuned
+    encoder's embeddings of all training series, not only those left after the validation
+    split; the regressor's head fits the standardised target and its predictions are mapped
+    back."""
+    from tsea.heads import make_head
+
+    X, y = _two_classes()
+    target = y_of(y)
+    model = estimator(head="finetune", random_state=0, **TINY).fit(X, target)
+    Z = model._embed(model._collection(X), pooling=model.pooling)  # the fine-tuned encoder's
+    if estimator is EAClassifier:
+        head = make_head("classification", "logistic", len(y), y).fit(Z, y)
+        assert np.allclose(model.predict_proba(X), head.predict_proba(Z))
+        assert np.array_equal(model.predict(X), model.classes_[head.predict(Z)])
+    else:
+        std = (target - target.mean()) / target.std()
+        head = make_head("regression", "ridge", len(y), std).fit(Z, std)
+        assert np.allclose(model.predict(X), head.predict(Z) * target.std() + target.mean())
+    assert np.array_equal(model._head_train_[0], Z)

@@ -7,7 +7,9 @@ with ``head="finetune"``, trains encoder + linear layer end-to-end
 data; the linear layer starts from the ``logistic`` head, ``ridge`` for regression, fitted on the
 pre-trained embeddings of the other series (LP-FT), the encoder trains without dropout, and the
 start is kept when no epoch improves on it; its learning rate is the training layer's
-fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training).
+fine-tuning default, and ``n_iters`` / ``max_epochs`` bound fine-tuning as well as pre-training),
+then fits that same scikit-learn head afresh on the fine-tuned embeddings of every training
+series: the layer trained end to end has seen only the part left after the validation split.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class _Supervised(_EABase):
         """Train encoder + linear head end-to-end after pre-training (head='finetune'), the
         linear layer started from the linear probe of the pre-trained embeddings (LP-FT)."""
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
-        probe_head = "logistic" if self._task == "classification" else "ridge"
+        probe_head = self._sklearn_head()
 
         def probe(idx):
             # the series fine-tuning trains on (its validation part held out), frozen encoder
@@ -63,8 +65,11 @@ class _Supervised(_EABase):
                 num_threads=resolve_threads(self.n_jobs),
                 probe=probe,
             )
+        del head_module  # it has seen only the series left after the validation split
         self.encoder_ = encoder.cpu().eval()
-        self.head_ = head_module.cpu().eval()
+        Z = self._embed(coll, pooling=self.pooling)
+        check_embedding_spread(Z)
+        self._fit_sklearn_head(Z, y)
 
     def _fit(self, coll, y, n_out: int) -> None:
         self._fit_encoder(coll)
@@ -81,13 +86,21 @@ class _Supervised(_EABase):
         with torch_threads(self.n_jobs):
             return head.fit(Z, y)
 
+    def _sklearn_head(self) -> str:
+        """The scikit-learn head on the embeddings: ``head``, or for ``finetune`` the one its
+        linear layer starts from and that is refitted after it."""
+        if self.head != "finetune":
+            return self.head
+        return "logistic" if self._task == "classification" else "ridge"
+
     def _fit_sklearn_head(self, Z, y) -> None:
-        self.head_ = self._fitted_head(self.head, Z, y)
+        self.head_ = self._fitted_head(self._sklearn_head(), Z, y)
         # kept for the model file, which refits the head on them instead of pickling it
         self._head_train_ = (Z, y)
 
     def _head_outputs(self, X) -> np.ndarray:
-        """Embeddings of X, or the linear head's raw outputs for head='finetune'."""
+        """Embeddings of X, or a torch linear head's raw outputs (model files of head='finetune'
+        written before its head was refitted with scikit-learn)."""
         check_is_fitted(self, "head_")
         Z = self._embed(self._collection(X), pooling=self.pooling)
         if isinstance(self.head_, torch.nn.Module):
@@ -108,7 +121,7 @@ class _Supervised(_EABase):
         return {}, {"head_train/Z": Z, "head_train/y": np.asarray(y)}
 
     def _restore_head(self, meta: dict, arrays: dict) -> None:
-        if self.head == "finetune":
+        if "head/weight" in arrays:  # head='finetune' before its head was refitted
             weight = torch.from_numpy(np.array(arrays["head/weight"]))
             self.head_ = torch.nn.Linear(weight.shape[1], weight.shape[0])
             self.head_.load_state_dict(
@@ -128,9 +141,9 @@ class EAClassifier(ClassifierMixin, _Supervised):
     ``fit(X, y)`` pre-trains the encoder on X without labels, then fits the head on the pooled
     embeddings (:func:`tsea.heads.make_head`), or, with ``head="finetune"``, trains encoder +
     linear layer end to end (:func:`tsea.training.finetune`, early-stopped on a validation
-    split carved from the training data). ``predict_proba`` is the head's own for
-    ``logistic``, a softmax of the linear layer for ``finetune``, and a softmax of the decision
-    function for ``svm`` and ``ridge``. Labels may be ints, strings or a mix of both.
+    split carved from the training data) and then refits the ``logistic`` head on the fine-tuned
+    embeddings of all training series. ``predict_proba`` is the head's own for ``logistic`` and
+    ``finetune``, and a softmax of the decision function for ``svm`` and ``ridge``. Labels may be ints, strings or a mix of both.
 
     {parameters}
 
@@ -138,8 +151,9 @@ class EAClassifier(ClassifierMixin, _Supervised):
     ----------
     classes_ : ndarray
         The class labels, in the order of ``predict_proba``'s columns.
-    head_ : estimator or torch.nn.Linear
-        The fitted head.
+    head_ : estimator
+        The fitted scikit-learn head (for ``finetune``, the ``logistic`` head on the fine-tuned
+        encoder's embeddings).
     encoder_, depth_, n_channels_, train_length_, channel_mean_, channel_std_, seed_
         As in :class:`tsea.EAEncoder`.
 
@@ -218,8 +232,9 @@ class EARegressor(RegressorMixin, _Supervised):
     ----------
     encoder_, depth_, n_channels_, train_length_, channel_mean_, channel_std_, seed_
         As in :class:`tsea.EAEncoder`.
-    head_ : estimator or torch.nn.Linear
-        The fitted head (a linear layer for ``head="finetune"``).
+    head_ : estimator
+        The fitted scikit-learn head (for ``finetune``, the ``ridge`` head on the fine-tuned
+        encoder's embeddings, fitted to the standardised target).
     y_mean_, y_scale_ : float
         The target standardisation of ``head="finetune"``.
 
@@ -248,8 +263,12 @@ class EARegressor(RegressorMixin, _Supervised):
     def predict(self, X) -> np.ndarray:
         out = self._head_outputs(X)
         if isinstance(self.head_, torch.nn.Module):
-            return out[:, 0] * self.y_scale_ + self.y_mean_
-        return np.asarray(self.head_.predict(out), dtype=np.float64)
+            out = out[:, 0]
+        else:
+            out = np.asarray(self.head_.predict(out), dtype=np.float64)
+        if self.head == "finetune":
+            return out * self.y_scale_ + self.y_mean_
+        return out
 
     def _head_state(self) -> tuple[dict, dict]:
         meta, arrays = super()._head_state()
