@@ -36,7 +36,8 @@ training embeddings are nearly identical (a collapsed pre-training).
 ``finetune`` is not a scikit-learn head: the estimators train the encoder and a linear layer
 end-to-end (:func:`tsea.training.finetune`); ``make_head`` refuses it with a clear error. That
 layer starts from a fitted linear head (``logistic`` or ``ridge``) read as one affine map by
-:func:`linear_weights`.
+:func:`linear_weights`, and after fine-tuning the same head is fitted again, on the fine-tuned
+embeddings of every training series.
 """
 
 from __future__ import annotations

@@ -260,12 +260,12 @@ HEAD_PARAMS = {
     "classification": {
         "head": Param("logistic", [StrOptions(set(CLASSIFICATION_HEADS))],
                       "logistic (standardise + LogisticRegression) | svm (TS2Vec protocol) | "
-                      "ridge | finetune (end to end, from the logistic head)", "head"),
+                      "ridge | finetune (end to end from the logistic head, which is then refitted)", "head"),
         "pooling": _pooling("max", "head"),
     },
     "regression": {
         "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],
-                      "ridge (standardise + RidgeCV) | svr | finetune (end to end, from the ridge head)", "head"),
+                      "ridge (standardise + RidgeCV) | svr | finetune (end to end from the ridge head, which is then refitted)", "head"),
         "pooling": _pooling("max", "head"),
     },
 }
