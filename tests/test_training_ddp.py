@@ -43,23 +43,7 @@ def test_ddp_spawn_fine_tuning_keeps_the_probe_when_no_epoch_beats_it(tmp_path, 
     """The start's validation score must live in the processes that train: scored by a
     ``Trainer.validate`` before ``fit``, it was lost with the spawned processes and the probe
     was never a candidate."""
-    from conftest import tiny_encoder
-    from test_training_finetune import FAST, _fitted_probe, two_frequencies
-
-    from tsea.training import finetune
-    from tsea.training.finetune import split_validation
+    from test_training_finetune import assert_the_probe_is_kept
 
     monkeypatch.chdir(tmp_path)
-    X, lengths, y = two_frequencies(n=40)
-    encoder = tiny_encoder(1)
-    before = {k: v.clone() for k, v in encoder.state_dict().items()}
-    probe = _fitted_probe(tiny_encoder(1), X, lengths, y)
-    start = probe(split_validation(y, "classification", 0.2, 0)[0])
-    ddp = {"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"}
-    # a learning rate far too large: every epoch ends worse than the probe on validation
-    enc, head = finetune(encoder, X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3, patience=5,
-                         random_state=0, probe=probe, trainer_kwargs=ddp, **FAST)
-    torch.testing.assert_close(head.weight, start.weight)
-    torch.testing.assert_close(head.bias, start.bias)
-    for k, v in enc.state_dict().items():
-        torch.testing.assert_close(v, before[k])
+    assert_the_probe_is_kept({"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"})

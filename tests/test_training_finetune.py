@@ -191,20 +191,26 @@ def test_from_a_probe_the_encoder_trains_without_dropout_and_keeps_it_after(tmp_
         assert [m.p for m in enc.modules() if isinstance(m, torch.nn.Dropout)] == p_before
 
 
-def test_the_probe_is_kept_when_no_epoch_improves_on_it(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def assert_the_probe_is_kept(trainer_kwargs=None):
+    """Fine-tuning at a learning rate far too large, so that every epoch ends worse than the
+    probe on validation: the probe's layer and the encoder come back unchanged."""
     X, lengths, y = two_frequencies(n=40)
     encoder = tiny_encoder(1)
     before = {k: v.clone() for k, v in encoder.state_dict().items()}
     probe = _fitted_probe(tiny_encoder(1), X, lengths, y)
     start = probe(split_validation(y, "classification", 0.2, 0)[0])
-    # a learning rate far too large: every epoch ends worse than the probe on validation
     enc, head = finetune(encoder, X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3, patience=5,
-                         random_state=0, probe=probe, **FAST)
+                         random_state=0, probe=probe, trainer_kwargs=trainer_kwargs, **FAST)
     torch.testing.assert_close(head.weight, start.weight)
     torch.testing.assert_close(head.bias, start.bias)
     for k, v in enc.state_dict().items():
         torch.testing.assert_close(v, before[k])
+    return X, lengths, y, before
+
+
+def test_the_probe_is_kept_when_no_epoch_improves_on_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, lengths, y, before = assert_the_probe_is_kept()
     # without the probe the same training moves the weights (the checks above can fail)
     enc2, _ = finetune(tiny_encoder(1), X, lengths, y, n_outputs=2, lr=1.0, max_epochs=3,
                        random_state=0, **FAST)
