@@ -46,7 +46,9 @@ class _Supervised(_EABase):
             return layer
 
         with torch_threads(self.n_jobs), seeded(self.seed_):
-            encoder, head_module = _training.finetune(
+            # the linear layer it returns has seen only the series left after the validation
+            # split; the head is fitted again below, on all of them
+            encoder, _ = _training.finetune(
                 self.encoder_,
                 X,
                 coll.lengths,
@@ -65,7 +67,6 @@ class _Supervised(_EABase):
                 num_threads=resolve_threads(self.n_jobs),
                 probe=probe,
             )
-        del head_module  # it has seen only the series left after the validation split
         self.encoder_ = encoder.cpu().eval()
         Z = self._embed(coll, pooling=self.pooling)
         check_embedding_spread(Z)
@@ -141,9 +142,10 @@ class EAClassifier(ClassifierMixin, _Supervised):
     ``fit(X, y)`` pre-trains the encoder on X without labels, then fits the head on the pooled
     embeddings (:func:`tsea.heads.make_head`), or, with ``head="finetune"``, trains encoder +
     linear layer end to end (:func:`tsea.training.finetune`, early-stopped on a validation
-    split carved from the training data) and then refits the ``logistic`` head on the fine-tuned
-    embeddings of all training series. ``predict_proba`` is the head's own for ``logistic`` and
-    ``finetune``, and a softmax of the decision function for ``svm`` and ``ridge``. Labels may be ints, strings or a mix of both.
+    split carved from the training data) and then refits the ``logistic`` head on the
+    fine-tuned embeddings of all training series. ``predict_proba`` is the head's own for
+    ``logistic`` and ``finetune``, and a softmax of the decision function for ``svm`` and
+    ``ridge``. Labels may be ints, strings or a mix of both.
 
     {parameters}
 
