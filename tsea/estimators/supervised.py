@@ -30,8 +30,9 @@ class _Supervised(_EABase):
     """Pre-training, then a scikit-learn head on the pooled embeddings (or fine-tuning)."""
 
     def _finetune(self, coll, y, n_out: int) -> None:
-        """Train encoder + linear head end-to-end after pre-training (head='finetune'), the
-        linear layer started from the linear probe of the pre-trained embeddings (LP-FT)."""
+        """Replace ``encoder_`` by its fine-tuned copy (head='finetune'): encoder + linear layer
+        trained end to end, the layer started from the linear probe of the pre-trained
+        embeddings (LP-FT)."""
         X = np.ascontiguousarray(self._normalize(coll.X), dtype=np.float32)
         probe_head = self._sklearn_head()
 
@@ -47,7 +48,7 @@ class _Supervised(_EABase):
 
         with torch_threads(self.n_jobs), seeded(self.seed_):
             # the linear layer it returns has seen only the series left after the validation
-            # split; the head is fitted again below, on all of them
+            # split; `_fit` fits the head again, on all of them
             encoder, _ = _training.finetune(
                 self.encoder_,
                 X,
@@ -68,15 +69,11 @@ class _Supervised(_EABase):
                 probe=probe,
             )
         self.encoder_ = encoder.cpu().eval()
-        Z = self._embed(coll, pooling=self.pooling)
-        check_embedding_spread(Z)
-        self._fit_sklearn_head(Z, y)
 
     def _fit(self, coll, y, n_out: int) -> None:
         self._fit_encoder(coll)
         if self.head == "finetune":
             self._finetune(coll, y, n_out)
-            return
         Z = self._embed(coll, pooling=self.pooling)
         check_embedding_spread(Z)
         self._fit_sklearn_head(Z, y)
