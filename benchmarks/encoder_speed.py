@@ -5,9 +5,10 @@
 
 Three parts:
 1. map convolution formulations (same full 3x3 H->H conv): forward+backward time;
-2. candidate default settings against a TS2Vec-sized plain encoder (mode none, depth 10,
-   width 64, repr 320) at L=128 and 512 (the project's goal: EA-DC <= 1.5x TS2Vec);
-3. modes none/vanilla/evolving/reuse (encoder defaults) at L in {128, 512, 2048, 8192}, batch 8:
+2. the default encoder and the settings that change its attention cost (tokens, attended
+   blocks) against a TS2Vec-sized plain encoder (mode none, depth 10, width 64, repr 320) at
+   L=128 and 512 (the project's goal: a fit within 1.5x TS2Vec's);
+3. every attention mode (encoder defaults otherwise) at L in {128, 512, 2048, 8192}, batch 8:
    training step time and peak RSS, eval forward peak RSS. Each configuration runs in a fresh
    subprocess so its peak resident memory (VmHWM, the high-water RSS) is its own.
 
@@ -32,18 +33,20 @@ from datetime import date
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from tsea.params import ATTENTION_MODES  # noqa: E402  (after the path: runs from a checkout)
+
 BATCH = 8
 CHANNELS = 3
 REFERENCE = {"mode": "none", "depth": 10, "d_model": 64, "repr_dim": 320}
-MODES = ("none", "vanilla", "evolving", "reuse")
+MODES = ATTENTION_MODES
 LENGTHS = (128, 512, 2048, 8192)
 IMPLS = ("conv2d", "channels_last", "shifted", "unfold")
+# The default ({}), then the knobs that set the attention's cost: tokens and attended blocks.
 CANDIDATES = (
-    {"mode": "evolving", "depth": 7, "max_attention_len": 64},
-    {"mode": "evolving", "depth": 6, "max_attention_len": 64},
-    {"mode": "evolving", "depth": 5, "max_attention_len": 64},
-    {"mode": "evolving", "depth": 7, "max_attention_len": 48},
-    {"mode": "evolving", "depth": 7, "max_attention_len": 32},
+    {},
+    {"max_attention_len": 32},
+    {"max_attention_len": 128},
+    {"attention_blocks": None},
 )
 
 
@@ -208,10 +211,10 @@ def modes_table(lengths, quick):
 
 
 def _fmt_kw(kw):
-    return ", ".join(f"{k}={v}" for k, v in kw.items())
+    return ", ".join(f"{k}={v}" for k, v in kw.items()) or "the default"
 
 
-def render(conv_rows, cand_rows, mode_rows, command):
+def render(conv_rows, cand_rows, mode_rows, command, loads):
     from tsea.nn import EADCEncoder
 
     defaults = {k: v for k, v in EADCEncoder(CHANNELS).config.items() if k != "in_channels"}
@@ -220,7 +223,8 @@ def render(conv_rows, cand_rows, mode_rows, command):
         "",
         f"Command: `{command}`. Machine: 2-core CPU, 24 GB, no GPU; torch "
         f"{__import__('torch').__version__}, 1 torch thread. Date: {date.today().isoformat()}.",
-        "Taken **under load** (other jobs shared the 2 cores): times are medians of repeats of the",
+        f"1-minute load average {loads[0]:.1f} at the start and {loads[1]:.1f} at the end (2 cores). "
+        "Times are medians of repeats of the",
         "process CPU time (`time.process_time`), wall medians alongside; batch 8, 3 channels.",
         "",
         f"Encoder defaults: `{_fmt_kw(defaults)}`.",
@@ -251,9 +255,9 @@ def render(conv_rows, cand_rows, mode_rows, command):
         "",
         "The attention cost is fixed once L exceeds `max_attention_len` while the convolutions",
         "grow with L, so L=128 (exactly 64 tokens) is the worst ratio in 128..512. These are",
-        "per-step costs: tsea's default budget is half of TS2Vec's steps (100/300 vs 200/600), so",
-        "a fit stays within the project's 1.5x of TS2Vec while a step costs up to ~3x; the archive",
-        "benchmark measures whole fits.",
+        "encoder steps alone: a fit also pays the contrastive loss (whose products grow with",
+        "`repr_dim`) and, with soft targets, DTW within each batch, on TS2Vec's step budget; the",
+        "archive benchmark measures whole fits.",
     ]
     lines += [
         "",
@@ -271,12 +275,14 @@ def render(conv_rows, cand_rows, mode_rows, command):
             f"| {ev['peak_mb']:.0f} (+{ev['peak_mb'] - ev['base_mb']:.0f}) |"
         )
     base = max(ev["base_mb"] for *_, ev in mode_rows)
-    worst = max(ev["peak_mb"] for L, _, _, ev in mode_rows if L == max(r[0] for r in mode_rows))
+    longest = max(r[0] for r in mode_rows)
+    worst = max(ev["peak_mb"] for L, _, _, ev in mode_rows if L == longest)
     lines += [
         "",
         f"Peak RSS includes the Python + torch process itself (~{base:.0f} MB before the model; "
         "'+model' is the rise of the max RSS above that). "
-        f"Floor (batch 8, L=8192, eval forward < 2 GB in every mode): worst {worst:.0f} MB.",
+        f"Eval forward at batch 8, L={longest} (the floor, at L=8192: under 2 GB in every mode): "
+        f"worst {worst:.0f} MB.",
     ]
     return "\n".join(lines)
 
@@ -303,10 +309,11 @@ def main(argv=None):
         print(json.dumps(worker(json.loads(args.worker))))
         return
     command = "python benchmarks/encoder_speed.py" + (" --quick" if args.quick else "")
+    load_start = os.getloadavg()[0]
     conv_rows = map_conv_table((32, 64) if args.quick else (32, 64, 128, 256), 3 if args.quick else 7)
     cand_rows = candidates_table((128,) if args.quick else (128, 512), 2 if args.quick else 7)
     mode_rows = modes_table((128, 512) if args.quick else LENGTHS, args.quick)
-    text = render(conv_rows, cand_rows, mode_rows, command)
+    text = render(conv_rows, cand_rows, mode_rows, command, (load_start, os.getloadavg()[0]))
     print(text)
     if not args.no_write:
         write_section(text)

@@ -8,7 +8,7 @@ Each (job, threads) runs in a fresh subprocess, one after the other, alternating
 twice (a shared machine disturbs them alike); reported: best wall time, speed-up over one
 thread, and the efficiency (speed-up / threads).
 
-- fit: ``EAEncoder`` defaults (depth auto, batch 8), ``n_iters`` iterations on 200 univariate
+- fit: ``EAEncoder`` defaults (batch 8), ``n_iters`` iterations on 200 univariate
   series of length L (random walks), ``n_jobs`` = threads.
 - embed: ``transform`` of n series of length L with a saved model, ``n_jobs`` = threads.
 """

@@ -1,4 +1,4 @@
-"""tsea inside a scikit-learn Pipeline, tuned with GridSearchCV (about 1-2 minutes on 2 CPU cores).
+"""tsea inside a scikit-learn Pipeline, tuned with GridSearchCV (under a minute on 2 CPU cores).
 
 The pipeline embeds each series with a small EAEncoder, standardises the embeddings and
 classifies them with a logistic regression. GridSearchCV picks the attention mode of the encoder
