@@ -93,14 +93,14 @@ def test_supervised_errors():
         EAClassifier(**TINY).fit(X, np.zeros(6, dtype=int))
     with pytest.raises(ValueError, match="Unknown label type"):
         EAClassifier(**TINY).fit(X, np.linspace(0, 1, 6))
-    with pytest.raises(ValueError, match="NaN labels"):
+    with pytest.raises(ValueError, match=r"NaN labels, at y\[2\] \(1 of 6 entries\)"):
         EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.nan, 0, 1, 0]))
-    with pytest.raises(ValueError, match="infinite labels"):
+    with pytest.raises(ValueError, match=r"infinite labels, at y\[2\] \(1 of 6 entries\)"):
         EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.inf, 0, 1, 0]))
-    with pytest.raises(ValueError, match="missing labels"):
+    with pytest.raises(ValueError, match=r"missing labels \(None or NaN\), at y\[1\] \(1 of 6"):
         EAClassifier(**TINY).fit(X, np.array(["a", None, "b", "a", "b", "a"], dtype=object))
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        EARegressor(**TINY).fit(X, np.array([1.0, np.nan, 2, 3, 4, 5]))
+    with pytest.raises(ValueError, match=r"NaN or infinite values, at y\[1\] \(2 of 6 entries\)"):
+        EARegressor(**TINY).fit(X, np.array([1.0, np.nan, 2, 3, -np.inf, 5]))
     with pytest.raises(ValueError, match="numeric"):
         EARegressor(**TINY).fit(X, np.array(list("abcdef")))
     with pytest.raises(ValueError, match="EAClassifier: head must be a str among .*Got 'svr'"):

@@ -21,6 +21,12 @@ def _check_length(y: np.ndarray, n_series: int) -> None:
         raise ValueError(f"y has {y.shape[0]} entries but X has {n_series} series")
 
 
+def _where(bad: np.ndarray) -> str:
+    """Where a boolean mask over y is true: the first position and how many there are."""
+    positions = np.flatnonzero(bad)
+    return f"at y[{positions[0]}] ({positions.size} of {bad.size} entries)"
+
+
 def _label_key(value):
     """Order of mixed-type labels: numbers (by value), then strings, then anything else (repr)."""
     if isinstance(value, numbers.Real):
@@ -47,11 +53,13 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     _check_length(y, n_series)
     if y.dtype.kind == "f":
         if np.isnan(y).any():
-            raise ValueError("y contains NaN labels")
+            raise ValueError(f"y contains NaN labels, {_where(np.isnan(y))}")
         if np.isinf(y).any():
-            raise ValueError("y contains infinite labels")
-    elif y.dtype == object and any(_is_missing(v) for v in y):
-        raise ValueError("y contains missing labels (None or NaN)")
+            raise ValueError(f"y contains infinite labels, {_where(np.isinf(y))}")
+    elif y.dtype == object:
+        missing = np.fromiter((_is_missing(v) for v in y), dtype=bool, count=y.shape[0])
+        if missing.any():
+            raise ValueError(f"y contains missing labels (None or NaN), {_where(missing)}")
     try:
         kind = type_of_target(y)
     except (TypeError, ValueError):  # e.g. mixed labels that numpy cannot sort
@@ -84,5 +92,5 @@ def check_targets(y, n_series: int) -> np.ndarray:
     except (TypeError, ValueError):
         raise ValueError("y must be numeric for a regressor") from None
     if not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinite values")
+        raise ValueError(f"y contains NaN or infinite values, {_where(~np.isfinite(y))}")
     return y
