@@ -12,9 +12,10 @@ ratio tsea / TS2Vec. Series/s is the best of ``--repeats`` wall-clock timings of
 per CPU-second (process CPU time: robust to other load on a shared machine, and with one
 thread the same quantity) is given alongside.
 
-- tsea: ``EAEncoder`` with the default parameters (see ``configs/default.yaml``), fitted for one iteration in a separate process (speed does not depend on the
-  weights) and saved; the timed process loads it (as ``tsea embed`` does) and runs
-  ``transform(X)`` (max pooling), ``n_jobs`` = threads.
+- tsea: ``EAEncoder`` with the default parameters (``configs/default.yaml``), fitted for one
+  iteration in a separate process (speed does not depend on the weights) and saved; the timed
+  process loads it (as ``tsea embed`` does) and runs ``transform(X)`` (max pooling),
+  ``n_jobs`` = threads.
 - TS2Vec: the reference package ``ts2vec`` (default sizes: depth 10, width 64, output 320),
   untrained, ``encode(X, encoding_window="full_series")`` with its default batch size 16.
 - MiniRocket: aeon's ``MiniRocket`` (10,000 kernels), fitted on 64 series, ``transform(X)``,
