@@ -38,7 +38,6 @@ from tsea.params import ATTENTION_MODES  # noqa: E402  (after the path: runs fro
 BATCH = 8
 CHANNELS = 3
 REFERENCE = {"mode": "none", "depth": 10, "d_model": 64, "repr_dim": 320}
-MODES = ATTENTION_MODES
 LENGTHS = (128, 512, 2048, 8192)
 IMPLS = ("conv2d", "channels_last", "shifted", "unfold")
 # The default ({}), then the knobs that set the attention's cost: tokens and attended blocks.
@@ -192,7 +191,7 @@ def candidates_table(lengths, repeats):
 
 def modes_table(lengths, quick):
     rows = []
-    configs = [("none (TS2Vec size)", REFERENCE)] + [(m, {"mode": m}) for m in MODES]
+    configs = [("none (TS2Vec size)", REFERENCE)] + [(m, {"mode": m}) for m in ATTENTION_MODES]
     for L in lengths:
         repeats = 5 if L <= 512 else (3 if L <= 2048 else 2)
         if quick:
