@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from tsea.data.csv_io import CSV_FORMAT, iter_text_tables, read_text_table
+from tsea.data.csv_text import CSV_FORMAT, iter_text_tables, read_text_table
 from tsea.data.readers import read_file
 
 NA_TEXT = ["NA", "None", "null", "n/a", "N/A", "NaN", "nan", "#N/A", "NULL", "-nan", "<NA>"]

@@ -8,9 +8,8 @@ Long: a header row with ``id``, ``time``, optional label column, then one column
 a row per (series, time step); rows may come in any order (sorted by time within each id);
 series keep the order of first appearance; duplicate (id, time) is an error.
 
-Every field is read as text (split by Python's csv module with :data:`CSV_FORMAT`, the one
-place that says how data files are split; :func:`iter_text_tables` reads whole files and
-chunks alike), then:
+Every field is read as text (:mod:`tsea.data.csv_text`: Python's csv module with its
+:data:`~tsea.data.csv_text.CSV_FORMAT`, whole files and chunks alike), then:
 
 - ids and labels stay text exactly as written; only an empty cell is missing (``NA``, ``None``,
   ``null``, ``n/a`` are ordinary text);
@@ -28,155 +27,28 @@ Regression targets (``task="regression"``) are cast to float.
 The whole-file readers are "header -> layout (:func:`wide_layout`, :func:`long_layout`) -> text
 table -> series (:func:`wide_frame_to_series`, :func:`long_frame_to_series`)"; the streaming
 reader (:mod:`tsea.data.stream`, ``tsea embed``) runs the same steps on the chunks of
-:func:`iter_text_tables`, so a file read in chunks gives what it gives whole.
+:func:`~tsea.data.csv_text.iter_text_tables`, so a file read in chunks gives what it gives whole.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from .checks import check_y
 from .convert import from_padded, to_collection
+from .csv_text import csv_header, read_text_table
 
 LABEL_NAMES = ("label", "target")
 ID_NAME = "id"
 TIME_NAME = "time"
 
-#: How data files (CSV and UCR .tsv) are split into records and fields, in one place for the
-#: readers of whole files and of chunks: Python's csv module with this dialect (RFC 4180
-#: quoting, ``""`` inside quotes, no space skipping; a record may span lines inside quotes),
-#: UTF-8 with or without a byte-order mark, blank lines skipped. Every field stays text; the
-#: readers decide what is missing. (Not pandas.read_csv: its C engine silently drops the extra
-#: fields of a row that starts a chunk, and both engines take the leading fields of a longer
-#: first row as an index, parsed as numbers by the python engine: "007" became 7.)
-CSV_FORMAT = MappingProxyType(
-    {"delimiter": ",", "quotechar": '"', "doublequote": True, "skipinitialspace": False,
-     "strict": False, "encoding": "utf-8-sig"}
-)
-
-
-def iter_records(
-    path, *, delimiter: str = ",", on_open=None
-) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, fields)`` of every non-blank record of a data file (the line number of
-    the record's last line, 1-based); ValueError naming the file for undecodable text.
-    ``on_open(fh)`` (optional) is called with the open text file (progress: ``fh.buffer``)."""
-    opts = dict(CSV_FORMAT)
-    encoding = opts.pop("encoding")
-    opts["delimiter"] = delimiter
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            if on_open is not None:
-                on_open(fh)
-            reader = csv.reader(fh, **opts)
-            for record in reader:
-                if record:
-                    yield reader.line_num, record
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(f"{path}: not a readable {'CSV' if delimiter == ',' else 'text'} file ({e})") from None
-
-
 def is_long_header(columns, id_column=None) -> bool:
     """Long layout iff the header has an id (``id`` or ``id_column``) and a ``time`` column."""
     return (id_column or ID_NAME) in columns and TIME_NAME in columns
-
-
-def raw_header(path) -> list[str]:
-    """The fields of the header row exactly as written (empty names included)."""
-    for _, record in iter_records(path):
-        return record
-    raise ValueError(f"{path}: the file is empty (a header row is required)")
-
-
-def _named(path, raw: list[str]) -> list[str]:
-    """The header without its trailing empty names; ValueError for other empty or duplicate
-    names."""
-    n = len(raw)
-    while n and raw[n - 1] == "":
-        n -= 1
-    names = raw[:n]
-    if not names:
-        raise ValueError(f"{path}: the header row has no column names")
-    for j, name in enumerate(names):
-        if name == "":
-            raise ValueError(
-                f"{path}: column {j + 1} of the header has no name (a row index written by "
-                "DataFrame.to_csv or R's write.csv?); name it or remove it"
-            )
-    seen = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"{path}: the header names column {name!r} twice")
-        seen.add(name)
-    return names
-
-
-def csv_header(path) -> list[str]:
-    """The column names of a CSV file (trailing empty names, from a separator at the end of the
-    header line, left out); ValueError for unnamed or duplicate columns."""
-    return _named(path, raw_header(path))
-
-
-def _frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFrame:
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    frame = pd.DataFrame(
-        {name: np.array(col, dtype=object) for name, col in zip(names, columns)},
-        columns=names,
-    )
-    frame.index = pd.RangeIndex(first_row, first_row + len(rows))
-    return frame
-
-
-def iter_text_tables(path, chunksize: int, *, on_open=None) -> Iterator[pd.DataFrame]:
-    """The data rows of a CSV file as text frames of at most ``chunksize`` rows, one column per
-    named header column (the frames' indexes count data rows from 0 over the whole file).
-
-    A short row is padded with empty fields. Fields past the header's named columns (a
-    separator at the end of lines) must be empty, else ValueError naming the line: a row is
-    never shifted or cut. ``on_open``: see :func:`iter_records`.
-    """
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
-    records = iter_records(path, on_open=on_open)
-    header = next(records, None)
-    if header is None:
-        raise ValueError(f"{path}: the file is empty (a header row is required)")
-    names = _named(path, header[1])
-    n, n_raw = len(names), len(header[1])
-    rows, done = [], 0
-    for line, record in records:
-        if len(record) > n:
-            for k, value in enumerate(record[n:], start=n):
-                if value != "":
-                    what = "an unnamed column" if k < n_raw else (
-                        f"more fields than the {n_raw} of the header")
-                    raise ValueError(
-                        f"{path}: line {line} (data row {done + len(rows) + 1}) has value "
-                        f"{value!r} in field {k + 1}, {what} (a shifted row?)"
-                    )
-            record = record[:n]
-        elif len(record) < n:
-            record = record + [""] * (n - len(record))
-        rows.append(record)
-        if len(rows) == chunksize:
-            yield _frame(rows, names, done)
-            done += len(rows)
-            rows = []
-    if rows or done == 0:
-        yield _frame(rows, names, done)
-
-
-def read_text_table(path) -> pd.DataFrame:
-    """The whole CSV file as one text frame (see :func:`iter_text_tables`)."""
-    frames = list(iter_text_tables(path, chunksize=2**62))
-    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def _pick(path, columns, given, defaults, role) -> str | None:
@@ -304,7 +176,7 @@ def wide_frame_to_series(path, df, layout, *, task=None, labels=True):
     """Rows of a wide table -> (Collection with ids, y or None): the step shared by
     :func:`read_csv_wide` (the whole file) and :mod:`tsea.data.stream` (chunks).
 
-    ``df``: a frame of :func:`iter_text_tables` (text cells; its index numbers the data rows
+    ``df``: a frame of :func:`~tsea.data.csv_text.iter_text_tables` (text cells; its index numbers the data rows
     over the whole file, which gives default ids and the numbers in messages), or a Parquet
     frame in the same conventions. Ids are checked unique within ``df`` only.
     """

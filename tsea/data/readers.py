@@ -18,9 +18,7 @@ from .checks import TASKS, check_y
 from .collection import Collection
 from .convert import from_padded, to_collection
 from .csv_io import (
-    csv_header,
     is_long_header,
-    iter_records,
     long_frame_to_series,
     long_layout,
     parse_values,
@@ -30,6 +28,7 @@ from .csv_io import (
     wide_frame_to_series,
     wide_layout,
 )
+from .csv_text import csv_header, iter_records
 
 FORMATS = ("ts", "tsv", "arff", "csv", "csv_wide", "csv_long", "parquet")
 

@@ -10,9 +10,9 @@ What streams, and how far (``tsea embed`` reads every input through this module)
 - ``.ts`` / ``.arff``: aeon reads the whole file, then it is handed on in chunks (these
   formats are small archive files; their readers have no incremental mode).
 
-Parsing is csv_io's, the one reading path of the whole-file readers: CSV records are split
-by :func:`~tsea.data.csv_io.iter_text_tables` (Python's csv module with
-:data:`~tsea.data.csv_io.CSV_FORMAT`; ``.tsv`` by :func:`~tsea.data.csv_io.iter_records`), then
+Parsing is that of the whole-file readers: CSV records are split
+by :func:`~tsea.data.csv_text.iter_text_tables` (Python's csv module with
+:data:`~tsea.data.csv_text.CSV_FORMAT`; ``.tsv`` by :func:`~tsea.data.csv_text.iter_records`), then
 the per-chunk "text table -> series" steps (:func:`~tsea.data.csv_io.wide_frame_to_series`,
 :func:`~tsea.data.csv_io.long_frame_to_series`, :func:`~tsea.data.readers.tsv_records_to_series`)
 turn them into series; never ``pandas.read_csv``. A file read in chunks therefore gives the
@@ -44,15 +44,13 @@ from .collection import Collection
 from .csv_io import (
     TIME_NAME,
     _text_column,
-    csv_header,
     is_long_header,
-    iter_records,
-    iter_text_tables,
     long_frame_to_series,
     long_layout,
     wide_frame_to_series,
     wide_layout,
 )
+from .csv_text import csv_header, iter_records, iter_text_tables
 
 __all__ = ["SeriesStream", "STREAM_FORMATS", "arrow_frame", "concat_collections", "parquet_file"]
 
@@ -135,7 +133,7 @@ def _rechunk(parts: Iterator[Collection], size: int) -> Iterator[Collection]:
 
 class _FileProgress:
     """How much of a file the csv reader has consumed (for progress): ``watch`` is the
-    ``on_open`` hook of :func:`~tsea.data.csv_io.iter_records`."""
+    ``on_open`` hook of :func:`~tsea.data.csv_text.iter_records`."""
 
     def __init__(self, path):
         self.size = os.path.getsize(path)
@@ -230,7 +228,7 @@ class SeriesStream:
             yield from (self._long(frames) if self.long else self._wide(frames))
 
     def _csv_frames(self) -> Iterator[pd.DataFrame]:
-        """Text frames of csv_io's one reader; their indexes number the data rows."""
+        """Text frames of csv_text's one reader; their indexes number the data rows."""
         rows = LONG_ROWS if self.long else self.chunk_series
         progress = _FileProgress(self.path)
         self._progress = progress.fraction
@@ -324,7 +322,7 @@ class SeriesStream:
             seen.add(code)
 
     def _tsv(self) -> Iterator[Collection]:
-        """Records of csv_io's one reader (tab-separated), converted chunk by chunk."""
+        """Records of csv_text's one reader (tab-separated), converted chunk by chunk."""
         from .readers import tsv_records_to_series
 
         progress = _FileProgress(self.path)
