@@ -59,7 +59,7 @@ def raw_header(path) -> list[str]:
     raise ValueError(f"{path}: the file is empty (a header row is required)")
 
 
-def named_columns(path, raw: list[str]) -> list[str]:
+def _named(path, raw: list[str]) -> list[str]:
     """The header without its trailing empty names; ValueError for other empty or duplicate
     names."""
     n = len(raw)
@@ -85,10 +85,10 @@ def named_columns(path, raw: list[str]) -> list[str]:
 def csv_header(path) -> list[str]:
     """The column names of a CSV file (trailing empty names, from a separator at the end of the
     header line, left out); ValueError for unnamed or duplicate columns."""
-    return named_columns(path, raw_header(path))
+    return _named(path, raw_header(path))
 
 
-def text_frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFrame:
+def _frame(rows: list[list[str]], names: list[str], first_row: int) -> pd.DataFrame:
     columns = list(zip(*rows)) if rows else [()] * len(names)
     frame = pd.DataFrame(
         {name: np.array(col, dtype=object) for name, col in zip(names, columns)},
@@ -112,7 +112,7 @@ def iter_text_tables(path, chunksize: int, *, on_open=None) -> Iterator[pd.DataF
     header = next(records, None)
     if header is None:
         raise ValueError(f"{path}: the file is empty (a header row is required)")
-    names = named_columns(path, header[1])
+    names = _named(path, header[1])
     n, n_raw = len(names), len(header[1])
     rows, done = [], 0
     for line, record in records:
@@ -130,11 +130,11 @@ def iter_text_tables(path, chunksize: int, *, on_open=None) -> Iterator[pd.DataF
             record = record + [""] * (n - len(record))
         rows.append(record)
         if len(rows) == chunksize:
-            yield text_frame(rows, names, done)
+            yield _frame(rows, names, done)
             done += len(rows)
             rows = []
     if rows or done == 0:
-        yield text_frame(rows, names, done)
+        yield _frame(rows, names, done)
 
 
 def read_text_table(path) -> pd.DataFrame:
