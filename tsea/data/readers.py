@@ -3,7 +3,7 @@
 Formats (by suffix unless ``format`` is given): ``.ts`` (UEA/UCR, aeon's reader), ``.arff``
 (aeon's reader), ``.tsv`` (UCR 2018: label first, one univariate series per row, NaN or empty
 cells after shorter series), ``.csv`` and ``.parquet`` (wide or long, see `tsea.data.csv_io`;
-Parquet cells: `tsea.data.stream.arrow_frame`).
+Parquet cells: `tsea.data.parquet.arrow_frame`).
 Files without ids get their row numbers (0, 1, ...) as ids.
 """
 
@@ -124,8 +124,8 @@ def read_tsv(path, *, task=None, labels=True):
 
 def read_parquet(path, *, label_column=None, id_column=None, task=None, labels=True):
     """A Parquet file, wide or long with the CSV layouts and column options (csv_io); its
-    cells follow the CSV conventions as :func:`tsea.data.stream.arrow_frame` says."""
-    from .stream import arrow_frame, parquet_file
+    cells follow the CSV conventions as :func:`tsea.data.parquet.arrow_frame` says."""
+    from .parquet import arrow_frame, parquet_file
 
     pf = parquet_file(path)
     columns = list(pf.schema_arrow.names)

@@ -21,10 +21,7 @@ but the last holds exactly ``chunk_series`` series, with its ids (from the file,
 series' row numbers 0, 1, ...). Labels are recognised (never read as time steps) but neither
 checked nor returned: a stream feeds embedding, which needs none.
 
-Parquet cells follow the CSV conventions (:func:`arrow_frame`): text id/label columns are text
-(null or empty = missing), value columns are numbers (null = missing) or text parsed like CSV
-cells. Parquet is typed where CSV is not: an integer id column gives integer ids (CSV ids are
-always text), an integer or float label column gives labels as text like CSV's.
+Parquet cells follow the CSV conventions (:mod:`tsea.data.parquet`).
 
 The id check across chunks (duplicate ids, ids that reappear) keeps a 128-bit hash of every
 id seen so far (:class:`SeenIds`, 16 bytes per series: 320 MB for 20 million series), the
@@ -42,7 +39,6 @@ import pandas as pd
 
 from .collection import Collection
 from .csv_io import (
-    TIME_NAME,
     _text_column,
     is_long_header,
     long_frame_to_series,
@@ -51,8 +47,9 @@ from .csv_io import (
     wide_layout,
 )
 from .csv_text import csv_header, iter_records, iter_text_tables
+from .parquet import arrow_frame, parquet_file
 
-__all__ = ["SeriesStream", "STREAM_FORMATS", "arrow_frame", "concat_collections", "parquet_file"]
+__all__ = ["SeriesStream", "STREAM_FORMATS", "concat_collections"]
 
 STREAM_FORMATS = ("csv", "parquet", "tsv", "ts", "arff")
 #: Rows of a long file read per step.
@@ -347,73 +344,3 @@ class SeriesStream:
 def _text_ids(path, frame, id_col) -> np.ndarray:
     """The id column of a frame (empty cell: ValueError naming the data row)."""
     return _text_column(path, frame, id_col, "id")
-
-
-def parquet_file(path):
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ValueError("reading .parquet needs the pyarrow package (pip install pyarrow)") from None
-    try:
-        return pq.ParquetFile(str(path))
-    except Exception as e:  # pyarrow raises its own ArrowInvalid for a non-Parquet file
-        raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
-
-
-def _is_text(t) -> bool:
-    import pyarrow.types as pt
-
-    return pt.is_string(t) or pt.is_large_string(t) or getattr(pt, "is_string_view", bool)(t)
-
-
-def arrow_frame(path, table, layout, *, first_row: int = 0) -> pd.DataFrame:
-    """A pyarrow Table or RecordBatch of a Parquet file -> a frame in csv_io's cell conventions,
-    for :func:`~tsea.data.csv_io.wide_frame_to_series` / ``long_frame_to_series``; its index
-    numbers the data rows from ``first_row``.
-
-    - id and label columns: text columns stay text exactly (``NA`` is text), a null is an empty
-      cell (missing); an integer column without nulls keeps integers (Parquet is typed: ids
-      ``7`` and ``"007"`` cannot be confused there); any other type is taken as its text.
-    - value columns: integer/float/decimal columns are numbers (null = missing value); text
-      columns are parsed like CSV cells (empty or ``NaN`` missing, other text an error naming
-      series and column). Other types (booleans, dates, ...) are refused naming the column.
-    - the ``time`` column of a long file: numbers, text (as in CSV) or dates/timestamps.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.types as pt
-
-    id_col, label_col = layout[0], layout[1]
-    text_columns = {c for c in (id_col, label_col) if c is not None}
-    data = {}
-    for name in table.schema.names:
-        arr = table.column(name)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        if pt.is_dictionary(arr.type):
-            arr = arr.dictionary_decode()
-        t = arr.type
-        if name in text_columns:
-            if pt.is_integer(t) and arr.null_count == 0:
-                col = arr.to_numpy(zero_copy_only=False).astype(np.int64).astype(object)
-            elif _is_text(t):
-                col = pc.fill_null(arr, "").to_numpy(zero_copy_only=False).astype(object)
-            else:
-                col = np.array(["" if v is None else str(v) for v in arr.to_pylist()],
-                               dtype=object)
-        elif _is_text(t):
-            col = pc.fill_null(arr, "").to_numpy(zero_copy_only=False).astype(object)
-        elif pt.is_integer(t) or pt.is_floating(t) or pt.is_decimal(t):
-            col = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-            col = np.asarray(col, dtype=np.float64)
-        elif name == TIME_NAME and name not in layout[2] and pt.is_temporal(t):
-            col = pd.Series(arr.to_pandas()).to_numpy()
-        else:
-            raise ValueError(
-                f"{path}: column {name!r} holds values of type {t}; tsea reads numbers (or "
-                "text parsed as numbers)"
-            )
-        data[name] = col
-    frame = pd.DataFrame(data, columns=list(table.schema.names))
-    frame.index = pd.RangeIndex(first_row, first_row + table.num_rows)
-    return frame

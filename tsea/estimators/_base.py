@@ -24,6 +24,7 @@ from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
 from tsea.data import scale as _scale
+from tsea.estimators._modelcheck import check_encoder_model
 from tsea.utils import (
     member_seeds,
     resolve_device,
@@ -353,7 +354,7 @@ class _EABase(BaseEstimator):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=cls.__name__)
         params = {**_params.legacy_values(cls._task), **params}
-        modelfile.check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
+        check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
         try:
             est = cls(**params)
             encoder = _nn.encoder_from_config(meta["encoder_config"])
