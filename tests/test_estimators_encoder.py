@@ -1,5 +1,7 @@
 """EAEncoder: fit/transform shapes, pooling, batching invariants, normalisation, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -266,3 +268,73 @@ def test_depth_auto_covers_the_longest_training_series(tmp_path):
 def test_bad_depth_is_reported(depth):
     with pytest.raises(ValueError, match="EAEncoder: depth must (be an int in the range|not be a bool)"):
         EAEncoder(**{**TINY, "depth": depth}).fit(_series(4))
+
+
+def test_feature_names_and_pandas_output_in_a_pipeline(fitted):
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    enc, X = fitted
+    names = enc.get_feature_names_out()
+    assert list(names) == [f"eaencoder{i}" for i in range(TINY["repr_dim"])]
+    with pytest.raises(NotFittedError):
+        EAEncoder(**TINY).get_feature_names_out()
+    Z = enc.transform(X)
+
+    out = copy.deepcopy(enc).set_output(transform="pandas").transform(X)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == list(names)
+    assert list(out.index) == list(range(len(X)))
+    np.testing.assert_array_equal(out.to_numpy(), Z)
+
+    pipe = make_pipeline(EAEncoder(random_state=0, **TINY), StandardScaler())
+    table = pipe.set_output(transform="pandas").fit_transform(X)
+    assert isinstance(table, pd.DataFrame) and list(table.columns) == list(names)
+
+
+def test_pandas_output_rows_are_named_by_the_series_ids(fitted):
+    import pandas as pd
+
+    enc, X = fitted
+    enc = copy.deepcopy(enc).set_output(transform="pandas")
+    three = X[:3]
+    # long table: one row per step; the output has one row per series, named by its id, in
+    # order of first appearance
+    ids = ["c", "a", "b"]
+    long = pd.concat([
+        pd.DataFrame({"id": i, "time": np.arange(x.shape[1]), "ch0": x[0], "ch1": x[1]})
+        for i, x in zip(ids, three)
+    ], ignore_index=True)
+    out = enc.transform(long)
+    assert list(out.index) == ids and out.index.name == "id"
+    np.testing.assert_allclose(out.to_numpy(), enc.set_output(transform="default").transform(three),
+                               atol=1e-5)
+    enc.set_output(transform="pandas")
+    multi = long.rename(columns={"id": "patient"}).set_index(["patient", "time"])
+    out = enc.transform(multi)
+    assert list(out.index) == ids and out.index.name == "patient"
+    nested = pd.DataFrame(
+        {f"ch{c}": [pd.Series(x[c]) for x in three] for c in range(2)},
+        index=pd.Index([10, 20, 30], name="case"),
+    )
+    out = enc.transform(nested)
+    assert list(out.index) == [10, 20, 30] and out.index.name == "case"
+
+
+def test_pandas_output_refuses_what_is_not_a_table_of_its_columns(fitted):
+    enc, X = fitted
+    enc = copy.deepcopy(enc).set_output(transform="pandas")
+    with pytest.raises(ValueError, match=r"transform\(pooling=None\) gives an array of shape .*"
+                       r"set_output\(transform='default'\)"):
+        enc.transform(X, pooling=None)
+    with pytest.raises(ValueError, match=r"pooling='max\+mean'.* 8 columns"):
+        enc.transform(X, pooling="max+mean")
+    assert enc.set_output(transform="default").transform(X, pooling=None).ndim == 3
+    wide = EAEncoder(random_state=0, pooling="max+mean", **TINY).fit(X).set_output(transform="pandas")
+    assert wide.transform(X).shape == (len(X), 2 * TINY["repr_dim"])
+
+
+def test_scikit_learn_set_output_check():
+    from sklearn.utils.estimator_checks import check_set_output_transform
+
+    check_set_output_transform("EAEncoder", EAEncoder(random_state=0, **TINY))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sklearn.base import TransformerMixin
+import pandas as pd
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from tsea.estimators._base import _EABase, table_parameters
@@ -11,7 +13,7 @@ _OWN = "own"  # transform's pooling default: the estimator's ``pooling`` paramet
 
 
 @table_parameters(task=None)
-class EAEncoder(TransformerMixin, _EABase):
+class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
     """Unsupervised EA-DC-Transformer encoder with the scikit-learn transformer API.
 
     ``fit(X)`` pre-trains the encoder without labels; ``transform(X)`` returns one float32
@@ -38,6 +40,13 @@ class EAEncoder(TransformerMixin, _EABase):
         ``differences=True`` (the values' channels, then their differences').
     seed_ : int
         The seed the fit used (drawn when ``random_state`` is None).
+
+    Notes
+    -----
+    In a pipeline with ``set_output(transform="pandas")`` transform returns a DataFrame: one
+    row per series, columns ``get_feature_names_out()`` ("eaencoder0", "eaencoder1", ...). Its
+    index is the series' ids where the input has them (a nested DataFrame's index; a long
+    table's ids, in order of first appearance), else 0, 1, ... .
 
     Examples
     --------
@@ -68,7 +77,28 @@ class EAEncoder(TransformerMixin, _EABase):
         per-step representations (n, L_max, repr_dim) with NaN beyond each series' length.
         """
         check_is_fitted(self, "encoder_")
-        return self._embed(self._collection(X), pooling=self.pooling if pooling == _OWN else pooling)
+        coll = self._collection(X)
+        Z = self._embed(coll, pooling=self.pooling if pooling == _OWN else pooling)
+        table = _get_output_config("transform", self)["dense"]
+        if table == "default":
+            return Z
+        if Z.ndim != 2 or Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"transform(pooling={pooling!r}) gives an array of shape {Z.shape}, but "
+                f"set_output(transform={table!r}) makes tables of the {self._n_features_out} "
+                f"columns of get_feature_names_out() (pooling={self.pooling!r}); call "
+                "set_output(transform='default') for this pooling"
+            )
+        if table == "pandas" and isinstance(X, pd.DataFrame):
+            # scikit-learn would take X's index, which a long table has one row per step in
+            return pd.DataFrame(Z, index=_series_index(X, coll), copy=False)
+        return Z
+
+    @property
+    def _n_features_out(self) -> int:
+        """Columns of the default transform (for ``get_feature_names_out``)."""
+        check_is_fitted(self, "encoder_")
+        return int(self.repr_dim) * (2 if self.pooling == "max+mean" else 1)
 
     def attention_maps(self, X) -> list:
         """Attention probabilities of every attention sub-layer, one array per series.
@@ -85,3 +115,13 @@ class EAEncoder(TransformerMixin, _EABase):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _series_index(X: pd.DataFrame, coll) -> pd.Index:
+    """The index of transform's rows for a DataFrame input, in tsea.data's reading of it: a
+    long table's ids (the ``id`` column or the first index level), else X's own index."""
+    if isinstance(X.index, pd.MultiIndex):
+        return pd.Index(coll.ids, name=X.index.names[0])
+    if "id" in X.columns and "time" in X.columns:
+        return pd.Index(coll.ids, name="id")
+    return X.index
