@@ -240,5 +240,6 @@ def test_a_finetune_file_with_a_linear_layer_still_loads(tmp_path, estimator):
         out = layer(torch.from_numpy(Z)).double().numpy()
     if estimator is EAClassifier:
         assert np.array_equal(loaded.predict(X), loaded.classes_[out.argmax(axis=1)])
+        np.testing.assert_allclose(loaded.decision_function(X), out[:, 1] - out[:, 0])
     else:
         assert np.allclose(loaded.predict(X), out[:, 0] * model.y_scale_ + model.y_mean_)

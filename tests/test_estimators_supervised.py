@@ -35,6 +35,27 @@ def test_classifier_heads_learn_an_easy_problem(head):
     assert np.array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
 
 
+@pytest.mark.parametrize("head", ["svm", "ridge", "logistic"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_decision_function_matches_predict_and_proba(head, n_classes):
+    from scipy.special import softmax
+    from sklearn.metrics import roc_auc_score
+
+    X, y = _two_classes()
+    y = np.array(["a", "b", "c"])[np.arange(len(y)) % n_classes] if n_classes == 3 else y
+    clf = EAClassifier(head=head, random_state=0, **TINY).fit(X, y)
+    scores = clf.decision_function(X)
+    if n_classes == 2:
+        assert scores.shape == (len(X),)
+        assert np.array_equal(clf.classes_[(scores > 0).astype(int)], clf.predict(X))
+        assert roc_auc_score(y, scores) == roc_auc_score(y, clf.predict_proba(X)[:, 1])
+    else:
+        assert scores.shape == (len(X), 3)
+        assert np.array_equal(clf.classes_[scores.argmax(axis=1)], clf.predict(X))
+        if head != "logistic":  # the softmax of the scores, as predict_proba documents
+            np.testing.assert_allclose(clf.predict_proba(X), softmax(scores, axis=1), rtol=1e-6)
+
+
 @pytest.mark.slow
 def test_finetune_head_classifier():
     X, y = _two_classes()

@@ -141,7 +141,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
     linear layer end to end (:func:`tsea.training.finetune`, early-stopped on a validation
     split carved from the training data) and then refits the ``logistic`` head on the
     fine-tuned embeddings of all training series. ``predict_proba`` is the head's own for
-    ``logistic`` and ``finetune``, and a softmax of the decision function for ``svm`` and
+    ``logistic`` and ``finetune``, and a softmax of ``decision_function`` for ``svm`` and
     ``ridge``. Labels may be ints, strings or a mix of both.
 
     {parameters}
@@ -185,6 +185,15 @@ class EAClassifier(ClassifierMixin, _Supervised):
         if hasattr(self.head_, "predict_proba"):
             return self.head_.predict_proba(out)
         return scores_to_proba(self.head_.decision_function(out), n_classes)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The head's decision scores, as scikit-learn's classifiers give them: (n,) for two
+        classes (positive favours ``classes_[1]``), else (n, n_classes) in the order of
+        ``classes_``. For ``svm`` and ``ridge``, ``predict_proba`` is their softmax."""
+        out = self._head_outputs(X)
+        if isinstance(self.head_, torch.nn.Module):
+            return out[:, 1] - out[:, 0] if out.shape[1] == 2 else out
+        return self.head_.decision_function(out)
 
     def predict(self, X) -> np.ndarray:
         out = self._head_outputs(X)
