@@ -333,6 +333,34 @@ def test_rank_odds_shares_follow_the_seed_spread_of_each_mode():
     assert odds.first_shares(odds.seed_scores(lifted)[0], 4000, rng)[0] > shares[0] + 0.1
 
 
+def test_rank_odds_error_cuts_are_whole_test_series_of_ea_dc_only(tmp_path, capsys):
+    odds = _module("rank_odds")
+    perm = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+    rows = _mode_rows(lambda i, d, s: 0.7 + perm[(i + d) % 4][s] / 100)
+    rows["n_test"] = 100
+    scores, sets, _ = odds.seed_scores(rows)
+    n_test = odds.test_sizes(rows, sets)
+    assert n_test.tolist() == [100] * len(sets)
+    assert np.array_equal(odds.fewer_errors(scores, n_test, 0.0), np.rint(scores * 100) / 100)
+    cut = odds.fewer_errors(scores, n_test, 0.1)  # 28 to 30 errors of 100: 3 fewer
+    assert np.allclose(cut[:, 0] - scores[:, 0], 0.03) and np.allclose(cut[:, 1:], scores[:, 1:])
+    assert np.allclose(odds.fewer_errors(scores, n_test, 0.01), scores)  # under one series
+    rng = np.random.default_rng(0)
+    assert odds.first_shares(cut, 500, rng)[0] == 1.0  # 3 points beat every 2-point spread
+    csv = tmp_path / "rows.csv"  # head_study.py's layout
+    rows.drop(columns=["task", "status"]).assign(head="logistic").to_csv(csv, index=False)
+    assert odds.main([str(csv), "--head", "logistic", "--draws", "200", "--error-cuts", "0,0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "with 10% fewer test errors on every set (mean accuracy 0.7400): strictly first in 1.000" in out
+    for bad in ("1.5", "a,b"):
+        with pytest.raises(SystemExit):
+            odds.main([str(csv), "--head", "logistic", "--error-cuts", bad])
+    assert "--error-cuts must be comma-separated shares in [0, 1]" in capsys.readouterr().err
+    rows.loc[0, "n_test"] = 99
+    with pytest.raises(SystemExit, match="disagree on a set's test size"):
+        odds.test_sizes(rows, sets)
+
+
 def test_rank_odds_needs_two_seeds_of_all_four_modes():
     odds = _module("rank_odds")
     rows = _mode_rows(lambda i, d, s: 0.9)
