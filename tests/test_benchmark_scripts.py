@@ -1,6 +1,7 @@
 """The development-suite helpers of benchmarks/ (scripts, not part of the package)."""
 
 import importlib.util
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -368,3 +369,22 @@ def test_rank_odds_needs_two_seeds_of_all_four_modes():
         odds.seed_scores(rows[rows["seed"] == 0])
     with pytest.raises(SystemExit, match="two seeds of all four modes"):
         odds.seed_scores(rows[rows["method"] != "ablation-vanilla"])
+
+
+def test_ddp_spawn_exits_counts_the_spawns_whose_workers_died(monkeypatch, capsys):
+    from torch.multiprocessing.spawn import ProcessExitedException
+
+    exits = _module("ddp_spawn_exits")
+
+    def spawn_once(i):
+        if i in (1, 3):
+            raise ProcessExitedException("process 1 terminated with signal SIGABRT", 1, -6, 42)
+
+    monkeypatch.setattr(exits, "spawn_once", spawn_once)
+    here = os.getcwd()
+    assert exits.main(["--spawns", "5"]) == 0 and os.getcwd() == here
+    out = capsys.readouterr().out
+    assert "spawn 1: process 1 terminated with signal SIGABRT" in out and "spawn 3:" in out
+    assert "2 of 5 spawns had a worker process die" in out
+    with pytest.raises(SystemExit):
+        exits.main(["--spawns", "0"])
