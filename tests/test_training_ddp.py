@@ -47,3 +47,28 @@ def test_ddp_spawn_fine_tuning_keeps_the_probe_when_no_epoch_beats_it(tmp_path, 
 
     monkeypatch.chdir(tmp_path)
     assert_the_probe_is_kept({"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"})
+
+
+def test_a_distributed_fit_registers_one_release_of_its_process_group(monkeypatch):
+    """Lightning destroys only NCCL groups at exit; a gloo group left to the interpreter's
+    shutdown made about one ddp_spawn worker in twenty abort. The modules register the release."""
+    import torch.distributed as dist
+
+    from tsea.training import runtime
+
+    registered = []
+    monkeypatch.setattr(runtime.atexit, "register", registered.append)
+    monkeypatch.setattr(runtime, "_RELEASE_AT_EXIT", [])
+    runtime._release_process_group_at_exit()
+    assert registered == []  # no group, nothing to release
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        runtime.SpawnSafeModule().setup("fit")  # as pretrain's and finetune's modules do
+        runtime.SpawnSafeModule().setup("fit")  # a second fit in the same process
+        assert registered == [runtime._release_process_group]
+        registered[0]()
+        assert not dist.is_initialized()
+        registered[0]()  # already released: nothing to do
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

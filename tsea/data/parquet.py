@@ -5,8 +5,9 @@ csv_io's "text table -> series" steps, so a Parquet file gives the series and er
 twin gives.
 
 Text id/label columns are text (null or empty = missing), value columns are numbers (null =
-missing) or text parsed like CSV cells. Parquet is typed where CSV is not: an integer id column gives integer ids (CSV ids are
-always text), an integer or float label column gives labels as text like CSV's.
+missing) or text parsed like CSV cells. Parquet is typed where CSV is not: an integer id column
+gives integer ids (CSV ids are always text), an integer or float label column gives labels as
+text like CSV's.
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
         """
         check_is_fitted(self, "encoder_")
         coll = self._collection(X)
-        Z = self._embed(coll, pooling=self.pooling if pooling == _OWN else pooling)
+        pooling = self.pooling if pooling == _OWN else pooling
+        Z = self._embed(coll, pooling=pooling)
         table = _get_output_config("transform", self)["dense"]
         if table == "default":
             return Z
@@ -98,7 +99,7 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
     def _n_features_out(self) -> int:
         """Columns of the default transform (for ``get_feature_names_out``)."""
         check_is_fitted(self, "encoder_")
-        return int(self.repr_dim) * (2 if self.pooling == "max+mean" else 1)
+        return int(self.encoder_.config["repr_dim"]) * (2 if self.pooling == "max+mean" else 1)
 
     def attention_maps(self, X) -> list:
         """Attention probabilities of every attention sub-layer, one array per series.

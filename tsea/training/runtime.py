@@ -14,8 +14,8 @@ same synchronised weights.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import gc
 import tempfile
 
 import lightning as L
@@ -34,7 +34,8 @@ __all__ = [
 
 class SpawnSafeModule(L.LightningModule):
     """LightningModule base that re-applies the caller's quietness and thread count in the
-    processes a spawn launcher starts (they inherit neither), and lets them exit cleanly.
+    processes a spawn launcher starts (they inherit neither), and lets every process of a
+    distributed fit exit cleanly.
     Subclasses set ``self.verbose`` and ``self.num_threads``."""
 
     verbose: bool = False
@@ -48,15 +49,29 @@ class SpawnSafeModule(L.LightningModule):
     def setup(self, stage: str) -> None:
         if self.num_threads is not None:
             torch.set_num_threads(self.num_threads)
+        _release_process_group_at_exit()
 
-    def teardown(self, stage: str) -> None:
-        # Spawned processes: the DistributedDataParallel wrapper the strategy has just dropped is
-        # kept alive by reference cycles, and with it the gloo process group it holds. Left to
-        # the interpreter's shutdown, about one spawned process in twenty aborted at exit
-        # ("terminate called without an active exception"), which fails the fit; collected here,
-        # while the group is alive, none did (benchmarks/ddp_spawn_exits.py, BENCHMARKS.md).
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            gc.collect()
+
+_RELEASE_AT_EXIT = []  # holds True once this process has registered the release
+
+
+def _release_process_group_at_exit() -> None:
+    """Destroy the process group when the process exits, before the interpreter's shutdown.
+
+    Lightning does so for NCCL only. A gloo group left to the shutdown was torn down with its
+    threads still running in about one ``ddp_spawn`` worker in twenty, which then aborted
+    ("terminate called without an active exception") and failed the fit
+    (``benchmarks/ddp_spawn_exits.py``, BENCHMARKS.md). Registered once per process, so a
+    process that fits several times keeps one group between its fits, as Lightning expects."""
+    dist = torch.distributed
+    if not _RELEASE_AT_EXIT and dist.is_available() and dist.is_initialized():
+        atexit.register(_release_process_group)
+        _RELEASE_AT_EXIT.append(True)
+
+
+def _release_process_group() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def trainer_device(device) -> dict:
