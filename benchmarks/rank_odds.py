@@ -114,8 +114,8 @@ def main(argv=None) -> int:
     try:
         cuts = [float(v) for v in args.error_cuts.split(",") if v.strip()]
     except ValueError:
-        cuts = [-1.0]
-    if any(not 0 <= c <= 1 for c in cuts):
+        cuts = None
+    if cuts is None or any(not 0 <= c <= 1 for c in cuts):
         parser.error(f"--error-cuts must be comma-separated shares in [0, 1], got {args.error_cuts!r}")
     rows = read_sources(args.rows, args.head)
     scores, sets, seeds = seed_scores(rows)

@@ -240,17 +240,40 @@ def _from_long(inst, time, values: pd.DataFrame, what: str) -> Collection:
     return _finish(out, what, ids=np.asarray(uniques, dtype=object))
 
 
+def _long_layout(df: pd.DataFrame) -> str | None:
+    """How a DataFrame holds a long table: "multiindex" ((instance, time) index levels),
+    "columns" (``id`` and ``time`` columns), or None (not long: nested, or refused)."""
+    if isinstance(df.index, pd.MultiIndex):
+        return "multiindex"
+    if "id" in df.columns and "time" in df.columns:
+        return "columns"
+    return None
+
+
+def series_index(df: pd.DataFrame, ids) -> pd.Index:
+    """An index with one entry per series of ``df``, in :func:`to_collection`'s order: a long
+    table's ``ids`` (its Collection's), named after its id column or first index level; a
+    nested DataFrame's own index."""
+    layout = _long_layout(df)
+    if layout == "multiindex":
+        return pd.Index(ids, name=df.index.names[0])
+    if layout == "columns":
+        return pd.Index(ids, name="id")
+    return df.index
+
+
 def _from_dataframe(df: pd.DataFrame, what: str) -> Collection:
     if df.shape[0] == 0:
         raise ValueError(f"{what} is empty: the DataFrame has no rows")
-    if isinstance(df.index, pd.MultiIndex):
+    layout = _long_layout(df)
+    if layout == "multiindex":
         if df.index.nlevels != 2:
             raise ValueError(
                 f"{what}: a MultiIndex DataFrame must have 2 levels (instance, time), got "
                 f"{df.index.nlevels}"
             )
         return _from_long(df.index.get_level_values(0), df.index.get_level_values(1), df, what)
-    if "id" in df.columns and "time" in df.columns:
+    if layout == "columns":
         channels = df.drop(columns=["id", "time"])
         return _from_long(df["id"], df["time"], channels, what)
     if df.shape[1] > 0 and isinstance(df.iat[0, 0], _SERIES_LIKE):

@@ -7,6 +7,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
+from tsea.data.convert import series_index
 from tsea.estimators._base import _EABase, table_parameters
 
 _OWN = "own"  # transform's pooling default: the estimator's ``pooling`` parameter
@@ -92,7 +93,7 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
             )
         if table == "pandas" and isinstance(X, pd.DataFrame):
             # scikit-learn would take X's index, which a long table has one row per step in
-            return pd.DataFrame(Z, index=_series_index(X, coll), copy=False)
+            return pd.DataFrame(Z, index=series_index(X, coll.ids), copy=False)
         return Z
 
     @property
@@ -116,13 +117,3 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def _series_index(X: pd.DataFrame, coll) -> pd.Index:
-    """The index of transform's rows for a DataFrame input, in tsea.data's reading of it: a
-    long table's ids (the ``id`` column or the first index level), else X's own index."""
-    if isinstance(X.index, pd.MultiIndex):
-        return pd.Index(coll.ids, name=X.index.names[0])
-    if "id" in X.columns and "time" in X.columns:
-        return pd.Index(coll.ids, name="id")
-    return X.index
