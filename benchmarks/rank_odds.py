@@ -111,12 +111,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error(f"--draws must be at least 1, got {args.draws}")
+    bad_cuts = f"--error-cuts must be comma-separated shares in [0, 1], got {args.error_cuts!r}"
     try:
         cuts = [float(v) for v in args.error_cuts.split(",") if v.strip()]
     except ValueError:
-        cuts = None
-    if cuts is None or any(not 0 <= c <= 1 for c in cuts):
-        parser.error(f"--error-cuts must be comma-separated shares in [0, 1], got {args.error_cuts!r}")
+        parser.error(bad_cuts)
+    if any(not 0 <= c <= 1 for c in cuts):
+        parser.error(bad_cuts)
     rows = read_sources(args.rows, args.head)
     scores, sets, seeds = seed_scores(rows)
     means = scores.mean(axis=(0, 2))

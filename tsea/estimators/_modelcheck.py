@@ -172,5 +172,3 @@ def check_encoder_model(
             "(which only normalize='channel' uses)"
         )
     return cfg
-
-
