@@ -14,6 +14,7 @@ from there. Left out for this 2-core machine: Crop, ElectricDevices, EthanolLeve
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import sys
@@ -104,6 +105,7 @@ def prepare(dest: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python benchmarks/dev_suite.py DATA_DIR")
-    print(",".join(prepare(sys.argv[1])))
+    # argparse, so that ``--help`` prints the usage instead of becoming a data folder.
+    cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    cli.add_argument("data_dir", metavar="DATA_DIR", help="folder to prepare (created if absent)")
+    print(",".join(prepare(cli.parse_args().data_dir)))
