@@ -13,6 +13,11 @@ each be first in about a quarter of the runs (less, with ties). A bootstrap over
 crude (each mode's seed spread comes from its own few seeds), so read the shares to about ten
 points.
 
+``--seeds-per-run`` asks the same of runs that read each mode's mean over ``K`` seeds: every
+(set, mode) takes ``K`` of its stored seeds at random, without repeats, and the means are ranked.
+It reads how many seeds a rank reading needs before the draw stops deciding it (with ``K`` equal
+to the stored count every draw is the same, the full reading).
+
 ``--error-cuts`` turns the question round: had evolving attention made a given share fewer
 test errors than it measured on every set (at every seed, rounded to whole test series, so a set
 it already solves, or a cut smaller than one series, stays as it was; the other modes as
@@ -66,12 +71,21 @@ def seed_scores(rows) -> tuple[np.ndarray, list[str], list[int]]:
     return np.stack(blocks), list(keep.index), sorted(seeds)
 
 
-def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """For each mode, the share of ``draws`` one-seed runs in which it is strictly first on mean
-    rank. ``scores``: (sets, modes, seeds) accuracies."""
+def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator,
+                 seeds_per_run: int = 1) -> np.ndarray:
+    """For each mode, the share of ``draws`` simulated runs in which it is strictly first on mean
+    rank, each run reading every (set, mode) on the mean of ``seeds_per_run`` distinct seeds.
+    ``scores``: (sets, modes, seeds) accuracies."""
     n_sets, n_modes, n_seeds = scores.shape
-    pick = rng.integers(0, n_seeds, size=(draws, n_sets, n_modes))
-    drawn = np.take_along_axis(scores[None], pick[..., None], axis=-1)[..., 0]  # (draws, sets, modes)
+    if not 1 <= seeds_per_run <= n_seeds:
+        raise ValueError(f"seeds_per_run must lie in [1, {n_seeds}], got {seeds_per_run}")
+    if seeds_per_run == 1:
+        pick = rng.integers(0, n_seeds, size=(draws, n_sets, n_modes, 1))
+    else:  # distinct seeds: the first K of a random order of each (draw, set, mode)'s seeds
+        order = rng.random((draws, n_sets, n_modes, n_seeds)).argsort(axis=-1)
+        pick = order[..., :seeds_per_run]
+    drawn = np.take_along_axis(np.broadcast_to(scores[None], (draws, *scores.shape)), pick,
+                               axis=-1).mean(axis=-1)  # (draws, sets, modes)
     # the rule of tsea.benchmark.scores.ranks (1 = best, ties averaged), on all draws at once
     mean_rank = rankdata(-drawn, axis=-1, method="average").mean(axis=1)  # (draws, modes)
     best = mean_rank.min(axis=1, keepdims=True)
@@ -106,6 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--head", default=None, help="the head to read from a head_study.py csv")
     parser.add_argument("--draws", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=0, help="of the simulation's generator")
+    parser.add_argument("--seeds-per-run", default="1", help="comma-separated seed counts K: "
+                        "each simulated run reads every mode's mean over K of its stored seeds")
     parser.add_argument("--error-cuts", default="", help="comma-separated shares (e.g. "
                         "0.05,0.1,0.2) of ea-dc's test errors removed on every set, each read as above")
     args = parser.parse_args(argv)
@@ -118,15 +134,27 @@ def main(argv=None) -> int:
         parser.error(bad_cuts)
     if any(not 0 <= c <= 1 for c in cuts):
         parser.error(bad_cuts)
+    bad_counts = f"--seeds-per-run must be comma-separated whole numbers, got {args.seeds_per_run!r}"
+    try:
+        counts = [int(v) for v in args.seeds_per_run.split(",") if v.strip()]
+    except ValueError:
+        parser.error(bad_counts)
+    if not counts:
+        parser.error(bad_counts)
     rows = read_sources(args.rows, args.head)
     scores, sets, seeds = seed_scores(rows)
+    if any(not 1 <= k <= scores.shape[2] for k in counts):
+        parser.error(f"--seeds-per-run must lie in [1, {scores.shape[2]}] (the seeds every set "
+                     f"has), got {args.seeds_per_run!r}")
     means = scores.mean(axis=(0, 2))
     print(f"{len(sets)} data sets, {scores.shape[2]} seeds each (from seeds "
           f"{', '.join(map(str, seeds))}); mean accuracy over sets and seeds: "
           + ", ".join(f"{m} {v:.4f}" for m, v in zip(MODES, means)))
-    shares = first_shares(scores, args.draws, np.random.default_rng(args.seed))
-    print(f"share of {args.draws} simulated one-seed runs in which each mode is strictly first "
-          "on mean rank: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(MODES, shares)))
+    for k in counts:
+        shares = first_shares(scores, args.draws, np.random.default_rng(args.seed), k)
+        runs = "one-seed runs" if k == 1 else f"runs of {k} seeds"
+        print(f"share of {args.draws} simulated {runs} in which each mode is strictly first "
+              "on mean rank: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(MODES, shares)))
     if cuts:
         n_test = test_sizes(rows, sets)
     for cut in cuts:

@@ -334,6 +334,36 @@ def test_rank_odds_shares_follow_the_seed_spread_of_each_mode():
     assert odds.first_shares(odds.seed_scores(lifted)[0], 4000, rng)[0] > shares[0] + 0.1
 
 
+def test_rank_odds_runs_of_several_seeds_average_distinct_seeds(tmp_path, capsys):
+    odds = _module("rank_odds")
+    rng = np.random.default_rng(0)
+    # ea-dc: 0.80 at seed 0, 0.60 at seeds 1 and 2; the other modes 0.65 everywhere
+    rows = _mode_rows(lambda i, d, s: (0.80 if s == 0 else 0.60) if i == 0 else 0.65)
+    scores, _, _ = odds.seed_scores(rows)
+    # all three seeds: ea-dc's mean 0.667 beats 0.65 on every set, in every draw
+    assert odds.first_shares(scores, 300, rng, seeds_per_run=3).tolist() == [1.0, 0.0, 0.0, 0.0]
+    # on one set, ea-dc is first when its draw holds seed 0: for two distinct seeds in 2 of the
+    # 3 pairs (drawn with repeats it would be 5/9), for one seed in 1 of 3
+    one = scores[:1]
+    share = odds.first_shares(one, 6000, rng, seeds_per_run=2)[0]
+    assert abs(share - 2 / 3) < 0.03
+    assert odds.first_shares(one, 6000, rng, seeds_per_run=1)[0] == pytest.approx(1 / 3, abs=0.03)
+    for bad in (0, 4):
+        with pytest.raises(ValueError, match="seeds_per_run must lie in"):
+            odds.first_shares(scores, 10, rng, seeds_per_run=bad)
+    csv = tmp_path / "rows.csv"
+    rows.drop(columns=["task", "status"]).assign(head="logistic").to_csv(csv, index=False)
+    assert odds.main([str(csv), "--head", "logistic", "--draws", "100", "--seeds-per-run", "1,3"]) == 0
+    out = capsys.readouterr().out
+    assert "simulated one-seed runs in which" in out
+    assert "simulated runs of 3 seeds in which each mode is strictly first on mean rank: " \
+        "ea-dc 1.000, ablation-none 0.000" in out
+    for bad in ("4", "x", ""):
+        with pytest.raises(SystemExit):
+            odds.main([str(csv), "--head", "logistic", "--seeds-per-run", bad])
+        assert "--seeds-per-run must" in capsys.readouterr().err
+
+
 def test_rank_odds_error_cuts_are_whole_test_series_of_ea_dc_only(tmp_path, capsys):
     odds = _module("rank_odds")
     perm = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
