@@ -628,3 +628,69 @@ def test_map_init_is_checked_saved_in_the_config_and_torch_for_old_configs():
     assert EADCEncoder.from_config(old).config["map_init"] == "torch"
     # the start differs, the parameters' names do not (model files keep their keys)
     assert enc.state_dict().keys() == _enc("evolving").state_dict().keys()
+
+
+def _paired_starts(paired, seed=0, **kw):
+    """State dicts of the four attention modes built at one seed (TS2Vec's layout, attention in
+    the top 2 of 4 blocks)."""
+    return {m: _enc(m, seed=seed, depth=4, block="preact", causal=False, attention_blocks=2,
+                    paired_init=paired, **kw).state_dict()
+            for m in ("none", "vanilla", "residual", "evolving")}
+
+
+def _shared_equal(a, b):
+    """Each parameter of ``a`` that ``b`` also has equals it; a narrower one equals its first
+    rows (an attended convolution against the attention-free one)."""
+    out = {}
+    for k, v in a.items():
+        if k in b:
+            w = b[k]
+            out[k] = torch.equal(v, w[: v.shape[0]]) if v.shape[0] <= w.shape[0] else False
+    return out
+
+
+@pytest.mark.parametrize("merge", ["concat", "gated"])
+def test_paired_init_starts_every_shared_weight_alike_in_all_modes(merge):
+    sd = _paired_starts(True, attention_merge=merge)
+    for mode in ("vanilla", "residual", "evolving"):
+        shared = _shared_equal(sd[mode], sd["none"])
+        assert len(shared) == len(sd["none"]) and all(shared.values()), mode
+    # vanilla, residual and evolving also share every attention weight but the map convolution
+    for mode in ("residual", "evolving"):
+        assert all(_shared_equal(sd["vanilla"], sd[mode]).values())
+    assert any("map_conv" in k for k in sd["evolving"])
+    # one stream in build order (the old start): the weights after the first attended layer differ
+    old = _paired_starts(False, attention_merge=merge)
+    assert not all(_shared_equal(old["evolving"], old["none"]).values())
+    assert not torch.equal(old["evolving"]["output_projection.weight"],
+                           old["none"]["output_projection.weight"])
+
+
+def test_paired_init_changes_nothing_without_attention_and_draws_fresh_streams():
+    for a, b in zip(_paired_starts(False)["none"].values(), _paired_starts(True)["none"].values()):
+        assert torch.equal(a, b)
+    sd, again, other = _paired_starts(True), _paired_starts(True), _paired_starts(True, seed=1)
+    for k, v in sd["evolving"].items():
+        assert torch.equal(v, again["evolving"][k])
+    qk = [v for k, v in sd["evolving"].items() if k.endswith("attention.qk.weight")]
+    assert len(qk) == 4 and not any(torch.equal(qk[0], w) for w in qk[1:])  # a stream per layer
+    assert not torch.equal(qk[0], [v for k, v in other["evolving"].items()
+                                   if k.endswith("attention.qk.weight")][0])
+    # the building leaves torch's generator where the attention-free build leaves it
+    torch.manual_seed(3)
+    EADCEncoder(2, mode="none")
+    after_none = torch.rand(4)
+    torch.manual_seed(3)
+    EADCEncoder(2, mode="evolving", paired_init=True)
+    assert torch.equal(torch.rand(4), after_none)
+
+
+def test_paired_init_is_checked_saved_in_the_config_and_false_for_old_configs():
+    with pytest.raises(ValueError, match="paired_init must be True or False"):
+        _enc("evolving", paired_init=1)
+    enc = _enc("evolving", paired_init=True)
+    assert enc.config["paired_init"] is True and EADCEncoder(2).config["paired_init"] is False
+    assert EADCEncoder.from_config(enc.config).config == enc.config
+    old = {k: v for k, v in enc.config.items() if k != "paired_init"}
+    assert EADCEncoder.from_config(old).config["paired_init"] is False
+    assert enc.state_dict().keys() == _enc("evolving").state_dict().keys()

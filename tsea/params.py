@@ -136,6 +136,12 @@ ENCODER_PARAMS: dict[str, Param] = {
                       "start; identity: each head's centre tap 1, every other weight and the "
                       "bias 0, so training starts from alpha relu(M) + (1 - alpha) M",
                       "architecture", legacy="torch"),
+    "paired_init": Param(False, ["boolean"],
+                         "start every weight the attention modes share from the same values at "
+                         "the same seed: the attention modules draw from their own streams and "
+                         "an attended layer's convolution keeps the first rows of a full-width "
+                         "draw, so ablations differ only in the ablated part (False: one stream "
+                         "in build order)", "architecture", legacy=False),
     "beta": Param(0.3, [_fraction()], "weight of the previous layer's logits (residual, evolving)",
                   "architecture"),
     "reuse_heads": Param(None, [_pos_int(), None],

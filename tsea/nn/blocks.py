@@ -10,6 +10,12 @@ convolution's (``merge``):
   attention maps lower the loss.
 Without attention (``attention=None``) the conv produces all C_out channels.
 
+``paired_init=True`` makes the sub-layers of the attention modes start alike at the same seed:
+the convolution is drawn C_out rows wide, as without attention, and keeps its first C_out - d_v
+rows; the gate draws nothing (it starts at zero). Built after :func:`own_stream` attention, such
+a sub-layer takes from torch's generator exactly what the attention-free one takes, so every
+later weight of the network starts the same in every mode.
+
 The convolution is padded on the left only (``causal=True``: the output at step t sees steps <= t)
 or on both sides (``causal=False``, TS2Vec's "same" padding). With both-sided padding a valid step
 could see the padding after a shorter series, so invalid steps are zeroed before every
@@ -25,6 +31,10 @@ Blocks (two sub-layers with the same dilation; attention logits flow through bot
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -34,7 +44,19 @@ from tsea.params import BLOCKS
 
 from .attention import EvolvingAttention
 
-__all__ = ["AttentionDilatedConv", "EADCBlock", "BLOCKS", "MERGES"]
+__all__ = ["AttentionDilatedConv", "EADCBlock", "BLOCKS", "MERGES", "own_stream"]
+
+T = TypeVar("T")
+
+
+def own_stream(build: Callable[[], T], key) -> T:
+    """``build()`` with torch's CPU generator seeded from its current seed and ``key``; the
+    generator is then restored, so the draws of ``build`` leave the main stream where it was.
+    Different keys give different streams; the same seed and key the same one."""
+    digest = hashlib.blake2b(repr((torch.initial_seed(), key)).encode(), digest_size=8).digest()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int.from_bytes(digest, "little") % 2**63)
+        return build()
 
 
 class AttentionDilatedConv(nn.Module):
@@ -53,6 +75,7 @@ class AttentionDilatedConv(nn.Module):
         causal: bool = True,
         transformer: bool = True,
         merge: str = "concat",
+        paired_init: bool = False,
     ):
         super().__init__()
         if merge not in MERGES:
@@ -68,10 +91,22 @@ class AttentionDilatedConv(nn.Module):
         self.pad = (span, 0) if causal else (span - span // 2, span // 2)
         self.causal = causal
         self.transformer = transformer
-        self.conv = nn.Conv1d(in_channels, out_channels - d_v, kernel_size, dilation=dilation)
+        if paired_init and d_v:
+            full = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation)
+            self.conv = nn.utils.skip_init(
+                nn.Conv1d, in_channels, out_channels - d_v, kernel_size, dilation=dilation
+            )
+            with torch.no_grad():  # the same fan-in, so the same distribution as a narrow draw
+                self.conv.weight.copy_(full.weight[: out_channels - d_v])
+                self.conv.bias.copy_(full.bias[: out_channels - d_v])
+        else:
+            self.conv = nn.Conv1d(in_channels, out_channels - d_v, kernel_size, dilation=dilation)
         self.attention = attention
         if gated:
-            self.gate = nn.Conv1d(attention.d_v, out_channels, 1, bias=False)
+            if paired_init:
+                self.gate = nn.utils.skip_init(nn.Conv1d, attention.d_v, out_channels, 1, bias=False)
+            else:
+                self.gate = nn.Conv1d(attention.d_v, out_channels, 1, bias=False)
             nn.init.zeros_(self.gate.weight)
         if transformer:
             hidden = max(1, int(round(ffn_ratio * out_channels)))

@@ -13,6 +13,8 @@ There is no positional table: any length runs.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -27,7 +29,7 @@ from tsea.params import (
 )
 
 from .attention import EvolvingAttention, head_dims
-from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock
+from .blocks import BLOCKS, MERGES, AttentionDilatedConv, EADCBlock, own_stream
 from .pooling import valid_mask
 
 __all__ = ["EADCEncoder", "receptive_field", "covering_depth"]
@@ -63,7 +65,7 @@ _CONFIG_NAMES = (
     "in_channels", "repr_dim", "d_model", "depth", "kernel_size", "mode", "n_heads", "k_ratio",
     "v_ratio", "alpha", "beta", "reuse_heads", "max_attention_len", "dropout", "ffn_ratio",
     "block", "causal", "attention_blocks", "output_block", "attention_merge", "attention_norm",
-    "map_init", "attention_place",
+    "map_init", "attention_place", "paired_init",
 )
 
 
@@ -96,6 +98,7 @@ class EADCEncoder(nn.Module):
         attention_norm: bool = True,
         map_init: str = "torch",
         attention_place: str = "top",
+        paired_init: bool = False,
     ):
         arguments = dict(locals())
         super().__init__()
@@ -124,6 +127,8 @@ class EADCEncoder(nn.Module):
             raise ValueError(f"output_block must be True or False, got {output_block!r}")
         if not isinstance(attention_norm, bool):
             raise ValueError(f"attention_norm must be True or False, got {attention_norm!r}")
+        if not isinstance(paired_init, bool):
+            raise ValueError(f"paired_init must be True or False, got {paired_init!r}")
         if map_init not in MAP_INITS:
             raise ValueError(f"map_init must be one of {MAP_INITS}, got {map_init!r}")
         if attention_place not in ATTENTION_PLACES:
@@ -167,17 +172,19 @@ class EADCEncoder(nn.Module):
             for j in range(2):
                 attention = None
                 if mode != "none" and i in attended:
-                    attention = EvolvingAttention(
+                    build = functools.partial(
+                        EvolvingAttention,
                         d_model, d_k, d_v, n_heads=n_heads, mode=mode, alpha=alpha, beta=beta,
                         reuse_heads=reuse_heads, max_attention_len=max_attention_len,
                         first=(i == first_attended and j == 0), dropout=dropout,
                         norm=attention_norm, map_init=map_init,
                     )
+                    attention = own_stream(build, ("attention", i, j)) if paired_init else build()
                 layers.append(
                     AttentionDilatedConv(
                         d_model, d_model, kernel_size, 2**i, attention, ffn_ratio, dropout,
                         causal=causal, transformer=(block == "transformer"),
-                        merge=attention_merge,
+                        merge=attention_merge, paired_init=paired_init,
                     )
                 )
             blocks.append(EADCBlock(*layers, preact=(block == "preact")))
