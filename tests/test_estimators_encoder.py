@@ -338,3 +338,16 @@ def test_scikit_learn_set_output_check():
     from sklearn.utils.estimator_checks import check_set_output_transform
 
     check_set_output_transform("EAEncoder", EAEncoder(random_state=0, **TINY))
+
+
+def test_paired_init_makes_an_idle_map_convolution_train_as_vanilla():
+    # evolving with alpha = beta = 0 computes what vanilla computes (its map convolution is
+    # weighted 0): paired, it starts, sees the same batches and dropout and trains to the same
+    # encoder; unpaired, its map convolutions shift every later weight's start
+    X = _series(lo=20)
+    kw = {**TINY, "depth": 2, "attention_blocks": 1, "n_iters": 3, "random_state": 0}
+    for paired, same in ((True, True), (False, False)):
+        vanilla = EAEncoder(attention="vanilla", paired_init=paired, **kw).fit(X).transform(X)
+        idle = EAEncoder(attention="evolving", alpha=0.0, beta=0.0, paired_init=paired,
+                         **kw).fit(X).transform(X)
+        assert np.array_equal(vanilla, idle) is same
