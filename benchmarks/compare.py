@@ -21,6 +21,9 @@ mean, wins / losses and, with two seeds or more, the mean's standard error over 
 dataset's paired differences A - B at each seed vary from seed to seed; the error is
 ``sqrt(sum of those variances / n_seeds) / n_datasets``, so it says how far another draw of as
 many seeds could move the mean on the same datasets (not how it would carry over to others).
+The seed spread of a paired difference, ``sqrt(mean of those variances)``, is the same noise
+for one dataset and one seed: how far a single run's A - B strays from A - B over seeds, which
+is what decides a one-seed rank.
 """
 
 from __future__ import annotations
@@ -105,6 +108,9 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
             lines.append("| standard error over seeds | " + " | ".join(
                 [""] * len(methods) + [f"{seed_error(100 * (by_seed[a] - by_seed[b]), len(seeds)):.2f}"
                                        for a, b in pairs]) + " |")
+            lines.append("| seed spread of the paired difference | " + " | ".join(
+                [""] * len(methods) + [f"{seed_spread(100 * (by_seed[a] - by_seed[b])):.2f}"
+                                       for a, b in pairs]) + " |")
     return "\n".join(lines)
 
 
@@ -112,6 +118,11 @@ def seed_error(paired: pd.Series, n_seeds: int) -> float:
     """Standard error of the suite mean of ``paired`` (indexed by dataset and seed) over seeds."""
     per_dataset = paired.groupby(level="dataset").var(ddof=1)
     return float((per_dataset.sum() / n_seeds) ** 0.5 / len(per_dataset))
+
+
+def seed_spread(paired: pd.Series) -> float:
+    """Root mean over datasets of the variance over seeds of ``paired`` (dataset, seed)."""
+    return float(paired.groupby(level="dataset").var(ddof=1).mean() ** 0.5)
 
 
 def main(argv=None) -> None:

@@ -86,8 +86,9 @@ def test_compare_gives_the_standard_error_of_a_paired_difference_over_seeds():
     text = compare.compare(pd.DataFrame(rows), [0, 1, 2], "Y", ["X", "Y"], ["X-Y"])
     assert "| mean | 0.5100 | 0.5000 | +1.00 |" in text
     assert "| standard error over seeds |  |  | 0.29 |" in text  # sqrt((1 + 0) / 3) / 2
+    assert "| seed spread of the paired difference |  |  | 0.71 |" in text  # sqrt((1 + 0) / 2)
     one_seed = compare.compare(pd.DataFrame(rows), [0], "Y", ["X", "Y"], ["X-Y"])
-    assert "standard error" not in one_seed
+    assert "standard error" not in one_seed and "seed spread of the paired" not in one_seed
 
 
 def test_gate_openness_measures_each_gated_sub_layer():
