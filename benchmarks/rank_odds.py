@@ -18,6 +18,10 @@ points.
 It reads how many seeds a rank reading needs before the draw stops deciding it (with ``K`` equal
 to the stored count every draw is the same, the full reading).
 
+``--same-seed`` draws one seed per set for all four modes, as a real run does: the modes of one
+seed share the batches, crops and dropout stream (and, with ``paired_init``, every shared
+weight's start), so their scores move together, which independent draws ignore.
+
 ``--error-cuts`` turns the question round: had evolving attention made a given share fewer
 test errors than it measured on every set (at every seed, rounded to whole test series, so a set
 it already solves, or a cut smaller than one series, stays as it was; the other modes as
@@ -72,18 +76,20 @@ def seed_scores(rows) -> tuple[np.ndarray, list[str], list[int]]:
 
 
 def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator,
-                 seeds_per_run: int = 1) -> np.ndarray:
+                 seeds_per_run: int = 1, same_seed: bool = False) -> np.ndarray:
     """For each mode, the share of ``draws`` simulated runs in which it is strictly first on mean
-    rank, each run reading every (set, mode) on the mean of ``seeds_per_run`` distinct seeds.
-    ``scores``: (sets, modes, seeds) accuracies."""
+    rank, each run reading every (set, mode) on the mean of ``seeds_per_run`` distinct seeds
+    (``same_seed``: the same seeds for every mode of a set). ``scores``: (sets, modes, seeds)."""
     n_sets, n_modes, n_seeds = scores.shape
     if not 1 <= seeds_per_run <= n_seeds:
         raise ValueError(f"seeds_per_run must lie in [1, {n_seeds}], got {seeds_per_run}")
+    drawn_modes = 1 if same_seed else n_modes
     if seeds_per_run == 1:
-        pick = rng.integers(0, n_seeds, size=(draws, n_sets, n_modes, 1))
+        pick = rng.integers(0, n_seeds, size=(draws, n_sets, drawn_modes, 1))
     else:  # distinct seeds: the first K of a random order of each (draw, set, mode)'s seeds
-        order = rng.random((draws, n_sets, n_modes, n_seeds)).argsort(axis=-1)
+        order = rng.random((draws, n_sets, drawn_modes, n_seeds)).argsort(axis=-1)
         pick = order[..., :seeds_per_run]
+    pick = np.broadcast_to(pick, (draws, n_sets, n_modes, seeds_per_run))
     drawn = np.take_along_axis(np.broadcast_to(scores[None], (draws, *scores.shape)), pick,
                                axis=-1).mean(axis=-1)  # (draws, sets, modes)
     # the rule of tsea.benchmark.scores.ranks (1 = best, ties averaged), on all draws at once
@@ -122,6 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="of the simulation's generator")
     parser.add_argument("--seeds-per-run", default="1", help="comma-separated seed counts K: "
                         "each simulated run reads every mode's mean over K of its stored seeds")
+    parser.add_argument("--same-seed", action="store_true", help="draw one seed per set for "
+                        "all four modes (a real run's pairing) instead of one per (set, mode)")
     parser.add_argument("--error-cuts", default="", help="comma-separated shares (e.g. "
                         "0.05,0.1,0.2) of ea-dc's test errors removed on every set, each read as above")
     args = parser.parse_args(argv)
@@ -151,15 +159,18 @@ def main(argv=None) -> int:
           f"{', '.join(map(str, seeds))}); mean accuracy over sets and seeds: "
           + ", ".join(f"{m} {v:.4f}" for m, v in zip(MODES, means)))
     for k in counts:
-        shares = first_shares(scores, args.draws, np.random.default_rng(args.seed), k)
+        shares = first_shares(scores, args.draws, np.random.default_rng(args.seed), k,
+                              args.same_seed)
         runs = "one-seed runs" if k == 1 else f"runs of {k} seeds"
+        runs += " (the same seeds for every mode of a set)" if args.same_seed else ""
         print(f"share of {args.draws} simulated {runs} in which each mode is strictly first "
               "on mean rank: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(MODES, shares)))
     if cuts:
         n_test = test_sizes(rows, sets)
     for cut in cuts:
         better = fewer_errors(scores, n_test, cut)
-        share = first_shares(better, args.draws, np.random.default_rng(args.seed))[0]
+        share = first_shares(better, args.draws, np.random.default_rng(args.seed),
+                             same_seed=args.same_seed)[0]
         print(f"{MODES[0]} with {cut:.0%} fewer test errors on every set (mean accuracy "
               f"{better[:, 0].mean():.4f}): strictly first in {share:.3f} of the runs")
     return 0

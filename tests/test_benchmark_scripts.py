@@ -365,6 +365,16 @@ def test_rank_odds_runs_of_several_seeds_average_distinct_seeds(tmp_path, capsys
         assert "--seeds-per-run must" in capsys.readouterr().err
 
 
+def test_rank_odds_same_seed_draws_keep_the_modes_of_a_seed_together():
+    odds = _module("rank_odds")
+    rng = np.random.default_rng(0)
+    # a seed moves every mode by 0, 5 or 10 points; ea-dc is 0.1 above the rest at each seed
+    scores, _, _ = odds.seed_scores(_mode_rows(lambda i, d, s: 0.7 + s * 0.05 + (0.001 if i == 0 else 0)))
+    assert odds.first_shares(scores, 500, rng, same_seed=True).tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert odds.first_shares(scores, 500, rng, seeds_per_run=2, same_seed=True)[0] == 1.0
+    assert odds.first_shares(scores, 500, rng)[0] < 0.9  # drawn apart, the seed decides
+
+
 def test_rank_odds_error_cuts_are_whole_test_series_of_ea_dc_only(tmp_path, capsys):
     odds = _module("rank_odds")
     perm = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
