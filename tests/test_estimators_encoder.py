@@ -178,7 +178,7 @@ def test_architecture_defaults_mirror_the_encoder():
         k: p.default for k, p in inspect.signature(EADCEncoder.__init__).parameters.items()
     }
     architecture = [n for n, p in ENCODER_PARAMS.items() if p.group == "architecture"]
-    assert len(architecture) == 22
+    assert len(architecture) == 23
     for cls in (EAEncoder, EAClassifier, EARegressor):
         params = cls().get_params()
         for name in architecture:
