@@ -105,24 +105,24 @@ def compare(rows, seeds: list[int], reference: str, methods: list[str] | None,
                                    for c in delta.columns]) + " |")
         if len(seeds) > 1:
             by_seed = cells.unstack()
+            paired = [100 * (by_seed[a] - by_seed[b]) for a, b in pairs]
             lines.append("| standard error over seeds | " + " | ".join(
-                [""] * len(methods) + [f"{seed_error(100 * (by_seed[a] - by_seed[b]), len(seeds)):.2f}"
-                                       for a, b in pairs]) + " |")
+                [""] * len(methods) + [f"{seed_error(p, len(seeds)):.2f}" for p in paired]) + " |")
             lines.append("| seed spread of the paired difference | " + " | ".join(
-                [""] * len(methods) + [f"{seed_spread(100 * (by_seed[a] - by_seed[b])):.2f}"
-                                       for a, b in pairs]) + " |")
+                [""] * len(methods) + [f"{seed_spread(p):.2f}" for p in paired]) + " |")
     return "\n".join(lines)
-
-
-def seed_error(paired: pd.Series, n_seeds: int) -> float:
-    """Standard error of the suite mean of ``paired`` (indexed by dataset and seed) over seeds."""
-    per_dataset = paired.groupby(level="dataset").var(ddof=1)
-    return float((per_dataset.sum() / n_seeds) ** 0.5 / len(per_dataset))
 
 
 def seed_spread(paired: pd.Series) -> float:
     """Root mean over datasets of the variance over seeds of ``paired`` (dataset, seed)."""
     return float(paired.groupby(level="dataset").var(ddof=1).mean() ** 0.5)
+
+
+def seed_error(paired: pd.Series, n_seeds: int) -> float:
+    """Standard error of the suite mean of ``paired`` (indexed by dataset and seed) over seeds:
+    the seed spread over the square root of all the (dataset, seed) cells."""
+    n_datasets = paired.index.get_level_values("dataset").nunique()
+    return seed_spread(paired) / (n_datasets * n_seeds) ** 0.5
 
 
 def main(argv=None) -> None:

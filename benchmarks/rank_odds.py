@@ -83,15 +83,13 @@ def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator,
     n_sets, n_modes, n_seeds = scores.shape
     if not 1 <= seeds_per_run <= n_seeds:
         raise ValueError(f"seeds_per_run must lie in [1, {n_seeds}], got {seeds_per_run}")
-    drawn_modes = 1 if same_seed else n_modes
-    if seeds_per_run == 1:
+    drawn_modes = 1 if same_seed else n_modes  # one draw per set, broadcast over its modes
+    if seeds_per_run == 1:  # integers, as before K existed: the recorded readings redraw alike
         pick = rng.integers(0, n_seeds, size=(draws, n_sets, drawn_modes, 1))
     else:  # distinct seeds: the first K of a random order of each (draw, set, mode)'s seeds
         order = rng.random((draws, n_sets, drawn_modes, n_seeds)).argsort(axis=-1)
         pick = order[..., :seeds_per_run]
-    pick = np.broadcast_to(pick, (draws, n_sets, n_modes, seeds_per_run))
-    drawn = np.take_along_axis(np.broadcast_to(scores[None], (draws, *scores.shape)), pick,
-                               axis=-1).mean(axis=-1)  # (draws, sets, modes)
+    drawn = np.take_along_axis(scores[None], pick, axis=-1).mean(axis=-1)  # (draws, sets, modes)
     # the rule of tsea.benchmark.scores.ranks (1 = best, ties averaged), on all draws at once
     mean_rank = rankdata(-drawn, axis=-1, method="average").mean(axis=1)  # (draws, modes)
     best = mean_rank.min(axis=1, keepdims=True)
