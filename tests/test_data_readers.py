@@ -57,6 +57,14 @@ def test_wide_without_ids_or_labels(tmp_path):
     np.testing.assert_array_equal(coll.X[:, 0], X)  # float32 values survive exactly
 
 
+@pytest.mark.parametrize("header", ["0,1,2", "1,2,3", "0.0,0.5,1.0"])
+def test_numeric_names_in_increasing_order_are_a_header(tmp_path, header):
+    # DataFrame(X).to_csv(index=False) names the columns 0, 1, 2; time stamps increase too
+    (tmp_path / "n.csv").write_text(header + "\n4,5,6\n7,8,9\n")
+    coll, _ = read_file(tmp_path / "n.csv")
+    np.testing.assert_array_equal(coll.X[:, 0], [[4, 5, 6], [7, 8, 9]])
+
+
 def test_long_round_trip_multivariate(tmp_path, unequal_multivariate):
     y = np.array([1.5, -2.0, 3.25])
     ids = [10, 20, 30]
@@ -143,6 +151,9 @@ BAD_FILES = [
     ("x.csv", "id,label,t0,\na,x,1,9\n", {}, r"value '9' in field 4, an unnamed column"),
     ("x.csv", ",t0,t1\n0,1,2\n", {}, "column 1 of the header has no name"),
     ("x.csv", "id,t0,t0\na,1,2\n", {}, "names column 't0' twice"),
+    # a file without a header: its first series is not taken for column names
+    ("x.csv", "0.5,1.5,-2\n1,2,3\n", {}, r"first row \(0.5,1.5,-2\) looks like values"),
+    ("x.csv", "1,1,2,3,5,8\n1,2,3,4,5,6\n", {}, r"first row \(1,1,2,3,\.\.\.\) looks like values"),
     ("x.csv", "id,t0\n,1\n", {}, r"the id is missing \(empty cell\) in data row 1"),
     ("x.csv", "t0,t1\n1,NA\n", {}, r"non-numeric value 'NA'.*empty cells or NaN"),
     ("x.csv", "", {}, "the file is empty"),

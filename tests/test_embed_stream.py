@@ -195,6 +195,9 @@ def test_streamed_csv_follows_csv_io_rules(tmp_path, chunk):
     path.write_text("id,t0,t1,\na,1,2,\nb,3,4,5\n")  # an extra non-empty field: refused
     with pytest.raises(ValueError, match="line 3.*'5'"):
         list(SeriesStream(path, chunk_series=chunk))
+    path.write_text("0.5,1.5,-2\n1,2,3\n")  # no header: the first series is not taken for one
+    with pytest.raises(ValueError, match="looks like values, not a header"):
+        list(SeriesStream(path, chunk_series=chunk))
 
 
 def test_huge_value_in_a_later_chunk_names_the_file_and_series(encoder, tmp_path, small_chunks):

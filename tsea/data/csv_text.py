@@ -74,12 +74,32 @@ def _named(path, raw: list[str]) -> list[str]:
                 f"{path}: column {j + 1} of the header has no name (a row index written by "
                 "DataFrame.to_csv or R's write.csv?); name it or remove it"
             )
+    _refuse_data_row(path, names)
     seen = set()
     for name in names:
         if name in seen:
             raise ValueError(f"{path}: the header names column {name!r} twice")
         seen.add(name)
     return names
+
+
+def _refuse_data_row(path, names: list[str]) -> None:
+    """ValueError when the header looks like a row of values: a file written without a header
+    (``np.savetxt``) would otherwise lose its first series to the column names, silently.
+
+    Names that are all numbers are accepted only in increasing order, as step indices
+    (``DataFrame.to_csv`` of an array: ``0,1,2,...``) or time stamps are written."""
+    try:
+        numbers = [float(name) for name in names]
+    except ValueError:
+        return
+    if not all(a < b for a, b in zip(numbers, numbers[1:])):
+        shown = ",".join(names[:4]) + (",..." if len(names) > 4 else "")
+        raise ValueError(
+            f"{path}: the first row ({shown}) looks like values, not a header: its names are "
+            "all numbers, not in increasing order. A CSV file needs a header row (e.g. "
+            "t0,t1,...; np.savetxt writes one with header=..., comments='')"
+        )
 
 
 def csv_header(path) -> list[str]:
