@@ -76,8 +76,9 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
         lookup = {v: i for i, v in enumerate(ordered)}
         y_index = np.array([lookup[v] for v in values], dtype=np.int64)
     if classes.shape[0] < 2:
+        only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
         raise ValueError(
-            f"y has a single class ({classes[0]!r}); a classifier needs at least 2 classes "
+            f"y has a single class ({only!r}); a classifier needs at least 2 classes "
             "(Classifier can't train when only one class is present.)"
         )
     return classes, np.asarray(y_index, dtype=np.int64).ravel()
