@@ -158,8 +158,11 @@ def test_overrides_win_over_the_file_in_order():
 
 
 def test_unknown_override_key_is_an_error():
-    with pytest.raises(ConfigError, match="--set: unknown parameter 'dept'; valid parameters: "):
+    with pytest.raises(ConfigError, match="--set: unknown parameter 'dept' "
+                       r"\(did you mean 'depth'\?\); valid parameters: "):
         load_config("tiny", ["dept=3"])
+    with pytest.raises(ConfigError, match="unknown parameter 'zzz'; valid parameters: "):
+        load_config("tiny", ["zzz=3"])  # nothing close: no guess
 
 
 def test_no_file_gives_only_the_overrides():
