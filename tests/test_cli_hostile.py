@@ -192,6 +192,17 @@ def test_embed_output_equal_to_input_or_model_is_a_usage_error(tmp_path, data_cs
     assert data_csv.read_bytes() == before
 
 
+def test_embed_to_an_unknown_format_is_refused_before_reading(tmp_path, data_csv, model, capsys,
+                                                              monkeypatch):
+    from tsea.cli import embed_io
+
+    monkeypatch.setattr(embed_io, "embed_file", lambda *a, **k: pytest.fail("input was read"))
+    code, _, err = run(["embed", "--model", model[1], str(data_csv), "-o",
+                        str(tmp_path / "e.txt")], capsys)
+    assert code == 2 and "e.txt: unsupported format; use one of .csv, .npy, .parquet" in err
+    assert not (tmp_path / "e.txt").exists()
+
+
 def test_links_to_an_input_are_the_same_file(tmp_path, data_csv, model, capsys):
     link = tmp_path / "link.csv"
     link.symlink_to(data_csv)

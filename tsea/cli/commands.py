@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -193,6 +194,7 @@ def cmd_embed(args) -> int:
     """Stream a file (or each shard of a folder/glob) through the model into the output;
     a dataset name is loaded whole (archive datasets are small)."""
     from tsea.cli.embed_io import (
+        EMBED_SUFFIXES,
         embed_file,
         is_shard_spec,
         shard_outputs,
@@ -201,6 +203,11 @@ def cmd_embed(args) -> int:
 
     shards = is_shard_spec(args.input)
     precheck(args, None if shards else args.input)
+    if not shards and Path(args.output).suffix.lower() not in EMBED_SUFFIXES:
+        # before the model is loaded and the input read: the writer would refuse it only then
+        raise UsageError(
+            f"--output {args.output}: unsupported format; use one of {', '.join(EMBED_SUFFIXES)}"
+        )
     if shards:
         if os.path.exists(args.output) and not os.path.isdir(args.output):
             raise UsageError(
