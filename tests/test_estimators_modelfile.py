@@ -85,7 +85,7 @@ def test_truncated_and_foreign_files_are_refused(tmp_path, fitted):
 def test_future_version_and_wrong_kind(tmp_path):
     path = tmp_path / "m.tsea"
     write_model(path, "EAClassifier", {"a": 1}, {}, {"w": np.zeros(3, dtype=np.float32)})
-    with pytest.raises(ValueError, match="holds a 'EAClassifier', not a 'EAEncoder'"):
+    with pytest.raises(ValueError, match="holds a model of kind 'EAClassifier', not 'EAEncoder'"):
         EAEncoder.load(path)
     with zipfile.ZipFile(path) as zf:
         header = json.loads(zf.read("tsea.json"))
@@ -204,7 +204,7 @@ def test_classifier_save_load_gives_the_same_predictions(tmp_path, head, labels)
     Xt = _series(9, seed=4)
     assert np.array_equal(loaded.predict(Xt), clf.predict(Xt))
     assert np.array_equal(loaded.predict_proba(Xt), clf.predict_proba(Xt))
-    with pytest.raises(ValueError, match="holds a 'EAClassifier', not a 'EARegressor'"):
+    with pytest.raises(ValueError, match="holds a model of kind 'EAClassifier', not 'EARegressor'"):
         EARegressor.load(tmp_path / "clf.tsea")
 
 

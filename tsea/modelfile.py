@@ -164,7 +164,7 @@ def _check_header(path, bad: str, header: dict, kind) -> None:
     if not isinstance(header.get("kind"), str):
         raise ValueError(f"{bad}: 'kind' is {header.get('kind')!r}, not a string")
     if kind is not None and header["kind"] != kind:
-        raise ValueError(f"{str(path)!r} holds a {header['kind']!r}, not a {kind!r}")
+        raise ValueError(f"{str(path)!r} holds a model of kind {header['kind']!r}, not {kind!r}")
     for part in ("params", "meta"):
         value = header.get(part, {})
         if not isinstance(value, dict):
