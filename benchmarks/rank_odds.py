@@ -84,7 +84,7 @@ def first_shares(scores: np.ndarray, draws: int, rng: np.random.Generator,
     if not 1 <= seeds_per_run <= n_seeds:
         raise ValueError(f"seeds_per_run must lie in [1, {n_seeds}], got {seeds_per_run}")
     drawn_modes = 1 if same_seed else n_modes  # one draw per set, broadcast over its modes
-    if seeds_per_run == 1:  # integers, as before K existed: the recorded readings redraw alike
+    if seeds_per_run == 1:  # integers, not an order: the readings in BENCHMARKS.md redraw exactly
         pick = rng.integers(0, n_seeds, size=(draws, n_sets, drawn_modes, 1))
     else:  # distinct seeds: the first K of a random order of each (draw, set, mode)'s seeds
         order = rng.random((draws, n_sets, drawn_modes, n_seeds)).argsort(axis=-1)
