@@ -54,7 +54,9 @@ def _to_float(a: np.ndarray) -> np.ndarray:
                 raise _NonNumeric(k, f"non-numeric value {v!r} ({type(v).__name__})")
         return out.reshape(a.shape)
     if kind == "c":
-        raise _NonNumeric(0, f"complex values (dtype {a.dtype}) are not supported")
+        raise _NonNumeric(
+            0, f"complex values (dtype {a.dtype}), which are not supported: pass X.real or np.abs(X)"
+        )
     first = a.ravel()[:1].tolist()[0] if a.size else None
     raise _NonNumeric(0, f"non-numeric values (dtype {a.dtype}, e.g. {first!r})")
 
@@ -278,10 +280,17 @@ def _from_dataframe(df: pd.DataFrame, what: str) -> Collection:
         return _from_long(df["id"], df["time"], channels, what)
     if df.shape[1] > 0 and isinstance(df.iat[0, 0], _SERIES_LIKE):
         return _from_nested(df, what)
+    # A wide table (a row per series, a column per step) is not read as such: a long table
+    # whose id/time columns are named otherwise looks the same and would be misread silently.
+    wide = df.shape[1] > 1 and all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes)
+    hint = (
+        "; for a wide table (a row per series, a column per step) pass df.to_numpy()"
+        if wide else ""
+    )
     raise ValueError(
         f"{what}: a DataFrame must be long format (columns 'id', 'time' and one column per "
         "channel), have a 2-level (instance, time) MultiIndex, or be an sktime nested "
-        f"DataFrame (cells are pd.Series); got columns {list(df.columns)[:6]}"
+        f"DataFrame (cells are pd.Series); got columns {list(df.columns)[:6]}{hint}"
     )
 
 
