@@ -82,6 +82,18 @@ def test_not_found_offline_lists_places_and_howto(tmp_path):
     assert "TSEA_DATA" in msg and "NoSuchData_TRAIN.ts" in msg
 
 
+def test_not_found_suggests_the_name_in_its_archive_spelling(tmp_path, monkeypatch):
+    monkeypatch.setenv("TSEA_OFFLINE", "1")
+    (tmp_path / "MyOwnSet").mkdir()
+    for wrong, right in [("gunpoint", "GunPoint"), ("ItalyPowerDemnd", "ItalyPowerDemand"),
+                         ("myownset", "MyOwnSet")]:
+        with pytest.raises(ValueError, match=rf"^dataset '{wrong}' was not found \(did you mean "
+                                             rf"'{right}'\?\)\. Places tried"):
+            datasets.load(wrong, data_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"^dataset 'NoSuchData' was not found\. Places tried"):
+        datasets.load("NoSuchData", data_dir=tmp_path)
+
+
 def test_unreachable_host_fails_fast(monkeypatch):
     monkeypatch.setenv("TSEA_OFFLINE", "0")
     monkeypatch.setattr(datasets, "HOST", ("127.0.0.1", 9))  # nothing listens: refused at once

@@ -56,7 +56,7 @@ def test_padding_and_batch_never_change_an_embedding():
     Z = enc.transform(series)
     alone = np.stack([enc.transform([s])[0] for s in series])
     assert np.allclose(Z, alone, atol=1e-5)
-    with pytest.raises(ValueError, match="fitted on 2 channels"):
+    with pytest.raises(ValueError, match="^X has 1 channel, but this EAEncoder was fitted on 2 channels$"):
         enc.transform([s[:1] for s in series])
 
 

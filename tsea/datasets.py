@@ -14,6 +14,7 @@ Offline and not found: a ValueError listing the places tried and how to provide 
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
 import socket
@@ -157,10 +158,34 @@ def _download(name: str, split: str, regression: bool):
     return loader(name, split=split, extract_path=str(target))
 
 
-def _not_found(name, tried, download_note):
+def _known_names(data_dir) -> set[str]:
+    """Archive dataset names, and the dataset folders present where ``load`` looks."""
+    names = set()
+    for archive in ARCHIVES:
+        try:
+            names.update(archive_names(archive))
+        except Exception:  # noqa: BLE001 - a hint must never hide the real error
+            pass
+    for _, folder in search_dirs(data_dir):
+        try:
+            names.update(p.name for p in folder.iterdir() if p.is_dir())
+        except OSError:
+            pass
+    return names
+
+
+def _did_you_mean(name: str, data_dir) -> str:
+    """`` (did you mean 'X'?)`` for a name that differs from a known one in case or spelling."""
+    names = _known_names(data_dir) - {name}
+    same_case = sorted(n for n in names if n.lower() == str(name).lower())
+    close = same_case or difflib.get_close_matches(str(name), sorted(names), n=1, cutoff=0.85)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _not_found(name, tried, download_note, data_dir=None):
     places = "\n  ".join(tried + [download_note])
     return ValueError(
-        f"dataset {name!r} was not found. Places tried:\n  {places}\n"
+        f"dataset {name!r} was not found{_did_you_mean(name, data_dir)}. Places tried:\n  {places}\n"
         f"To use it offline, put {name}_TRAIN.ts and {name}_TEST.ts (or .tsv / .arff) in "
         f"<dir>/{name}/ and pass data_dir=<dir> or set the TSEA_DATA environment variable "
         "(names are case-sensitive, as in the archives)."
@@ -189,7 +214,7 @@ def _load_collection(name, splits, data_dir, download):
             return parts, [f"aeon download into {cache_dir()}"] * len(splits)
         except Exception as e:  # noqa: BLE001 - any download failure is reported, not raised raw
             note = f"download: failed ({type(e).__name__}: {e})"
-    raise _not_found(name, tried, note)
+    raise _not_found(name, tried, note, data_dir)
 
 
 def _join(parts) -> tuple[Collection, np.ndarray | None]:

@@ -167,9 +167,12 @@ class _EABase(BaseEstimator):
 
     def _check_channels(self, coll) -> None:
         if coll.n_channels != self.n_channels_:
+            def count(n):
+                return f"{n} channel" + ("" if n == 1 else "s")
+
             raise ValueError(
-                f"X has {coll.n_channels} channels, but this {type(self).__name__} was fitted on "
-                f"{self.n_channels_} channels"
+                f"X has {count(coll.n_channels)}, but this {type(self).__name__} was fitted on "
+                f"{count(self.n_channels_)}"
             )
 
     # -- normalisation ------------------------------------------------------------------------
