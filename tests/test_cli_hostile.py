@@ -203,6 +203,28 @@ def test_embed_to_an_unknown_format_is_refused_before_reading(tmp_path, data_csv
     assert not (tmp_path / "e.txt").exists()
 
 
+def test_attention_to_an_unknown_format_is_refused_before_loading(tmp_path, data_csv, model,
+                                                                   capsys, monkeypatch):
+    from tsea.cli import commands
+
+    monkeypatch.setattr(commands, "_load_model", lambda *a, **k: pytest.fail("model was loaded"))
+    for name in ("a.txt", "a"):
+        code, _, err = run(["attention", "--model", model[1], "--data", str(data_csv), "-o",
+                            str(tmp_path / name)], capsys)
+        assert code == 2 and f"{name}: unsupported figure format; use one of .png, .pdf, .svg" in err
+        assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("suffix,magic", [(".pdf", b"%PDF"), (".SVG", b"<?xml")])
+def test_attention_figure_format_follows_the_suffix(tmp_path, data_csv, model, capsys, suffix,
+                                                    magic):
+    out = tmp_path / f"a{suffix}"
+    code, _, err = run(["attention", "--model", model[1], "--data", str(data_csv), "-o", str(out),
+                        "-q"], capsys)
+    assert code == 0, err
+    assert out.read_bytes().startswith(magic)
+
+
 def test_links_to_an_input_are_the_same_file(tmp_path, data_csv, model, capsys):
     link = tmp_path / "link.csv"
     link.symlink_to(data_csv)

@@ -13,7 +13,7 @@ from tsea.cli.io import (
     load_data,
     write_embeddings,
 )
-from tsea.viz import attention_figure, save_attention_png
+from tsea.viz import attention_figure, save_attention_figure
 
 DATASETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "data")
 
@@ -93,12 +93,20 @@ def test_attention_png_is_not_blank(tmp_path):
     maps /= maps.sum(-1, keepdims=True)
     series = np.sin(np.arange(20) / 3)[None, :]
     out = tmp_path / "a.png"
-    save_attention_png(str(out), series, maps, title="t")
+    save_attention_figure(str(out), series, maps, title="t")
     pixels = matplotlib.image.imread(out)
     assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.std() > 0.05
     fig = attention_figure(series, maps)
     assert [ax.get_title() for ax in fig.axes[1:4]] == ["attention layer 1", "attention layer 2",
                                                    "attention layer 3"]
+
+
+def test_attention_figure_refuses_a_format_it_cannot_write(tmp_path):
+    maps = np.full((1, 1, 4, 4), 0.25, dtype=np.float32)
+    out = tmp_path / "a.txt"
+    with pytest.raises(ValueError, match=r"a.txt: unsupported figure format .txt; use one of "):
+        save_attention_figure(str(out), np.zeros((1, 4)), maps)
+    assert not out.exists()
 
 
 def test_attention_figure_rejects_bad_shapes():

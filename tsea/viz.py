@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 
@@ -65,9 +67,21 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
     return fig
 
 
-def save_attention_png(path: str, series: np.ndarray, maps: np.ndarray, *, title: str = "") -> None:
-    """Draw :func:`attention_figure` and write it as PNG atomically (temp file + os.replace)."""
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def save_attention_figure(
+    path: str, series: np.ndarray, maps: np.ndarray, *, title: str = ""
+) -> None:
+    """Draw :func:`attention_figure` and write it atomically (temp file + os.replace) in the
+    format of ``path``'s suffix, one of :data:`FIGURE_SUFFIXES`."""
     from tsea.utils import atomic_write
 
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise ValueError(
+            f"{path}: unsupported figure format {suffix or '(no suffix)'}; "
+            f"use one of {', '.join(FIGURE_SUFFIXES)}"
+        )
     fig = attention_figure(series, maps, title=title)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=suffix[1:]))

@@ -325,9 +325,15 @@ def cmd_evaluate(args) -> int:
 def cmd_attention(args) -> int:
     from tsea.data import Collection, to_collection
     from tsea.data.csv_io import renumber_series
-    from tsea.viz import save_attention_png
+    from tsea.viz import FIGURE_SUFFIXES, save_attention_figure
 
     precheck(args, args.data)
+    if Path(args.output).suffix.lower() not in FIGURE_SUFFIXES:
+        # before the model is loaded and the data read, as for `tsea embed -o`
+        raise UsageError(
+            f"--output {args.output}: unsupported figure format; use one of "
+            f"{', '.join(FIGURE_SUFFIXES)}"
+        )
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
         labels=False,
@@ -342,7 +348,7 @@ def cmd_attention(args) -> int:
     except ValueError as exc:  # the estimator saw one series, "series 0": name the real one
         raise renumber_series(exc, data.source, args.index, said_as="X") from None
     title = f"{os.path.basename(data.source)}: series {data.ids[args.index]} (index {args.index})"
-    save_attention_png(args.output, series, maps, title=title)
+    save_attention_figure(args.output, series, maps, title=title)
     info(args, f"wrote attention maps of {maps.shape[0]} layers to {args.output}")
     return 0
 

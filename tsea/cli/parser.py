@@ -176,14 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     att = sub.add_parser("attention", help="plot attention maps layer by layer",
                          epilog=ATTENTION_EPILOG, formatter_class=_RAW,
                          description="Plot one series and its head-averaged attention map "
-                         "in every attention layer (PNG).")
+                         "in every attention layer (PNG, PDF or SVG).")
     att.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
     att.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or data file")
     att.add_argument("--index", "-i", type=_index, default=0, help="series index (default 0)")
     att.add_argument("--split", default="train", choices=("train", "test", "all"),
                      help="split of a named dataset (default: train)")
-    att.add_argument("--output", "-o", required=True, help="PNG file to write")
+    att.add_argument("--output", "-o", required=True,
+                     help="figure to write; its suffix picks the format (.png, .pdf, .svg)")
     _add_csv_columns(att)
     _add_common(att, top_level=False)
 
