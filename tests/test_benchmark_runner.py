@@ -129,12 +129,23 @@ def test_results_file_is_strict(tmp_path):
     assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
 
 
+def test_a_preset_name_is_the_method_of_its_config_file():
+    path = os.path.join(os.path.dirname(__file__), "..", "configs", "ablation-none.yaml")
+    by_name, by_path = parse_methods(["ablation-none"]) + parse_methods([path])
+    assert by_name == by_path
+    assert (by_name.name, by_name.kind, by_name.params["attention"]) == ("ablation-none", "ea-dc",
+                                                                         "none")
+
+
 def test_methods_parse(tmp_path):
     specs = parse_methods(["minirocket,ts2vec", "ea-dc"])
     assert [(s.name, s.kind) for s in specs] == [("minirocket", "minirocket"),
                                                 ("ts2vec", "ts2vec"), ("ea-dc", "ea-dc")]
-    with pytest.raises(ValueError, match="unknown method 'rocket'"):
+    with pytest.raises(ValueError, match="unknown method 'rocket' .did you mean 'minirocket'.."):
         parse_methods(["rocket"])
+    with pytest.raises(ValueError, match=r"unknown method 'ablation-nne' \(did you mean "
+                                         r"'ablation-none'\?\): .* a preset \(.*ts2vec-like"):
+        parse_methods(["ablation-nne"])
     with pytest.raises(ValueError, match="more than once"):
         parse_methods(["minirocket", "minirocket"])
     with pytest.raises(ValueError, match="does not exist"):
@@ -173,6 +184,7 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     assert runner.main_from_args(args) == 1  # one failed job -> exit status 1
     assert seen["datasets"] == "Waves,Level" and seen["methods"] == ["minirocket", "ts2vec"]
     assert (seen["seeds"], seen["jobs"], seen["timeout"], seen["quiet"]) == ("0,1", 2, 30.0, True)
+    assert parser.parse_args(["-q"]).quiet  # as on every other subcommand
     defaults = parser.parse_args([])
     assert (defaults.suite, defaults.out, defaults.seeds) == ("quick", "./tsea-benchmark", "0")
     assert defaults.jobs == -1  # one dataset per core: the quick suite's 10-minute floor on 2 cores

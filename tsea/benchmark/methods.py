@@ -1,18 +1,20 @@
 """Methods of the archive benchmark: ``ea-dc``, a config file, ``minirocket``, ``ts2vec``.
 
-A method is named on the command line by a keyword or by the path of a YAML config file
-(its keys are encoder parameters, ``pooling`` included, plus optionally ``head``: one head
-name, or a mapping ``{classification: ..., regression: ...}``; the method is then named after
-the file stem, e.g. ``configs/ablation-none.yaml`` -> ``ablation-none``).
+A method is named on the command line by a keyword, by a preset name (``configs/``, as for
+``--config``), or by the path of a YAML config file (its keys are encoder parameters,
+``pooling`` included, plus optionally ``head``: one head name, or a mapping
+``{classification: ..., regression: ...}``; the method is then named after the file stem, e.g.
+``configs/ablation-none.yaml`` and the preset ``ablation-none`` -> ``ablation-none``).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
 from dataclasses import dataclass, field
 
-from tsea.config import ConfigError, load_config
+from tsea.config import ConfigError, list_presets, load_config, resolve_config_path
 from tsea.params import CLASSIFICATION_HEADS, ENCODER_PARAMS, REGRESSION_HEADS
 
 _HEADS = {"classification": CLASSIFICATION_HEADS, "regression": REGRESSION_HEADS}
@@ -46,6 +48,9 @@ def parse_method(text: str) -> MethodSpec:
     text = text.strip()
     if text in BUILTIN:
         return MethodSpec(text, text)
+    presets = list_presets()
+    if text in presets:
+        text = str(resolve_config_path(text))
     if text.endswith((".yaml", ".yml")) or os.sep in text:
         if not os.path.isfile(text):
             raise ValueError(f"method config file {text!r} does not exist")
@@ -56,8 +61,11 @@ def parse_method(text: str) -> MethodSpec:
         if "head" in params:
             _check_head(text, params["head"])
         return MethodSpec(name, "ea-dc", params)
+    close = difflib.get_close_matches(text, [*BUILTIN, *presets], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(
-        f"unknown method {text!r}: use one of {', '.join(BUILTIN)} or the path of a YAML config"
+        f"unknown method {text!r}{hint}: use one of {', '.join(BUILTIN)}, a preset "
+        f"({', '.join(presets)}) or the path of a YAML config"
     )
 
 

@@ -157,10 +157,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None,
                         help="archive layout <dir>/<Name>/<Name>_TRAIN.ts|.tsv|.arff")
     parser.add_argument("--methods", default=None,
-                        help="comma-separated methods: ea-dc, minirocket, ts2vec or YAML config "
-                             f"paths (default: {','.join(DEFAULT_METHODS)})")
+                        help="comma-separated methods: ea-dc, minirocket, ts2vec, preset names "
+                             "of configs/ or YAML config paths "
+                             f"(default: {','.join(DEFAULT_METHODS)})")
     parser.add_argument("--method", action="append", default=None, dest="method",
-                        help="one more method (repeatable), e.g. configs/ablation-none.yaml")
+                        help="one more method (repeatable), e.g. ablation-none or my.yaml")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=int, default=-1,
@@ -174,7 +175,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="do not write results.md/plots")
     parser.add_argument("--report-only", action="store_true",
                         help="only rewrite results.md/plots from <out>/results.csv (no jobs run)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
 
 def main_from_args(args: argparse.Namespace) -> int:

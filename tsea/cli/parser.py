@@ -75,7 +75,8 @@ BENCHMARK_EPILOG = """\
 examples:
   tsea benchmark                 # the offline quick suite, prints a table
   tsea benchmark --datasets GunPoint,ItalyPowerDemand --methods ea-dc,minirocket --seeds 0,1
-  tsea benchmark --datasets BasicMotions --method configs/ablation-none.yaml --out runs/abl
+  tsea benchmark --datasets BasicMotions --methods ea-dc,ablation-none --out runs/abl
+  tsea benchmark --datasets BasicMotions --method my-config.yaml --out runs/mine
   tsea benchmark --help          # all options of the benchmark runner
 """
 
