@@ -155,6 +155,18 @@ BAD_FILES = [
     ("x.csv", "0.5,1.5,-2\n1,2,3\n", {}, r"first row \(0.5,1.5,-2\) looks like values"),
     ("x.csv", "1,1,2,3,5,8\n1,2,3,4,5,6\n", {}, r"first row \(1,1,2,3,\.\.\.\) looks like values"),
     ("x.csv", "id,t0\n,1\n", {}, r"the id is missing \(empty cell\) in data row 1"),
+    # another separator, or a reserved column name but for case or spaces
+    ("x.csv", "id;label;t0\na;x;1\n", {}, r"header is one column, 'id;label;t0': the file looks "
+     r"separated by ';', but CSV files are read with ','"),
+    ("x.csv", "id\tt0\na\t1\n", {}, r"header is one column, .* separated by '\\t'"),
+    ("x.csv", "ID,t0\na,1\n", {}, r"'ID' is read as values, not as 'id': rename it 'id', or pass "
+     r"id_column='ID' \(--id-column\)$"),
+    ("x.csv", "id, label,t0\na,x,1\n", {}, r"' label' is read as values, not as 'label': rename "
+     r"it 'label', or pass label_column=' label'"),
+    ("x.csv", "id,Time,v\na,0,1\na,1,2\n", {}, r"duplicate id 'a' \(a long file needs a column "
+     r"named exactly 'time'; 'Time' is read as a time step\)$"),
+    ("x.csv", "Label,t0\nx,1\n", {}, r"non-numeric value 'x' .*rename it 'label', or pass "
+     r"label_column='Label'"),
     ("x.csv", "t0,t1\n1,NA\n", {}, r"non-numeric value 'NA'.*empty cells or NaN"),
     ("x.csv", "", {}, "the file is empty"),
     ("x.ts", "t0\n1\n", {"label_column": "y"}, "CSV files only"),

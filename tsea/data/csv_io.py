@@ -105,10 +105,22 @@ def _numeric_columns(path, df: pd.DataFrame, columns, series_of_row, ids, first_
             raise ValueError(
                 f"{path}: series {i + first_series} (id {ids[i]!r}), column {col!r} has "
                 f"non-numeric value {column.iloc[bad]!r} in data row {int(df.index[bad]) + 1} "
-                "(missing values are empty cells or NaN)"
+                f"(missing values are empty cells or NaN){_near_reserved(col)}"
             )
         out[:, j] = values
     return out
+
+
+def _near_reserved(col) -> str:
+    """A hint when a value column's name is a reserved name but for case or spaces (``ID``,
+    `` label``): such a column is read as values, which is what failed."""
+    key = str(col).strip().lower()
+    if key == col or key not in (ID_NAME, TIME_NAME, *LABEL_NAMES):
+        return ""
+    option = {ID_NAME: "id_column", TIME_NAME: None}.get(key, "label_column")
+    alternative = f", or pass {option}={col!r} (--{option.replace('_', '-')})" if option else ""
+    return (f"; column names are exact, so {col!r} is read as values, not as {key!r}: rename "
+            f"it {key!r}{alternative}")
 
 
 def _text_column(path, df, col, role) -> np.ndarray:
@@ -186,7 +198,10 @@ def wide_frame_to_series(path, df, layout, *, task=None, labels=True):
         ids = _text_column(path, df, id_col, "id")
         dup = pd.Series(ids).duplicated().to_numpy()
         if dup.any():
-            raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}")
+            near_time = [c for c in df.columns if str(c).strip().lower() == TIME_NAME]
+            hint = (f" (a long file needs a column named exactly {TIME_NAME!r}; "
+                    f"{near_time[0]!r} is read as a time step)" if near_time else "")
+            raise ValueError(f"{path}: duplicate id {ids[np.argmax(dup)]!r}{hint}")
     else:
         ids = np.arange(first, first + len(df)).astype(object)
     vals = _numeric_columns(path, df, steps, np.arange(len(df)), ids, first_series=first)

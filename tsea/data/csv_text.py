@@ -68,6 +68,14 @@ def _named(path, raw: list[str]) -> list[str]:
     names = raw[:n]
     if not names:
         raise ValueError(f"{path}: the header row has no column names")
+    if len(names) == 1:
+        sep = next((c for c in ";\t|" if c in names[0]), None)
+        if sep is not None:
+            raise ValueError(
+                f"{path}: the header is one column, {names[0]!r}: the file looks separated by "
+                f"{sep!r}, but CSV files are read with ',' between fields (convert it, e.g. "
+                f"pandas.read_csv(path, sep={sep!r}).to_csv(new_path, index=False))"
+            )
     for j, name in enumerate(names):
         if name == "":
             raise ValueError(
