@@ -44,6 +44,22 @@ def test_evaluate_with_trailing_commas_is_classification(tmp_path, capsys):
     assert out.startswith("accuracy: ")  # not rmse/mae of the first time step
 
 
+def test_evaluate_notes_test_labels_that_training_lacks(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    rows = [(f"s{i}", "up" if i % 2 else "down", rng.normal(size=8)) for i in range(8)]
+    train = wide_csv(tmp_path / "train.csv", rows)
+    test = wide_csv(tmp_path / "test.csv", rows[:4] + [("n1", "flat", rng.normal(size=8))])
+    code, out, err = run(["evaluate", "--data", train, "--test", test, "--config", "tiny",
+                          "--set", "n_iters=1", "--quiet"], capsys)
+    assert code == 0, err
+    assert err.strip() == ("tsea evaluate: note: 1 of 5 test series have a label that no training "
+                           "series has ('flat'); they count as errors")
+    assert float(out.split()[-1]) <= 0.8
+    code, _, err = run(["evaluate", "--data", train, "--test", train, "--config", "tiny",
+                        "--set", "n_iters=1", "--quiet"], capsys)
+    assert code == 0 and err == ""
+
+
 def test_embed_with_trailing_commas_keeps_the_ids(tmp_path, model, capsys):
     rows = [(f"s{i}", "x", np.arange(6.0) + i) for i in range(3)]
     data = wide_csv(tmp_path / "x.csv", rows, trailing=",")

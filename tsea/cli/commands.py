@@ -266,6 +266,27 @@ def _labels(data, what: str) -> np.ndarray:
     return data.y
 
 
+def _comparable(*labels: np.ndarray) -> list[np.ndarray]:
+    """Label arrays compared as strings when their types differ (ints in one file, text in the
+    other), as they are elsewhere unchanged."""
+    arrays = [np.asarray(y) for y in labels]
+    kinds = {a.dtype.kind in "OUS" for a in arrays}
+    if len({a.dtype for a in arrays}) > 1 and True in kinds:
+        return [a.astype(str) for a in arrays]
+    return arrays
+
+
+def _unseen_labels_note(y_train, y_test) -> str | None:
+    """A line for test labels that no training series has (they can only count as errors)."""
+    train, test = _comparable(y_train, y_test)
+    unseen = ~np.isin(test, train)
+    if not unseen.any():
+        return None
+    names = ", ".join(repr(str(v)) for v in sorted(set(test[unseen].tolist()), key=str)[:5])
+    return (f"{int(unseen.sum())} of {len(test)} test series have a label that no training "
+            f"series has ({names}); they count as errors")
+
+
 def cmd_evaluate(args) -> int:
     from tsea.cli.io import is_file_spec
 
@@ -292,6 +313,11 @@ def cmd_evaluate(args) -> int:
     if head not in heads:
         raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
 
+    if task == "classification":
+        note = _unseen_labels_note(y_train, y_test)
+        if note is not None:  # shown even with --quiet: it bounds the accuracy printed
+            print(f"tsea evaluate: note: {note}", file=sys.stderr, flush=True)
+
     module = estimators(args)
     if args.pooling is not None:
         params = {**params, "pooling": args.pooling}
@@ -309,10 +335,7 @@ def cmd_evaluate(args) -> int:
     info(args, f"fit {fit_seconds:.1f} s; testing on {_describe(test)}")
 
     if task == "classification":
-        # Compare as strings when the label types differ (e.g. ints in train, strings in test).
-        truth = np.asarray(y_test)
-        if predictions.dtype != truth.dtype and (predictions.dtype.kind in "OUS" or truth.dtype.kind in "OUS"):
-            predictions, truth = predictions.astype(str), truth.astype(str)
+        predictions, truth = _comparable(predictions, y_test)
         accuracy = float(np.mean(predictions == truth))
         print(f"accuracy: {accuracy:.4f}")
     else:
