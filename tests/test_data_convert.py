@@ -83,6 +83,28 @@ def test_list_of_1d_and_tuple_and_series():
     np.testing.assert_array_equal(coll.lengths, [3, 2, 4])
 
 
+def test_series_of_series_is_a_collection_named_by_its_index():
+    column = pd.Series([np.array([1.0, 2, 3]), pd.Series([4.0, 5]), [6.0]], index=["a", "b", "c"])
+    coll = to_collection(column)
+    assert coll.X.shape == (3, 1, 3) and list(coll.ids) == ["a", "b", "c"]
+    np.testing.assert_array_equal(coll.lengths, [3, 2, 1])
+    np.testing.assert_array_equal(coll.series(1), [[4, 5]])
+    with pytest.raises(ValueError, match=r"series 1 \(id 'b'\), channel 0, step 1 has non-numeric"):
+        to_collection(pd.Series([np.ones(2), np.array([1.0, "x"], dtype=object)], index=["a", "b"]))
+
+
+def test_masked_entries_are_missing_values():
+    values = np.arange(12.0).reshape(2, 6)
+    masked = np.ma.masked_array(values, mask=values == 2)
+    coll = to_collection(masked)
+    assert np.isnan(coll.X[0, 0, 2]) and np.isnan(coll.X).sum() == 1
+    np.testing.assert_array_equal(coll.X[1, 0], values[1])
+    ints = np.ma.masked_array(np.arange(6).reshape(1, 6), mask=[[0, 0, 0, 0, 1, 1]])
+    assert to_collection(ints).lengths.tolist() == [4]  # masked at the end: a shorter series
+    listed = to_collection([np.ma.masked_array([1.0, 5.0, 3.0], mask=[0, 1, 0]), np.ones(2)])
+    assert np.isnan(listed.X[0, 0, 1]) and listed.lengths.tolist() == [3, 2]
+
+
 def test_object_array_of_arrays():
     items = np.empty(2, dtype=object)
     items[0], items[1] = np.ones((1, 2)), np.ones((1, 4))
@@ -173,7 +195,8 @@ ERRORS = [
     ("abc", "got str"),
     ({"a": 1}, "got dict"),
     (None, "got NoneType"),
-    (pd.Series([1.0, 2.0]), "pandas Series"),
+    (pd.Series([1.0, 2.0]), "pandas Series of numbers"),
+    (pd.Series([np.ones(2), 3.0]), "pandas Series of numbers"),
     (pd.DataFrame({"a": [1.0], "b": [2.0]}), r"long format.*for a wide table .* pass df.to_numpy\(\)"),
     (pd.DataFrame({"a": ["x"], "b": [2.0]}), r"got columns \['a', 'b'\]$"),
     (pd.DataFrame({"id": [], "time": [], "v": []}), "no rows"),

@@ -4,7 +4,9 @@ Accepted: ndarray (n, C, L) (aeon convention) or (n, L) (univariate); a list/tup
 (C, L_i) or (L_i,) arrays (aeon's unequal-length form); an sktime nested DataFrame (cells are
 pd.Series); a long-format DataFrame (columns ``id``, ``time``, then one column per channel); a
 DataFrame with a 2-level (instance, time) MultiIndex (sktime "pd-multiindex"); a Collection.
-Any real numeric dtype (bool, int, float16/32/64, object arrays of numbers) is cast to float32.
+A pandas Series whose cells are series is a list of them (ids from its index). Any real numeric
+dtype (bool, int, float16/32/64, object arrays of numbers) is cast to float32; the masked entries
+of a numpy masked array are missing values (NaN).
 """
 
 from __future__ import annotations
@@ -113,6 +115,17 @@ def _finish(vals: np.ndarray, what: str, ids=None) -> Collection:
     return Collection(out, lengths, ids)
 
 
+def _unmask(a):
+    """A masked array's masked entries as NaN (missing), which np.asarray would drop silently,
+    reading the values under the mask."""
+    if not isinstance(a, np.ma.MaskedArray):
+        return a
+    try:
+        return np.ma.filled(a.astype(np.float64), np.nan)
+    except (TypeError, ValueError):  # non-numeric: the numeric check names the cell
+        return np.ma.getdata(a)
+
+
 def _from_array(a: np.ndarray, what: str) -> Collection:
     if a.dtype == object and a.ndim == 1 and any(isinstance(v, _SERIES_LIKE) for v in a):
         return _from_list(list(a), what)
@@ -139,7 +152,7 @@ def _from_list(items: list, what: str, ids=None) -> Collection:
         if isinstance(item, pd.Series):
             item = item.to_numpy()
         try:
-            arr = np.asarray(item)
+            arr = np.asarray(_unmask(item))
         except (ValueError, TypeError) as e:
             raise ValueError(f"{what}: {_name(i, ids)} is not an array ({e})") from None
         if arr.ndim == 0:
@@ -316,8 +329,12 @@ def to_collection(X, *, what: str = "X") -> Collection:
     if isinstance(X, pd.DataFrame):
         return _from_dataframe(X, what)
     if isinstance(X, pd.Series):
+        if len(X) and all(isinstance(v, _SERIES_LIKE) for v in X):
+            # a column of series (e.g. a nested DataFrame's one channel): ids from its index
+            return _from_list(list(X), what, ids=X.index.to_numpy(dtype=object))
         raise ValueError(
-            f"{what} is a pandas Series (one series); wrap it in a list or pass an array"
+            f"{what} is a pandas Series of numbers (one series); wrap it in a list or pass an "
+            "array"
         )
     if isinstance(X, (list, tuple)):
         return _from_list(list(X), what)
@@ -329,7 +346,7 @@ def to_collection(X, *, what: str = "X") -> Collection:
             f"pandas DataFrame; got {type(X).__name__}"
         )
     try:
-        a = np.asarray(X)
+        a = np.asarray(_unmask(X))
     except (ValueError, TypeError, RuntimeError) as e:
         raise ValueError(f"{what} could not be converted to an array ({e})") from None
     return _from_array(a, what)
