@@ -188,6 +188,15 @@ def test_fit_out_equal_to_data_is_a_usage_error(tmp_path, data_csv, capsys, monk
     assert data_csv.read_bytes() == before
 
 
+def test_fit_out_a_directory_is_refused_before_the_fit(tmp_path, data_csv, capsys, monkeypatch):
+    from tsea.cli import commands
+
+    monkeypatch.setattr(commands, "estimators", lambda args: pytest.fail("the fit started"))
+    code, _, err = run(["fit", "--data", str(data_csv), "--out", str(tmp_path)], capsys)
+    assert code == 2
+    assert f"--out {tmp_path} is a directory; give the model file to write, e.g. " in err
+
+
 def test_fit_out_equal_to_config_is_a_usage_error(tmp_path, data_csv, capsys):
     config = tmp_path / "c.yaml"
     config.write_text("depth: 1\n")

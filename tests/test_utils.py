@@ -22,6 +22,14 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
     assert os.listdir(tmp_path) == ["e.csv"]
 
 
+def test_writing_over_a_directory_is_refused_before_any_temp_file(tmp_path):
+    target = tmp_path / "models"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a directory, not a file path"):
+        atomic_write(str(target), lambda tmp: open(tmp, "w").close())
+    assert os.listdir(tmp_path) == ["models"] and os.listdir(target) == []
+
+
 # -- seeds, threads, device, quiet Lightning ------------------------------------------------------
 import logging  # noqa: E402
 import random  # noqa: E402

@@ -95,6 +95,8 @@ def atomic_files(*paths):
     paths = [str(p) for p in paths]
     for p in paths:
         check_output_dir(p)
+        if os.path.isdir(p):  # else the temp file is written beside it, then fails to move
+            raise IsADirectoryError(f"cannot write {p!r}: it is a directory, not a file path")
     for p in paths:
         remove_stale_temps(p)
     temps = []

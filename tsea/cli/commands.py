@@ -175,6 +175,9 @@ def _describe(data) -> str:
 
 def cmd_fit(args) -> int:
     precheck(args, args.data)
+    if os.path.isdir(args.out):  # before the fit, not when saving its result
+        raise UsageError(f"--out {args.out} is a directory; give the model file to write, e.g. "
+                         f"{os.path.join(args.out, 'model.tsea')}")
     params = encoder_params(args)
     data = load_data(  # pre-training needs no labels: an empty label cell is no error here
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
