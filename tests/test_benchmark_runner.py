@@ -154,6 +154,10 @@ def test_methods_parse(tmp_path):
         runner.parse_seeds("0,x")
     with pytest.raises(ValueError, match="more than once"):
         runner.run_benchmark("Waves,Waves", [MR], out_dir=str(tmp_path), isolate=False)
+    (tmp_path / "file").write_text("kept\n")
+    with pytest.raises(ValueError, match="--out .*file is a file; the output folder holds"):
+        runner.run_benchmark("Waves", [MR], out_dir=str(tmp_path / "file"), isolate=False)
+    assert (tmp_path / "file").read_text() == "kept\n"
 
 
 def test_jobs_resolve_like_joblib(monkeypatch):

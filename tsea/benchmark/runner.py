@@ -103,6 +103,9 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
         raise ValueError(f"timeout must be positive seconds, got {timeout}")
     if threads is None:
         threads = 1  # one torch thread per job: spinning OpenMP threads collapse on a busy machine
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out {out_dir} is a file; the output folder holds results.csv, "
+                         "results.md and the plots")
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "results.csv")
     done = results_io.done_keys(path, retry_failed=retry_failed)
