@@ -270,8 +270,8 @@ def _labels(data, what: str) -> np.ndarray:
 
 
 def _comparable(*labels: np.ndarray) -> list[np.ndarray]:
-    """Label arrays compared as strings when their types differ (ints in one file, text in the
-    other), as they are elsewhere unchanged."""
+    """The label arrays as strings when their dtypes differ and one holds text (ints in one
+    file, text in the other), so that equal labels compare equal; unchanged otherwise."""
     arrays = [np.asarray(y) for y in labels]
     kinds = {a.dtype.kind in "OUS" for a in arrays}
     if len({a.dtype for a in arrays}) > 1 and True in kinds:
