@@ -84,8 +84,12 @@ def test_truncated_and_foreign_files_are_refused(tmp_path, fitted):
 
 def test_future_version_and_wrong_kind(tmp_path):
     path = tmp_path / "m.tsea"
-    write_model(path, "EAClassifier", {"a": 1}, {}, {"w": np.zeros(3, dtype=np.float32)})
-    with pytest.raises(ValueError, match="holds a model of kind 'EAClassifier', not 'EAEncoder'"):
+    write_model(path, "EAEncoder", {"a": 1}, {}, {"w": np.zeros(3, dtype=np.float32)})
+    with pytest.raises(ValueError, match="holds a model of kind 'EAEncoder', not 'EAClassifier'"):
+        EAClassifier.load(path)
+    write_model(path, "EAForecaster", {"a": 1}, {}, {"w": np.zeros(3, dtype=np.float32)})
+    with pytest.raises(ValueError, match="holds a model of kind 'EAForecaster', not one of "
+                                         "'EAEncoder', 'EAClassifier', 'EARegressor'"):
         EAEncoder.load(path)
     with zipfile.ZipFile(path) as zf:
         header = json.loads(zf.read("tsea.json"))
@@ -206,6 +210,11 @@ def test_classifier_save_load_gives_the_same_predictions(tmp_path, head, labels)
     assert np.array_equal(loaded.predict_proba(Xt), clf.predict_proba(Xt))
     with pytest.raises(ValueError, match="holds a model of kind 'EAClassifier', not 'EARegressor'"):
         EARegressor.load(tmp_path / "clf.tsea")
+    # its encoder alone, for `tsea embed` and `tsea attention`: the embeddings its head reads
+    encoder = EAEncoder.load(tmp_path / "clf.tsea")
+    assert "head" not in encoder.get_params()
+    Z = encoder.transform(Xt)
+    assert np.array_equal(Z, clf._embed(clf._collection(Xt), pooling=clf.pooling))
 
 
 @pytest.mark.parametrize("head", ["ridge", "svr", "finetune"])
@@ -218,6 +227,8 @@ def test_regressor_save_load_gives_the_same_predictions(tmp_path, head):
     Xt = _series(7, seed=6)
     assert np.array_equal(loaded.predict(Xt), reg.predict(Xt))
     assert loaded.get_params() == reg.get_params()
+    Z = EAEncoder.load(tmp_path / "reg.tsea").transform(Xt)
+    assert np.array_equal(Z, reg._embed(reg._collection(Xt), pooling=reg.pooling))
 
 
 @pytest.mark.parametrize("estimator", [EAClassifier, EARegressor])

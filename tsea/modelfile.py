@@ -163,8 +163,10 @@ def _check_header(path, bad: str, header: dict, kind) -> None:
         )
     if not isinstance(header.get("kind"), str):
         raise ValueError(f"{bad}: 'kind' is {header.get('kind')!r}, not a string")
-    if kind is not None and header["kind"] != kind:
-        raise ValueError(f"{str(path)!r} holds a model of kind {header['kind']!r}, not {kind!r}")
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds is not None and header["kind"] not in kinds:
+        wanted = repr(kinds[0]) if len(kinds) == 1 else f"one of {', '.join(map(repr, kinds))}"
+        raise ValueError(f"{str(path)!r} holds a model of kind {header['kind']!r}, not {wanted}")
     for part in ("params", "meta"):
         value = header.get(part, {})
         if not isinstance(value, dict):
@@ -233,10 +235,11 @@ def _read_arrays(bad: str, zf: zipfile.ZipFile, names: list[str]) -> dict:
     return arrays
 
 
-def read_model(path, kind: str | None = None) -> tuple[dict, dict, dict]:
+def read_model(path, kind: str | tuple[str, ...] | None = None) -> tuple[dict, dict, dict]:
     """Read a model file; return ``(params, meta, arrays)``.
 
-    With ``kind`` given, a file holding another kind of model is refused. The limits and checks
+    With ``kind`` given (one kind or a tuple of kinds), a file holding another kind of model is
+    refused. The limits and checks
     of the module docstring apply; every refusal is a ``ValueError``.
     """
     path = Path(path)

@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(or named dataset) with a saved model: one row per series.")
     embed.add_argument("input", metavar="INPUT", help=".csv/.parquet/.tsv/.ts/.arff file, a "
                        "folder or quoted glob of such files (shards), or a dataset name")
-    embed.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
+    embed.add_argument("--model", "-m", required=True,
+                       help="model file written by `tsea fit`, or an EAClassifier's or "
+                       "EARegressor's file (its encoder)")
     embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet "
                        "(a folder when INPUT is a folder or glob of shards)")
     embed.add_argument("--format", default="parquet", choices=("parquet", "csv", "npy"),
@@ -178,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog=ATTENTION_EPILOG, formatter_class=_RAW,
                          description="Plot one series and its head-averaged attention map "
                          "in every attention layer (PNG, PDF or SVG).")
-    att.add_argument("--model", "-m", required=True, help="model file written by `tsea fit`")
+    att.add_argument("--model", "-m", required=True,
+                     help="model file written by `tsea fit`, or an EAClassifier's or "
+                     "EARegressor's file (its encoder)")
     att.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or data file")
     att.add_argument("--index", "-i", type=_index, default=0, help="series index (default 0)")

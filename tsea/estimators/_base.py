@@ -352,10 +352,15 @@ class _EABase(BaseEstimator):
         arrays.update(head_arrays)
         modelfile.write_model(path, type(self).__name__, params, meta, arrays)
 
+    #: Kinds of model file :meth:`load` reads, besides the class's own.
+    _also_loads: tuple[str, ...] = ()
+
     @classmethod
     def load(cls, path):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
-        params, meta, arrays = modelfile.read_model(path, kind=cls.__name__)
+        params, meta, arrays = modelfile.read_model(path, kind=(cls.__name__, *cls._also_loads))
+        if cls._task is None:  # the encoder of a classifier's or regressor's file: not its head
+            params.pop("head", None)
         params = {**_params.legacy_values(cls._task), **params}
         check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
         try:

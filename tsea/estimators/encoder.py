@@ -58,7 +58,13 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
     (40, 640)
     >>> enc.transform(X, pooling=None).shape  # per-step representations
     (40, 100, 640)
+
+    ``EAEncoder.load`` also reads an ``EAClassifier`` or ``EARegressor`` file and returns its
+    encoder (fine-tuned, with ``head="finetune"``), so that ``tsea embed`` and ``tsea
+    attention`` take those files too.
     """
+
+    _also_loads = ("EAClassifier", "EARegressor")
 
     def fit(self, X, y=None):
         """Pre-train the encoder on X (labels are ignored)."""
