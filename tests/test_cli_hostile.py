@@ -233,10 +233,12 @@ def test_attention_to_an_unknown_format_is_refused_before_loading(tmp_path, data
     from tsea.cli import commands
 
     monkeypatch.setattr(commands, "_load_model", lambda *a, **k: pytest.fail("model was loaded"))
-    for name in ("a.txt", "a"):
+    for name, suffix in (("a.txt", ".txt"), ("a", "(no suffix)")):
         code, _, err = run(["attention", "--model", model[1], "--data", str(data_csv), "-o",
                             str(tmp_path / name)], capsys)
-        assert code == 2 and f"{name}: unsupported figure format; use one of .png, .pdf, .svg" in err
+        assert code == 2
+        assert f"--output {tmp_path / name}: unsupported figure format {suffix}; use one of .png, " \
+               ".pdf, .svg" in err
         assert not (tmp_path / name).exists()
 
 

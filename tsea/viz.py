@@ -70,6 +70,18 @@ def attention_figure(series: np.ndarray, maps: np.ndarray, *, title: str = ""):
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
+def figure_format(path: str) -> str:
+    """The format of a figure file named ``path`` (its suffix, one of :data:`FIGURE_SUFFIXES`);
+    ValueError for any other."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise ValueError(
+            f"{path}: unsupported figure format {suffix or '(no suffix)'}; "
+            f"use one of {', '.join(FIGURE_SUFFIXES)}"
+        )
+    return suffix[1:]
+
+
 def save_attention_figure(
     path: str, series: np.ndarray, maps: np.ndarray, *, title: str = ""
 ) -> None:
@@ -77,11 +89,6 @@ def save_attention_figure(
     format of ``path``'s suffix, one of :data:`FIGURE_SUFFIXES`."""
     from tsea.utils import atomic_write
 
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in FIGURE_SUFFIXES:
-        raise ValueError(
-            f"{path}: unsupported figure format {suffix or '(no suffix)'}; "
-            f"use one of {', '.join(FIGURE_SUFFIXES)}"
-        )
+    fmt = figure_format(path)
     fig = attention_figure(series, maps, title=title)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format=suffix[1:]))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))

@@ -351,15 +351,13 @@ def cmd_evaluate(args) -> int:
 def cmd_attention(args) -> int:
     from tsea.data import Collection, to_collection
     from tsea.data.csv_io import renumber_series
-    from tsea.viz import FIGURE_SUFFIXES, save_attention_figure
+    from tsea.viz import figure_format, save_attention_figure
 
     precheck(args, args.data)
-    if Path(args.output).suffix.lower() not in FIGURE_SUFFIXES:
-        # before the model is loaded and the data read, as for `tsea embed -o`
-        raise UsageError(
-            f"--output {args.output}: unsupported figure format; use one of "
-            f"{', '.join(FIGURE_SUFFIXES)}"
-        )
+    try:  # before the model is loaded and the data read, as for `tsea embed -o`
+        figure_format(args.output)
+    except ValueError as exc:
+        raise UsageError(f"--output {exc}") from None
     data = load_data(
         args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
         labels=False,

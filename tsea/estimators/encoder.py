@@ -49,6 +49,10 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
     index is the series' ids where the input has them (a nested DataFrame's index; a long
     table's ids, in order of first appearance), else 0, 1, ... .
 
+    ``EAEncoder.load`` also reads an ``EAClassifier`` or ``EARegressor`` file and returns its
+    encoder (fine-tuned, with ``head="finetune"``), so that ``tsea embed`` and ``tsea
+    attention`` take those files too.
+
     Examples
     --------
     >>> import tsea
@@ -58,10 +62,6 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
     (40, 640)
     >>> enc.transform(X, pooling=None).shape  # per-step representations
     (40, 100, 640)
-
-    ``EAEncoder.load`` also reads an ``EAClassifier`` or ``EARegressor`` file and returns its
-    encoder (fine-tuned, with ``head="finetune"``), so that ``tsea embed`` and ``tsea
-    attention`` take those files too.
     """
 
     _also_loads = ("EAClassifier", "EARegressor")
