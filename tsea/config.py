@@ -21,7 +21,6 @@ Public functions::
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from tsea.params import ENCODER_PARAMS, validate
+from tsea.utils import did_you_mean
 
 __all__ = [
     "ConfigError",
@@ -132,10 +132,9 @@ def validate_params(
         if not isinstance(key, str):
             raise ConfigError(f"{source}: parameter names must be strings, got {key!r}")
         if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"{source}: unknown parameter {key!r}{hint}; valid parameters: {', '.join(valid)}"
+                f"{source}: unknown parameter {key!r}{did_you_mean(key, valid)}; valid "
+                f"parameters: {', '.join(valid)}"
             )
     try:
         validate(dict(params), caller=source)

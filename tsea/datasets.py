@@ -14,7 +14,6 @@ Offline and not found: a ValueError listing the places tried and how to provide 
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import os
 import socket
@@ -27,6 +26,7 @@ import pandas as pd
 from .data.collection import Collection
 from .data.convert import to_collection
 from .data.readers import read_file
+from .utils import did_you_mean
 
 SPLITS = ("train", "test", "all")
 ARCHIVES = ("UCR", "UEA", "TSER")
@@ -174,18 +174,10 @@ def _known_names(data_dir) -> set[str]:
     return names
 
 
-def _did_you_mean(name: str, data_dir) -> str:
-    """`` (did you mean 'X'?)`` for a name that differs from a known one in case or spelling."""
-    names = _known_names(data_dir) - {name}
-    same_case = sorted(n for n in names if n.lower() == str(name).lower())
-    close = same_case or difflib.get_close_matches(str(name), sorted(names), n=1, cutoff=0.85)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _not_found(name, tried, download_note, data_dir=None):
     places = "\n  ".join(tried + [download_note])
     return ValueError(
-        f"dataset {name!r} was not found{_did_you_mean(name, data_dir)}. Places tried:\n  {places}\n"
+        f"dataset {name!r} was not found{did_you_mean(name, _known_names(data_dir), cutoff=0.85)}. Places tried:\n  {places}\n"
         f"To use it offline, put {name}_TRAIN.ts and {name}_TEST.ts (or .tsv / .arff) in "
         f"<dir>/{name}/ and pass data_dir=<dir> or set the TSEA_DATA environment variable "
         "(names are case-sensitive, as in the archives)."

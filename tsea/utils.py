@@ -8,6 +8,7 @@ load): the helpers that need them import them when called.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import os
 import random
@@ -135,6 +136,17 @@ def atomic_write_text(path, text: str) -> None:
             fh.write(text)
 
     atomic_write(path, write)
+
+
+# -- messages -----------------------------------------------------------------------------------
+def did_you_mean(word: str, choices, *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'X'?)`` naming the choice that ``word`` misspells: one equal to it but
+    for case first, else the closest by :func:`difflib.get_close_matches`; ``""`` when none is
+    close enough."""
+    choices = sorted(set(choices) - {word})
+    close = [c for c in choices if c.lower() == str(word).lower()]
+    close = close or difflib.get_close_matches(str(word), choices, n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # -- seeds --------------------------------------------------------------------------------------

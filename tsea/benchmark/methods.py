@@ -9,13 +9,13 @@ A method is named on the command line by a keyword, by a preset name (``configs/
 
 from __future__ import annotations
 
-import difflib
 import os
 import time
 from dataclasses import dataclass, field
 
 from tsea.config import ConfigError, list_presets, load_config, resolve_config_path
 from tsea.params import CLASSIFICATION_HEADS, ENCODER_PARAMS, REGRESSION_HEADS
+from tsea.utils import did_you_mean
 
 _HEADS = {"classification": CLASSIFICATION_HEADS, "regression": REGRESSION_HEADS}
 
@@ -61,10 +61,8 @@ def parse_method(text: str) -> MethodSpec:
         if "head" in params:
             _check_head(text, params["head"])
         return MethodSpec(name, "ea-dc", params)
-    close = difflib.get_close_matches(text, [*BUILTIN, *presets], n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(
-        f"unknown method {text!r}{hint}: use one of {', '.join(BUILTIN)}, a preset "
+        f"unknown method {text!r}{did_you_mean(text, [*BUILTIN, *presets])}: use one of {', '.join(BUILTIN)}, a preset "
         f"({', '.join(presets)}) or the path of a YAML config"
     )
 

@@ -273,8 +273,7 @@ def _comparable(*labels: np.ndarray) -> list[np.ndarray]:
     """The label arrays as strings when their dtypes differ and one holds text (ints in one
     file, text in the other), so that equal labels compare equal; unchanged otherwise."""
     arrays = [np.asarray(y) for y in labels]
-    kinds = {a.dtype.kind in "OUS" for a in arrays}
-    if len({a.dtype for a in arrays}) > 1 and True in kinds:
+    if len({a.dtype for a in arrays}) > 1 and any(a.dtype.kind in "OUS" for a in arrays):
         return [a.astype(str) for a in arrays]
     return arrays
 

@@ -112,6 +112,10 @@ def table_parameters(task: str | None):
     return decorate
 
 
+def _channels(n: int) -> str:
+    return f"{n} channel" + ("" if n == 1 else "s")
+
+
 class _EABase(BaseEstimator):
     """Encoder parameters and the fit/embed machinery shared by all tsea estimators."""
 
@@ -167,12 +171,9 @@ class _EABase(BaseEstimator):
 
     def _check_channels(self, coll) -> None:
         if coll.n_channels != self.n_channels_:
-            def count(n):
-                return f"{n} channel" + ("" if n == 1 else "s")
-
             raise ValueError(
-                f"X has {count(coll.n_channels)}, but this {type(self).__name__} was fitted on "
-                f"{count(self.n_channels_)}"
+                f"X has {_channels(coll.n_channels)}, but this {type(self).__name__} was fitted "
+                f"on {_channels(self.n_channels_)}"
             )
 
     # -- normalisation ------------------------------------------------------------------------
