@@ -7,6 +7,7 @@ The public API (names fixed, see DESIGN.md)::
     Z = enc.fit(X).transform(X)
     clf = tsea.EAClassifier(head="svm")
     X, y = tsea.datasets.load("BasicMotions", split="train")
+    model = tsea.load_model("model.tsea")  # whichever estimator the file holds
 """
 
 from importlib import import_module
@@ -17,10 +18,11 @@ _LAZY = {
     "EAEncoder": ("tsea.estimators", "EAEncoder"),
     "EAClassifier": ("tsea.estimators", "EAClassifier"),
     "EARegressor": ("tsea.estimators", "EARegressor"),
+    "load_model": ("tsea.estimators", "load_model"),
     "datasets": ("tsea.datasets", None),
 }
 
-__all__ = ["EAEncoder", "EAClassifier", "EARegressor", "datasets", "__version__"]
+__all__ = ["EAEncoder", "EAClassifier", "EARegressor", "load_model", "datasets", "__version__"]
 
 
 def __getattr__(name):

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_COMPRESSION_RATIO",
     "MAX_HEADER_BYTES",
     "MAX_JSON_DEPTH",
+    "read_kind",
     "read_model",
     "write_model",
 ]
@@ -242,6 +243,18 @@ def read_model(path, kind: str | tuple[str, ...] | None = None) -> tuple[dict, d
     refused. The limits and checks
     of the module docstring apply; every refusal is a ``ValueError``.
     """
+    header, arrays = _read(path, kind, arrays=True)
+    return header.get("params", {}), header.get("meta", {}), arrays
+
+
+def read_kind(path) -> str:
+    """The kind of model a file holds (``"EAEncoder"``, ``"EAClassifier"``, ...), read from its
+    header alone, with the header's checks; its arrays are not read."""
+    header, _ = _read(path, None, arrays=False)
+    return header["kind"]
+
+
+def _read(path, kind, *, arrays: bool) -> tuple[dict, dict | None]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
@@ -253,9 +266,9 @@ def read_model(path, kind: str | tuple[str, ...] | None = None) -> tuple[dict, d
                 raise ValueError(f"{bad}: missing {_JSON} or {_ARRAYS}")
             header = _read_header(bad, zf)
             _check_header(path, bad, header, kind)
-            arrays = _read_arrays(bad, zf, header.get("arrays", []))
+            values = _read_arrays(bad, zf, header.get("arrays", [])) if arrays else None
     except zipfile.BadZipFile as exc:
         raise ValueError(f"{bad} (not a zip archive, truncated or corrupted: {exc})") from None
     except (zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise ValueError(f"{bad} ({type(exc).__name__}: {exc})") from None
-    return header.get("params", {}), header.get("meta", {}), arrays
+    return header, values

@@ -1,5 +1,6 @@
 """The ``tsea`` command line: argument parsing (:mod:`.parser`), what each subcommand does
-(:mod:`.commands`) and data in and out (:mod:`.io`).
+(:mod:`.commands`), the checks of its files before any work (:mod:`.checks`) and data in
+and out (:mod:`.io`, :mod:`.embed_io`).
 
 Exit status: 0 success, 1 runtime error (one line ``tsea: error: ...``; the traceback only
 with ``--debug``), 2 usage error (one line naming the problem). Results go to stdout,

@@ -10,14 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tsea.cli.checks import UsageError, check_shard_outputs, precheck, require_file
 from tsea.cli.io import load_data, regression_targets
 from tsea.datasets import infer_task
 from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
-from tsea.utils import check_output_dir, silence_lightning
-
-
-class UsageError(Exception):
-    """A bad combination of arguments found after parsing: exit status 2."""
+from tsea.utils import silence_lightning
 
 
 def info(args, message: str) -> None:
@@ -52,108 +49,8 @@ def encoder_params(args) -> dict:
     return params
 
 
-def _require_file(path: str, what: str) -> None:
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, f"{what} not found", path)
-
-
-def same_file(a, b) -> bool:
-    """True when paths ``a`` and ``b`` name one file: the same resolved real path (symbolic
-    links followed, whether or not the file exists yet) or, for existing files, the same
-    inode (hard links)."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return False
-
-
-# The arguments that name files a command reads, and those that name files it writes.
-_INPUT_ARGS = (("input", "INPUT"), ("data", "--data"), ("test", "--test"), ("model", "--model"),
-               ("config", "--config"))
-_OUTPUT_ARGS = (("out", "--out"), ("output", "--output"))
-
-
-def check_outputs_are_not_inputs(args) -> None:
-    """UsageError naming both when an output of this run is one of its input files (compared
-    with :func:`same_file`), so that no run overwrites its own data, model or config."""
-    from tsea.cli.io import is_file_spec
-    from tsea.config import resolve_config_path
-
-    inputs = []
-    for attr, flag in _INPUT_ARGS:
-        value = getattr(args, attr, None)
-        if value is None:
-            continue
-        if attr == "config":
-            value = str(resolve_config_path(value))
-        elif attr in ("input", "data", "test") and not is_file_spec(value):
-            continue  # a dataset name, not a file
-        inputs.append((flag, value))
-    written = []
-    for attr, flag in _OUTPUT_ARGS:
-        out = getattr(args, attr, None)
-        if out is not None:
-            written.append((flag, out))
-            if getattr(args, "command", None) == "embed" and out.lower().endswith(".npy"):
-                written.append((f"the ids file of {flag}", _ids_path(out)))
-    _refuse_overwrites(written, inputs, "output")
-
-
-def check_shard_outputs(pairs, model: str) -> None:
-    """UsageError when a shard's output (or its .ids.txt) is one of the run's inputs: a shard
-    or the model (:func:`same_file`), as :func:`check_outputs_are_not_inputs` for one file."""
-    inputs = [("--model", model)] + [("shard", shard) for shard, _ in pairs]
-    written = []
-    for _, out in pairs:
-        written.append(("the output", out))
-        if out.lower().endswith(".npy"):
-            written.append(("the output", _ids_path(out)))
-    _refuse_overwrites(written, inputs, "outputs")
-
-
-def _ids_path(npy_path: str) -> str:
-    from tsea.cli.embed_io import ids_path_for
-
-    return ids_path_for(npy_path)
-
-
-def _refuse_overwrites(written, inputs, noun: str) -> None:
-    """UsageError naming both files when a ``(label, path)`` of ``written`` is an input."""
-    for what, path in written:
-        for flag, src in inputs:
-            if same_file(path, src):
-                raise UsageError(
-                    f"{what} {path} is the same file as {flag} {src}; write the {noun} "
-                    "elsewhere (a run never overwrites its own input)"
-                )
-
-
-def precheck(args, *data_specs: str | None) -> None:
-    """Fail fast, before torch and Lightning are imported (seconds): --set syntax, the config
-    file or preset, data files, output directories, and outputs that would overwrite an input."""
-    from tsea.cli.io import is_file_spec
-    from tsea.config import parse_override, resolve_config_path
-
-    for text in getattr(args, "set", None) or ():
-        parse_override(text)
-    if getattr(args, "config", None) is not None:
-        resolve_config_path(args.config)
-    check_outputs_are_not_inputs(args)
-    model = getattr(args, "model", None)
-    if model is not None:
-        _require_file(model, "model file")
-    for spec in data_specs:
-        if spec is not None and is_file_spec(spec):
-            _require_file(spec, "data file")
-    for out in (getattr(args, "out", None), getattr(args, "output", None)):
-        if out is not None:
-            check_output_dir(out)
-
-
 def _load_model(args, path: str):
-    _require_file(path, "model file")
+    require_file(path, "model file")
     return estimators(args).EAEncoder.load(path)
 
 
@@ -178,19 +75,46 @@ def cmd_fit(args) -> int:
     if os.path.isdir(args.out):  # before the fit, not when saving its result
         raise UsageError(f"--out {args.out} is a directory; give the model file to write, e.g. "
                          f"{os.path.join(args.out, 'model.tsea')}")
+    supervised = args.head is not None or args.task != "auto"
     params = encoder_params(args)
-    data = load_data(  # pre-training needs no labels: an empty label cell is no error here
-        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
-        labels=False,
-    )
-    encoder = estimators(args).EAEncoder(**params)
-    info(args, f"pre-training on {_describe(data)}")
+    kw = {"label_column": args.label_column, "id_column": args.id_column}
+    if supervised and args.task != "auto":
+        kw["task"] = args.task
+    # pre-training alone needs no labels: an empty label cell is no error then
+    data = load_data(args.data, split=args.split, labels=supervised, **kw)
+    if supervised:
+        y = _labels(data, "training")
+        task, head = _task_and_head(args, y, data.dataset)
+        model, y = _supervised_model(args, params, task, head, y)
+        info(args, f"{task} with head {head}: training on {_describe(data)}")
+    else:
+        model, y = estimators(args).EAEncoder(**params), None
+        info(args, f"pre-training on {_describe(data)}")
     start = time.perf_counter()
-    encoder.fit(data.X)
+    model.fit(data.X) if y is None else model.fit(data.X, y)
     seconds = time.perf_counter() - start
-    encoder.save(args.out)
-    info(args, f"saved model to {args.out} (fit {seconds:.1f} s)")
+    model.save(args.out)
+    info(args, f"saved {type(model).__name__} to {args.out} (fit {seconds:.1f} s)")
     return 0
+
+
+def _task_and_head(args, y_train, dataset) -> tuple[str, str]:
+    """The task (--task, else inferred from the training targets) and its head (--head, else
+    the task's default); UsageError for a head of the other task."""
+    task = args.task if args.task != "auto" else infer_task(y_train, dataset)
+    heads = CLASSIFICATION_HEADS if task == "classification" else REGRESSION_HEADS
+    head = args.head or heads[0]
+    if head not in heads:
+        raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
+    return task, head
+
+
+def _supervised_model(args, params, task: str, head: str, y_train):
+    """An unfitted EAClassifier or EARegressor, and the training targets it takes."""
+    module = estimators(args)
+    if task == "regression":
+        return module.EARegressor(head=head, **params), regression_targets(y_train, "training")
+    return module.EAClassifier(head=head, **params), y_train
 
 
 def cmd_embed(args) -> int:
@@ -308,27 +232,16 @@ def cmd_evaluate(args) -> int:
     else:
         test = load_data(args.data, split="test")
     y_train, y_test = _labels(train, "training"), _labels(test, "test")
-
-    task = args.task if args.task != "auto" else infer_task(y_train, train.dataset)
-    heads = CLASSIFICATION_HEADS if task == "classification" else REGRESSION_HEADS
-    head = args.head or heads[0]
-    if head not in heads:
-        raise UsageError(f"head {head!r} is not available for {task}; choose from {', '.join(heads)}")
-
+    task, head = _task_and_head(args, y_train, train.dataset)
     if task == "classification":
         note = _unseen_labels_note(y_train, y_test)
         if note is not None:  # shown even with --quiet: it bounds the accuracy printed
             print(f"tsea evaluate: note: {note}", file=sys.stderr, flush=True)
-
-    module = estimators(args)
+    else:
+        y_test = regression_targets(y_test, "test")
     if args.pooling is not None:
         params = {**params, "pooling": args.pooling}
-    if task == "regression":
-        y_train = regression_targets(y_train, "training")
-        y_test = regression_targets(y_test, "test")
-        model = module.EARegressor(head=head, **params)
-    else:
-        model = module.EAClassifier(head=head, **params)
+    model, y_train = _supervised_model(args, params, task, head, y_train)
     info(args, f"{task} with head {head}: training on {_describe(train)}")
     start = time.perf_counter()
     model.fit(train.X, y_train)
@@ -344,6 +257,61 @@ def cmd_evaluate(args) -> int:
         error = predictions.astype(np.float64) - y_test
         print(f"rmse: {float(np.sqrt(np.mean(error**2))):.6g}")
         print(f"mae: {float(np.mean(np.abs(error))):.6g}")
+    return 0
+
+
+def _load_predictor(args, path: str):
+    """The EAClassifier or EARegressor of a model file; an encoder's file is a ValueError
+    saying how to make a model that predicts."""
+    require_file(path, "model file")
+    from tsea import modelfile
+
+    kind = modelfile.read_kind(path)
+    if kind == "EAEncoder":
+        raise ValueError(f"{path} holds an encoder pre-trained without labels, which embeds but "
+                         "does not predict; train one that predicts with `tsea fit --head HEAD` "
+                         "(or --task) on labelled data")
+    return estimators(args).load_model(path)
+
+
+def cmd_predict(args) -> int:
+    """Stream a file through a classifier or regressor into a table of predictions; a dataset
+    name is loaded whole, as in ``tsea embed``."""
+    from tsea.cli.embed_io import PREDICT_SUFFIXES, EmbeddingWriter, predict_file, prediction_frame
+
+    precheck(args, args.input)
+    if Path(args.output).suffix.lower() not in PREDICT_SUFFIXES:
+        raise UsageError(f"--output {args.output}: unsupported format; use one of "
+                         f"{', '.join(PREDICT_SUFFIXES)}")
+    if os.path.isdir(args.output):
+        raise UsageError(f"--output {args.output} is a directory; give the table to write, e.g. "
+                         f"{os.path.join(args.output, 'predictions.csv')}")
+    model = _load_predictor(args, args.model)
+    if args.proba and not hasattr(model, "classes_"):
+        raise UsageError(f"--proba: {args.model} holds a regressor, which has no class "
+                         "probabilities")
+    if args.n_jobs is not None:
+        model.n_jobs = args.n_jobs
+    from tsea.cli.io import is_file_spec
+
+    columns = {"label_column": args.label_column, "id_column": args.id_column}
+    start = time.perf_counter()
+    if is_file_spec(args.input):
+        if os.path.isdir(args.input):
+            raise ValueError(f"{args.input} is a directory")
+        n = predict_file(model, args.input, args.output, proba=args.proba,
+                         progress=not args.quiet, **columns)
+    else:  # a dataset name: loaded whole (archive datasets are small)
+        data = load_data(args.input, split=args.split, labels=False, **columns)
+        try:
+            frame = prediction_frame(model, data.X, proba=args.proba)
+        except ValueError as exc:
+            raise _with_ids(exc, data) from None
+        with EmbeddingWriter(args.output) as writer:
+            writer.write_frame(frame, data.ids)
+        n = data.n_series
+    seconds = time.perf_counter() - start
+    info(args, f"wrote {n} predictions to {args.output} ({seconds:.1f} s)")
     return 0
 
 
@@ -380,5 +348,6 @@ COMMANDS = {
     "fit": cmd_fit,
     "embed": cmd_embed,
     "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
     "attention": cmd_attention,
 }

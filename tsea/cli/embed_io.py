@@ -12,8 +12,11 @@ outputs stay as they were, and a failure leaves them untouched.
   appended as they come; the ids go one per line to the sibling ``NAME.ids.txt``. The pair is
   committed together. Read it back with ``np.load(path, mmap_mode="r")`` to avoid loading it.
 
-:func:`embed_file` streams a file (:class:`tsea.data.stream.SeriesStream`) through an encoder
-into a writer; :func:`shard_outputs` pairs the shards of a folder or glob with their outputs.
+:func:`stream_file` streams a file (:class:`tsea.data.stream.SeriesStream`) through a model
+into a writer: :func:`embed_file` an encoder's embeddings, :func:`predict_file` a classifier's or
+regressor's predictions (``tsea predict``: ``.csv`` or ``.parquet``, columns ``id``,
+``prediction`` and optionally ``proba_<class>``); :func:`shard_outputs` pairs the shards of a
+folder or glob with their outputs.
 """
 
 from __future__ import annotations
@@ -127,16 +130,24 @@ class EmbeddingWriter:
                 raise ValueError("series ids contain line breaks; write .csv or .parquet instead")
             self._files[0].write(np.ascontiguousarray(Z, dtype="<f4").tobytes())
             self._files[1].write("".join(t + "\n" for t in text))
+            self.n_rows += Z.shape[0]
         else:
             import pandas as pd
 
-            frame = pd.DataFrame(Z, columns=[f"emb_{j}" for j in range(Z.shape[1])])
-            if self.suffix == ".csv":
-                frame.insert(0, "id", ids)
-                frame.to_csv(self._files[0], index=False, header=self.n_rows == 0)
-            else:
-                self._write_parquet(frame, ids)
-        self.n_rows += Z.shape[0]
+            self.write_frame(pd.DataFrame(Z, columns=[f"emb_{j}" for j in range(Z.shape[1])]), ids)
+
+    def write_frame(self, frame, ids) -> None:
+        """Append the rows of a DataFrame (any columns, the same in every chunk) after the
+        column ``id``: .csv and .parquet only (``tsea predict``'s tables)."""
+        if self.suffix == ".npy":
+            raise ValueError(f"{self.path}: a table of named columns needs .csv or .parquet")
+        frame = frame.copy()
+        if self.suffix == ".csv":
+            frame.insert(0, "id", ids)
+            frame.to_csv(self._files[0], index=False, header=self.n_rows == 0)
+        else:
+            self._write_parquet(frame, ids)
+        self.n_rows += len(frame)
 
     def _write_parquet(self, frame, ids) -> None:
         import pyarrow as pa
@@ -225,20 +236,23 @@ class Progress:
         return self.done / max(time.perf_counter() - self.start, 1e-9)
 
 
-def embed_file(
-    encoder, source, output, *, pooling="max", label_column=None, id_column=None,
-    progress: bool = False, chunk_blocks: int = 1,
-) -> tuple[int, int]:
-    """Embed every series of the file ``source`` with a fitted ``EAEncoder`` into ``output``
-    (.csv/.parquet/.npy), reading and writing chunk by chunk; returns (series, width).
+def stream_file(
+    source, output, rows, *, label_column=None, id_column=None, progress: bool = False,
+    chunk_blocks: int = 1, suffixes=EMBED_SUFFIXES,
+) -> EmbeddingWriter:
+    """Read the file ``source`` chunk by chunk and write ``rows(writer, chunk)`` of each chunk
+    (a :class:`tsea.data.Collection` with ids) to ``output``; returns the closed writer.
 
-    Chunks hold ``chunk_blocks`` x ``tsea.nn.inference.EMBED_BLOCK`` series, so the values
-    equal those of ``encoder.transform`` on the whole file, row for row.
+    Chunks hold ``chunk_blocks`` x ``tsea.nn.inference.EMBED_BLOCK`` series, so what an
+    estimator computes per chunk equals what it computes on the whole file, row for row. The
+    estimators' messages about "series i" of a chunk are renumbered to the file's series.
     """
     from tsea.data.csv_io import renumber_series
     from tsea.data.stream import SeriesStream
     from tsea.nn.inference import EMBED_BLOCK
 
+    if Path(str(output)).suffix.lower() not in suffixes:  # before the input is read
+        raise ValueError(f"unsupported output {str(output)!r}: use one of {', '.join(suffixes)}")
     stream = SeriesStream(
         source, label_column=label_column, id_column=id_column,
         chunk_series=EMBED_BLOCK * max(1, int(chunk_blocks)),
@@ -249,15 +263,74 @@ def embed_file(
         with EmbeddingWriter(output) as writer:
             for coll in stream:
                 try:
-                    Z = encoder.transform(coll, pooling=pooling)
+                    rows(writer, coll)
                 except ValueError as exc:
                     raise renumber_series(exc, source, first, said_as="X") from None
-                writer.write(Z, coll.ids)
                 first += coll.n_series
                 bar.update(coll.n_series)
     finally:
         bar.close()
+    return writer
+
+
+def embed_file(
+    encoder, source, output, *, pooling="max", label_column=None, id_column=None,
+    progress: bool = False, chunk_blocks: int = 1,
+) -> tuple[int, int]:
+    """Embed every series of the file ``source`` with a fitted ``EAEncoder`` into ``output``
+    (.csv/.parquet/.npy), reading and writing chunk by chunk (:func:`stream_file`); returns
+    (series, width). The values equal those of ``encoder.transform`` on the whole file."""
+
+    def rows(writer, coll):
+        writer.write(encoder.transform(coll, pooling=pooling), coll.ids)
+
+    writer = stream_file(source, output, rows, label_column=label_column, id_column=id_column,
+                         progress=progress, chunk_blocks=chunk_blocks)
     return writer.n_rows, writer.dim
+
+
+#: Outputs of ``tsea predict``: tables of named columns.
+PREDICT_SUFFIXES = (".csv", ".parquet")
+
+
+def prediction_frame(model, X, *, proba: bool = False):
+    """The DataFrame of ``tsea predict`` for the series ``X``: column ``prediction`` (a
+    regressor's floats, a classifier's labels), and with ``proba`` (classifiers) one column
+    ``proba_<class>`` per class, in the order of ``classes_``."""
+    import pandas as pd
+
+    if proba:
+        labels, P = model._predict_with_proba(X)
+    else:
+        labels, P = model.predict(X), None
+    frame = pd.DataFrame({"prediction": _label_column(np.asarray(labels))})
+    for j, c in enumerate(getattr(model, "classes_", ()) if proba else ()):
+        frame[f"proba_{c}"] = P[:, j]
+    return frame
+
+
+def _label_column(values: np.ndarray) -> np.ndarray:
+    """One type per column (a Parquet column holds one): numbers and booleans as they are,
+    labels of mixed types (text and integers) as text."""
+    if values.dtype.kind in "biuf":
+        return values
+    return _id_column(values)
+
+
+def predict_file(
+    model, source, output, *, proba: bool = False, label_column=None, id_column=None,
+    progress: bool = False,
+) -> int:
+    """Predict every series of the file ``source`` with a fitted ``EAClassifier`` or
+    ``EARegressor`` into the table ``output`` (.csv/.parquet: ``id``, ``prediction`` and with
+    ``proba`` the class probabilities), chunk by chunk; returns the number of series."""
+
+    def rows(writer, coll):
+        writer.write_frame(prediction_frame(model, coll, proba=proba), coll.ids)
+
+    writer = stream_file(source, output, rows, label_column=label_column, id_column=id_column,
+                         progress=progress, suffixes=PREDICT_SUFFIXES)
+    return writer.n_rows
 
 
 def is_shard_spec(spec: str) -> bool:

@@ -18,6 +18,8 @@ examples:
   tsea fit --data BasicMotions --config tiny --out model.tsea
   tsea embed --model model.tsea examples/data/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
   tsea evaluate --data BasicMotions --head svm
+  tsea fit --data BasicMotions --head logistic --out clf.tsea
+  tsea predict --model clf.tsea BasicMotions --split test -o predictions.csv
   tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
   tsea benchmark
 
@@ -29,7 +31,12 @@ examples:
   tsea fit --data BasicMotions --out model.tsea
   tsea fit --data train.csv --config configs/paper.yaml --out model.tsea
   tsea fit --data BasicMotions --config tiny --set n_iters=50 --set random_state=0 --out m.tsea
+  tsea fit --data train.csv --label-column label --head svm --out clf.tsea
+  tsea fit --data train.csv --label-column target --task regression --out reg.tsea
 
+Without --head and --task the model is an encoder (EAEncoder), for `tsea embed`. With either,
+a head is fitted on the labels too (EAClassifier or EARegressor, as `tsea evaluate` picks
+them), and the model file is for `tsea predict` as well.
 --config takes a path or a preset name (tiny, default, paper, ablation-none, ...);
 --set key=value overrides one encoder parameter (the value is read as YAML).
 """
@@ -60,6 +67,19 @@ The task is inferred (numeric targets with a non-integer value, or a regression 
 name -> regression) unless --task is given. Prints accuracy, or RMSE and MAE, on the test set.
 Heads: classification logistic (default), svm, ridge, finetune; regression ridge (default),
 svr, finetune.
+"""
+
+PREDICT_EPILOG = """\
+examples:
+  tsea fit --data train.csv --label-column label --head logistic --out clf.tsea
+  tsea predict --model clf.tsea new.csv -o predictions.csv
+  tsea predict --model clf.tsea new.parquet -o predictions.parquet --proba
+  tsea predict --model clf.tsea BasicMotions --split test -o predictions.csv
+
+The model is a classifier's or regressor's file (`tsea fit --head` or `--task`, or
+EAClassifier.save / EARegressor.save). The output has a row per series, in input order:
+`id` (from the file, else 0..n-1), `prediction`, and with --proba one column
+`proba_<class>` per class. Files are read chunk by chunk, as by `tsea embed`.
 """
 
 ATTENTION_EPILOG = """\
@@ -105,6 +125,12 @@ def _add_config(parser) -> None:
                         help="override one encoder parameter (repeatable); VALUE is YAML")
 
 
+def _add_head(parser, head_help: str) -> None:
+    parser.add_argument("--head", help=head_help)
+    parser.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
+                        help="default: inferred from the training targets")
+
+
 def _add_csv_columns(parser) -> None:
     parser.add_argument("--label-column", metavar="NAME", help="CSV column holding the labels")
     parser.add_argument("--id-column", metavar="NAME", help="CSV column holding the series ids")
@@ -127,14 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    fit = sub.add_parser("fit", help="pre-train an encoder and save it", epilog=FIT_EPILOG,
-                         formatter_class=_RAW, description="Pre-train an EA-DC encoder "
-                         "without labels and save it to one model file.")
+    fit = sub.add_parser("fit", help="pre-train an encoder (or a classifier/regressor) and save "
+                         "it", epilog=FIT_EPILOG, formatter_class=_RAW,
+                         description="Pre-train an EA-DC encoder without labels and save it "
+                         "to one model file; with --head or --task, fit a classification or "
+                         "regression head on the labels too.")
     fit.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or .ts/.tsv/.arff/.csv file")
     fit.add_argument("--split", default="train", choices=("train", "test", "all"),
                      help="split of a named dataset (default: train)")
     fit.add_argument("--out", "-o", required=True, metavar="MODEL", help="model file to write")
+    _add_head(fit, "fit a classifier/regressor head on the labels too: logistic, svm, ridge, "
+              "finetune / ridge, svr, finetune (default: none, an encoder only)")
     _add_config(fit)
     _add_csv_columns(fit)
     _add_common(fit, top_level=False)
@@ -167,14 +197,30 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                     help="dataset name (its own test split is used) or training file")
     ev.add_argument("--test", "-t", metavar="FILE", help="test file (required with a file --data)")
-    ev.add_argument("--head", help="classifier/regressor head (default: logistic / ridge)")
-    ev.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
-                    help="default: inferred from the training targets")
+    _add_head(ev, "classifier/regressor head (default: logistic / ridge)")
     ev.add_argument("--pooling", choices=POOLINGS,
                     help="pooling over time steps for the head (default: the config's, else max)")
     _add_config(ev)
     _add_csv_columns(ev)
     _add_common(ev, top_level=False)
+
+    pred = sub.add_parser("predict", help="predict labels or targets with a saved model",
+                          epilog=PREDICT_EPILOG, formatter_class=_RAW,
+                          description="Predict every series of a file (or named dataset) with "
+                          "a saved classifier or regressor: one row per series.")
+    pred.add_argument("input", metavar="INPUT", help=".csv/.parquet/.tsv/.ts/.arff file, or a "
+                      "dataset name")
+    pred.add_argument("--model", "-m", required=True,
+                      help="a classifier's or regressor's model file (`tsea fit --head`)")
+    pred.add_argument("--output", "-o", required=True, help="output table, .csv or .parquet")
+    pred.add_argument("--proba", action="store_true",
+                      help="also write each class's probability (classifiers)")
+    pred.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                      help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
+    pred.add_argument("--split", default="train", choices=("train", "test", "all"),
+                      help="split of a named dataset (default: train)")
+    _add_csv_columns(pred)
+    _add_common(pred, top_level=False)
 
     att = sub.add_parser("attention", help="plot attention maps layer by layer",
                          epilog=ATTENTION_EPILOG, formatter_class=_RAW,

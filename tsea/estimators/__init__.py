@@ -1,6 +1,19 @@
 """scikit-learn estimators: EAEncoder (transformer), EAClassifier, EARegressor."""
 
+from tsea import modelfile
 from tsea.estimators.encoder import EAEncoder
 from tsea.estimators.supervised import EAClassifier, EARegressor
 
-__all__ = ["EAEncoder", "EAClassifier", "EARegressor"]
+__all__ = ["EAEncoder", "EAClassifier", "EARegressor", "load_model"]
+
+_KINDS = {cls.__name__: cls for cls in (EAEncoder, EAClassifier, EARegressor)}
+
+
+def load_model(path):
+    """Load any tsea model file: the ``EAEncoder``, ``EAClassifier`` or ``EARegressor`` that
+    its header names (``save`` of each writes one). No code is executed while loading."""
+    kind = modelfile.read_kind(path)
+    if kind not in _KINDS:
+        raise ValueError(f"{str(path)!r} holds a model of kind {kind!r}, which this tsea does not "
+                         f"know (it reads {', '.join(map(repr, _KINDS))})")
+    return _KINDS[kind].load(path)

@@ -178,13 +178,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, n_classes), columns in the order of ``classes_``."""
-        out = self._head_outputs(X)
-        n_classes = len(self.classes_)
-        if isinstance(self.head_, torch.nn.Module):
-            return scores_to_proba(out, n_classes)
-        if hasattr(self.head_, "predict_proba"):
-            return self.head_.predict_proba(out)
-        return scores_to_proba(self.head_.decision_function(out), n_classes)
+        return self._proba(self._head_outputs(X))
 
     def decision_function(self, X) -> np.ndarray:
         """The head's decision scores, as scikit-learn's classifiers give them: (n,) for two
@@ -196,7 +190,22 @@ class EAClassifier(ClassifierMixin, _Supervised):
         return self.head_.decision_function(out)
 
     def predict(self, X) -> np.ndarray:
+        return self._labels(self._head_outputs(X))
+
+    def _predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X))`` from one pass of the encoder (``tsea predict``)."""
         out = self._head_outputs(X)
+        return self._labels(out), self._proba(out)
+
+    def _proba(self, out: np.ndarray) -> np.ndarray:
+        n_classes = len(self.classes_)
+        if isinstance(self.head_, torch.nn.Module):
+            return scores_to_proba(out, n_classes)
+        if hasattr(self.head_, "predict_proba"):
+            return self.head_.predict_proba(out)
+        return scores_to_proba(self.head_.decision_function(out), n_classes)
+
+    def _labels(self, out: np.ndarray) -> np.ndarray:
         if isinstance(self.head_, torch.nn.Module):
             index = out.argmax(axis=1)
         else:

@@ -1,0 +1,201 @@
+"""`tsea fit --head/--task` (a classifier's or regressor's model file), `tsea predict` (its
+predictions, streamed) and `tsea.load_model` (whichever estimator a file holds)."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsea
+from tsea.cli import main
+from tsea.cli.io import load_data
+from tsea.data import stream as stream_mod
+from tsea.nn import inference
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASETS = os.path.join(REPO, "examples", "data")
+ITALY_TRAIN = os.path.join(DATASETS, "ItalyPowerDemand_TRAIN_wide.csv")
+ITALY_TEST = os.path.join(DATASETS, "ItalyPowerDemand_TEST_wide.csv")
+COVID_TRAIN = os.path.join(DATASETS, "Covid3Month_TRAIN_wide.csv")
+COVID_TEST = os.path.join(DATASETS, "Covid3Month_TEST_wide.csv")
+FAST = ["--config", "tiny", "--set", "n_iters=2", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """A classifier, a regressor and an encoder written by `tsea fit`."""
+    root = tmp_path_factory.mktemp("models")
+    paths = {kind: str(root / f"{kind}.tsea") for kind in ("clf", "reg", "enc")}
+    assert main(["fit", "--data", ITALY_TRAIN, "--head", "logistic", "-o", paths["clf"], *FAST]) == 0
+    assert main(["fit", "--data", COVID_TRAIN, "--task", "regression", "-o", paths["reg"], *FAST]) == 0
+    assert main(["fit", "--data", ITALY_TRAIN, "-o", paths["enc"], *FAST]) == 0
+    return paths
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Blocks of 7 series: the 100 test series of the example file in 15 chunks."""
+    monkeypatch.setattr(inference, "EMBED_BLOCK", 7)
+    monkeypatch.setattr(stream_mod, "LONG_ROWS", 13)
+
+
+def test_fit_with_head_or_task_writes_the_supervised_kind(models):
+    from tsea import modelfile
+
+    assert modelfile.read_kind(models["clf"]) == "EAClassifier"
+    assert modelfile.read_kind(models["reg"]) == "EARegressor"
+    assert modelfile.read_kind(models["enc"]) == "EAEncoder"  # no --head, no --task: as before
+    clf = tsea.load_model(models["clf"])
+    assert isinstance(clf, tsea.EAClassifier) and clf.head == "logistic"
+    assert sorted(clf.classes_.tolist()) == ["1", "2"]  # CSV labels are text
+    assert isinstance(tsea.load_model(models["reg"]), tsea.EARegressor)
+    assert isinstance(tsea.load_model(models["enc"]), tsea.EAEncoder)
+
+
+def test_fit_head_is_the_one_asked_for_and_trained_on_the_labels(tmp_path):
+    out = str(tmp_path / "svm.tsea")
+    assert main(["fit", "--data", ITALY_TRAIN, "--head", "svm", "-o", out, *FAST]) == 0
+    clf = tsea.load_model(out)
+    assert clf.head == "svm"
+    train = load_data(ITALY_TRAIN)
+    assert np.mean(clf.predict(train.X) == train.y) > 0.6  # it learnt from the labels
+
+
+def test_fit_refuses_a_head_of_the_other_task(tmp_path, capsys):
+    out = tmp_path / "m.tsea"
+    code = main(["fit", "--data", ITALY_TRAIN, "--head", "svr", "-o", str(out), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and "head 'svr' is not available for classification" in err
+    assert not out.exists()
+
+
+def test_fit_with_head_needs_labels(tmp_path, capsys):
+    unlabelled = tmp_path / "x.csv"
+    pd.read_csv(ITALY_TRAIN).drop(columns="label").to_csv(unlabelled, index=False)
+    code = main(["fit", "--data", str(unlabelled), "--head", "logistic",
+                 "-o", str(tmp_path / "m.tsea"), *FAST])
+    assert code == 1 and "has no labels" in capsys.readouterr().err
+    # without --head the same file pre-trains an encoder
+    assert main(["fit", "--data", str(unlabelled), "-o", str(tmp_path / "m.tsea"), *FAST]) == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_file_equals_the_estimator_on_the_whole_file(models, tmp_path, small_chunks, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    out = tmp_path / f"p{suffix}"
+    assert main(["predict", "--model", models["clf"], ITALY_TEST, "-o", str(out), "--proba",
+                 "--quiet"]) == 0
+    table = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+    clf = tsea.load_model(models["clf"])
+    test = load_data(ITALY_TEST)
+    assert list(table.columns) == ["id", "prediction", "proba_1", "proba_2"]
+    assert table["id"].tolist() == test.ids.tolist()  # every series, in input order
+    np.testing.assert_array_equal(table["prediction"].astype(str), clf.predict(test.X))
+    np.testing.assert_allclose(table[["proba_1", "proba_2"]].to_numpy(), clf.predict_proba(test.X),
+                               rtol=1e-6)
+    if suffix == ".parquet":  # typed: the labels keep the model's type (text, from a CSV)
+        assert all(isinstance(v, str) for v in table["prediction"])
+
+
+def test_predict_regressor_writes_float_targets(models, tmp_path, small_chunks):
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", models["reg"], COVID_TEST, "-o", str(out), "-q"]) == 0
+    table = pd.read_csv(out)
+    test = load_data(COVID_TEST, task="regression")
+    assert list(table.columns) == ["id", "prediction"] and len(table) == test.n_series
+    np.testing.assert_allclose(table["prediction"].to_numpy(),
+                               tsea.load_model(models["reg"]).predict(test.X), rtol=1e-6)
+
+
+def test_predict_named_dataset_split(models, tmp_path):
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", models["clf"], "ItalyPowerDemand", "--split", "test",
+                 "-o", str(out), "-q"]) == 0
+    X, _ = tsea.datasets.load("ItalyPowerDemand", split="test")
+    table = pd.read_csv(out)
+    assert table["id"].tolist() == list(range(len(X)))
+    np.testing.assert_array_equal(table["prediction"].astype(str),
+                                  tsea.load_model(models["clf"]).predict(X))
+
+
+def test_predict_with_an_encoder_says_how_to_get_a_predictor(models, tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    code = main(["predict", "--model", models["enc"], ITALY_TEST, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "pre-trained without labels" in err and "tsea fit --head" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "p.npy"], "unsupported format; use one of .csv, .parquet"),
+    (["-o", "p.csv", "--proba"], "holds a regressor, which has no class probabilities"),
+])
+def test_predict_usage_errors_exit_2_before_reading(models, tmp_path, capsys, args, message,
+                                                    monkeypatch):
+    from tsea.cli import embed_io
+
+    monkeypatch.setattr(embed_io, "stream_file", lambda *a, **k: pytest.fail("input was read"))
+    monkeypatch.chdir(tmp_path)
+    code = main(["predict", "--model", models["reg"], COVID_TEST, *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_predict_refuses_to_overwrite_its_input(models, tmp_path, capsys):
+    data = tmp_path / "x.csv"
+    pd.read_csv(ITALY_TEST).to_csv(data, index=False)
+    before = data.read_bytes()
+    assert main(["predict", "--model", models["clf"], str(data), "-o", str(data)]) == 2
+    assert "same file" in capsys.readouterr().err and data.read_bytes() == before
+
+
+def test_predict_bad_series_is_named_by_file_position(models, tmp_path, small_chunks, capsys):
+    data = tmp_path / "x.csv"
+    frame = pd.read_csv(ITALY_TEST)
+    frame.iloc[40, 2:] = np.nan  # an all-missing series in the sixth chunk
+    frame.to_csv(data, index=False)
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", models["clf"], str(data), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "series 40" in err and "all-NaN" in err
+    assert not out.exists()  # nothing half-written
+
+
+def test_load_model_refuses_an_unknown_kind(tmp_path):
+    from tsea import modelfile
+
+    path = tmp_path / "m.tsea"
+    modelfile.write_model(path, "SomethingElse", {}, {}, {"x": np.zeros(2)})
+    with pytest.raises(ValueError, match="kind 'SomethingElse', which this tsea does not know"):
+        tsea.load_model(path)
+
+
+def test_read_kind_checks_the_header(tmp_path):
+    from tsea import modelfile
+
+    bad = tmp_path / "bad.tsea"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a valid tsea model file"):
+        modelfile.read_kind(bad)
+    with pytest.raises(FileNotFoundError):
+        modelfile.read_kind(tmp_path / "missing.tsea")
+
+
+@pytest.mark.parametrize("labels, kind", [([3, 7], int), (["a", 7], str)])
+def test_predict_parquet_keeps_integer_labels_and_writes_mixed_ones_as_text(tmp_path, labels, kind):
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 1, 20))
+    y = np.array(labels * 6, dtype=object)
+    model = tmp_path / "m.tsea"
+    tsea.EAClassifier(**dict(tsea.config.load_config("tiny")), verbose=False).fit(X, y).save(model)
+    data = tmp_path / "x.csv"
+    pd.DataFrame(X[:, 0], columns=[f"t{j}" for j in range(20)]).to_csv(data, index=False)
+    out = tmp_path / "p.parquet"
+    assert main(["predict", "--model", str(model), str(data), "-o", str(out), "-q"]) == 0
+    values = pd.read_parquet(out)["prediction"].tolist()
+    assert len(values) == 12 and all(isinstance(v, kind) for v in values)
+    assert {str(v) for v in values} <= {str(v) for v in labels}
