@@ -199,3 +199,42 @@ def test_predict_parquet_keeps_integer_labels_and_writes_mixed_ones_as_text(tmp_
     values = pd.read_parquet(out)["prediction"].tolist()
     assert len(values) == 12 and all(isinstance(v, kind) for v in values)
     assert {str(v) for v in values} <= {str(v) for v in labels}
+
+
+def test_evaluate_saves_the_model_and_the_test_predictions(tmp_path, capsys):
+    model, table = tmp_path / "clf.tsea", tmp_path / "p.csv"
+    assert main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, "--out", str(model),
+                 "--predictions", str(table), *FAST]) == 0
+    accuracy = float(capsys.readouterr().out.split("accuracy: ")[1])
+    frame = pd.read_csv(table, dtype=str)
+    test = load_data(ITALY_TEST)
+    assert list(frame.columns) == ["id", "label", "prediction"]
+    assert frame["id"].tolist() == test.ids.tolist() and frame["label"].tolist() == test.y.tolist()
+    assert np.mean(frame["label"] == frame["prediction"]) == pytest.approx(accuracy, abs=5e-5)
+    # the saved model is the one that made them
+    np.testing.assert_array_equal(tsea.load_model(model).predict(test.X), frame["prediction"])
+
+
+def test_evaluate_regression_predictions_are_numbers(tmp_path):
+    table = tmp_path / "p.csv"
+    assert main(["evaluate", "--data", COVID_TRAIN, "--test", COVID_TEST, "--predictions",
+                 str(table), *FAST]) == 0
+    frame = pd.read_csv(table)
+    assert frame["prediction"].dtype == np.float64 and frame["label"].dtype == np.float64
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--predictions", "p.npy"], "--predictions p.npy: unsupported format; use one of .csv"),
+    (["--predictions", "."], "--predictions . is a directory"),
+    (["--out", "."], "--out . is a directory"),
+    (["--out", "a.csv", "--predictions", "a.csv"], "--out a.csv and --predictions a.csv name the same file"),
+    (["--predictions", ITALY_TEST], "is the same file as --test"),
+])
+def test_evaluate_output_errors_exit_2_before_the_fit(tmp_path, capsys, monkeypatch, args, message):
+    from tsea.cli import commands
+
+    monkeypatch.setattr(commands, "estimators", lambda args: pytest.fail("the fit started"))
+    monkeypatch.chdir(tmp_path)
+    code = main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, *args, *FAST])
+    assert code == 2 and message in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []

@@ -32,7 +32,7 @@ def same_file(a, b) -> bool:
 # The arguments that name files a command reads, and those that name files it writes.
 _INPUT_ARGS = (("input", "INPUT"), ("data", "--data"), ("test", "--test"), ("model", "--model"),
                ("config", "--config"))
-_OUTPUT_ARGS = (("out", "--out"), ("output", "--output"))
+_OUTPUT_ARGS = (("out", "--out"), ("output", "--output"), ("predictions", "--predictions"))
 
 
 def check_outputs_are_not_inputs(args) -> None:
@@ -59,6 +59,19 @@ def check_outputs_are_not_inputs(args) -> None:
             if getattr(args, "command", None) == "embed" and out.lower().endswith(".npy"):
                 written.append((f"the ids file of {flag}", _ids_path(out)))
     _refuse_overwrites(written, inputs, "output")
+    for i, (flag, path) in enumerate(written):
+        for other, second in written[i + 1:]:
+            if same_file(path, second):
+                raise UsageError(f"{flag} {path} and {other} {second} name the same file; give "
+                                 "each output its own")
+
+
+def not_a_directory(flag: str, path: str, what: str, example: str) -> None:
+    """UsageError when the file output ``path`` of ``flag`` is an existing directory (said
+    before the work, not when its result is written), suggesting ``path/example``."""
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path} is a directory; give the {what} to write, e.g. "
+                         f"{os.path.join(path, example)}")
 
 
 def check_shard_outputs(pairs, model: str) -> None:
@@ -107,6 +120,6 @@ def precheck(args, *data_specs: str | None) -> None:
     for spec in data_specs:
         if spec is not None and is_file_spec(spec):
             require_file(spec, "data file")
-    for out in (getattr(args, "out", None), getattr(args, "output", None)):
-        if out is not None:
-            check_output_dir(out)
+    for attr, _ in _OUTPUT_ARGS:
+        if getattr(args, attr, None) is not None:
+            check_output_dir(getattr(args, attr))

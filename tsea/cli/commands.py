@@ -10,7 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tsea.cli.checks import UsageError, check_shard_outputs, precheck, require_file
+from tsea.cli.checks import (
+    UsageError,
+    check_shard_outputs,
+    not_a_directory,
+    precheck,
+    require_file,
+)
 from tsea.cli.io import load_data, regression_targets
 from tsea.datasets import infer_task
 from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
@@ -72,9 +78,7 @@ def _describe(data) -> str:
 
 def cmd_fit(args) -> int:
     precheck(args, args.data)
-    if os.path.isdir(args.out):  # before the fit, not when saving its result
-        raise UsageError(f"--out {args.out} is a directory; give the model file to write, e.g. "
-                         f"{os.path.join(args.out, 'model.tsea')}")
+    not_a_directory("--out", args.out, "model file", "model.tsea")
     supervised = args.head is not None or args.task != "auto"
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
@@ -222,6 +226,10 @@ def cmd_evaluate(args) -> int:
     if args.test is not None and not is_file_spec(args.test):
         raise UsageError(f"--test expects a file, got {args.test!r}")
     precheck(args, args.data, args.test)
+    if args.out is not None:
+        not_a_directory("--out", args.out, "model file", "model.tsea")
+    if args.predictions is not None:
+        _check_table_output("--predictions", args.predictions)
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
     if args.task != "auto":
@@ -246,8 +254,14 @@ def cmd_evaluate(args) -> int:
     start = time.perf_counter()
     model.fit(train.X, y_train)
     fit_seconds = time.perf_counter() - start
+    if args.out is not None:
+        model.save(args.out)
+        info(args, f"saved {type(model).__name__} to {args.out}")
     predictions = np.asarray(model.predict(test.X))
     info(args, f"fit {fit_seconds:.1f} s; testing on {_describe(test)}")
+    if args.predictions is not None:
+        _write_predictions(args.predictions, test.ids, y_test, predictions)
+        info(args, f"wrote {len(predictions)} predictions to {args.predictions}")
 
     if task == "classification":
         predictions, truth = _comparable(predictions, y_test)
@@ -258,6 +272,27 @@ def cmd_evaluate(args) -> int:
         print(f"rmse: {float(np.sqrt(np.mean(error**2))):.6g}")
         print(f"mae: {float(np.mean(np.abs(error))):.6g}")
     return 0
+
+
+def _check_table_output(flag: str, path: str) -> None:
+    from tsea.cli.embed_io import PREDICT_SUFFIXES
+
+    not_a_directory(flag, path, "table", "predictions.csv")
+    if Path(path).suffix.lower() not in PREDICT_SUFFIXES:
+        raise UsageError(f"{flag} {path}: unsupported format; use one of "
+                         f"{', '.join(PREDICT_SUFFIXES)}")
+
+
+def _write_predictions(path: str, ids, truth, predictions) -> None:
+    """The test set's table of ``tsea evaluate --predictions``: id, label, prediction."""
+    import pandas as pd
+
+    from tsea.cli.embed_io import EmbeddingWriter, as_table_column
+
+    frame = pd.DataFrame({"label": as_table_column(np.asarray(truth)),
+                          "prediction": as_table_column(np.asarray(predictions))})
+    with EmbeddingWriter(path) as writer:
+        writer.write_frame(frame, ids)
 
 
 def _load_predictor(args, path: str):
@@ -277,15 +312,10 @@ def _load_predictor(args, path: str):
 def cmd_predict(args) -> int:
     """Stream a file through a classifier or regressor into a table of predictions; a dataset
     name is loaded whole, as in ``tsea embed``."""
-    from tsea.cli.embed_io import PREDICT_SUFFIXES, EmbeddingWriter, predict_file, prediction_frame
+    from tsea.cli.embed_io import EmbeddingWriter, predict_file, prediction_frame
 
     precheck(args, args.input)
-    if Path(args.output).suffix.lower() not in PREDICT_SUFFIXES:
-        raise UsageError(f"--output {args.output}: unsupported format; use one of "
-                         f"{', '.join(PREDICT_SUFFIXES)}")
-    if os.path.isdir(args.output):
-        raise UsageError(f"--output {args.output} is a directory; give the table to write, e.g. "
-                         f"{os.path.join(args.output, 'predictions.csv')}")
+    _check_table_output("--output", args.output)
     model = _load_predictor(args, args.model)
     if args.proba and not hasattr(model, "classes_"):
         raise UsageError(f"--proba: {args.model} holds a regressor, which has no class "

@@ -303,13 +303,13 @@ def prediction_frame(model, X, *, proba: bool = False):
         labels, P = model._predict_with_proba(X)
     else:
         labels, P = model.predict(X), None
-    frame = pd.DataFrame({"prediction": _label_column(np.asarray(labels))})
+    frame = pd.DataFrame({"prediction": as_table_column(np.asarray(labels))})
     for j, c in enumerate(getattr(model, "classes_", ()) if proba else ()):
         frame[f"proba_{c}"] = P[:, j]
     return frame
 
 
-def _label_column(values: np.ndarray) -> np.ndarray:
+def as_table_column(values: np.ndarray) -> np.ndarray:
     """One type per column (a Parquet column holds one): numbers and booleans as they are,
     labels of mixed types (text and integers) as text."""
     if values.dtype.kind in "biuf":

@@ -62,6 +62,7 @@ examples:
   tsea evaluate --data BasicMotions --head svm
   tsea evaluate --data train.ts --test test.ts --head ridge --config tiny
   tsea evaluate --data train.csv --label-column label --test test.csv --task regression
+  tsea evaluate --data BasicMotions --out clf.tsea --predictions test-predictions.csv
 
 The task is inferred (numeric targets with a non-integer value, or a regression dataset
 name -> regression) unless --task is given. Prints accuracy, or RMSE and MAE, on the test set.
@@ -198,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="dataset name (its own test split is used) or training file")
     ev.add_argument("--test", "-t", metavar="FILE", help="test file (required with a file --data)")
     _add_head(ev, "classifier/regressor head (default: logistic / ridge)")
+    ev.add_argument("--out", "-o", metavar="MODEL",
+                    help="also save the fitted classifier/regressor (for `tsea predict`)")
+    ev.add_argument("--predictions", metavar="FILE",
+                    help="also write the test set's predictions: a .csv/.parquet table of id, "
+                    "label, prediction")
     ev.add_argument("--pooling", choices=POOLINGS,
                     help="pooling over time steps for the head (default: the config's, else max)")
     _add_config(ev)
