@@ -238,3 +238,30 @@ def test_evaluate_output_errors_exit_2_before_the_fit(tmp_path, capsys, monkeypa
     code = main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, *args, *FAST])
     assert code == 2 and message in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+def test_predict_shards_give_one_table_per_shard(models, tmp_path, capsys):
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    frame = pd.read_csv(ITALY_TEST)
+    frame.iloc[:60].to_csv(shards / "a.csv", index=False)
+    frame.iloc[60:].to_csv(shards / "b.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["predict", "--model", models["clf"], str(shards), "-o", str(out),
+                 "--format", "csv", "--proba"]) == 0
+    assert "predicted 100 series of 2 shards" in capsys.readouterr().err
+    assert sorted(os.listdir(out)) == ["a.csv", "b.csv"]
+    whole = tmp_path / "whole.csv"
+    assert main(["predict", "--model", models["clf"], ITALY_TEST, "-o", str(whole), "-q",
+                 "--proba"]) == 0
+    parts = pd.concat([pd.read_csv(out / "a.csv"), pd.read_csv(out / "b.csv")], ignore_index=True)
+    pd.testing.assert_frame_equal(parts, pd.read_csv(whole))
+
+
+def test_predict_shards_into_a_file_is_refused(models, tmp_path, capsys):
+    (tmp_path / "a.csv").write_text(open(ITALY_TEST).read())
+    target = tmp_path / "x.csv"
+    target.write_text("keep")
+    assert main(["predict", "--model", models["clf"], str(tmp_path / "*.csv"), "-o",
+                 str(target)]) == 2
+    assert "must be a folder" in capsys.readouterr().err and target.read_text() == "keep"

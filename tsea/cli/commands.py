@@ -124,13 +124,7 @@ def _supervised_model(args, params, task: str, head: str, y_train):
 def cmd_embed(args) -> int:
     """Stream a file (or each shard of a folder/glob) through the model into the output;
     a dataset name is loaded whole (archive datasets are small)."""
-    from tsea.cli.embed_io import (
-        EMBED_SUFFIXES,
-        embed_file,
-        is_shard_spec,
-        shard_outputs,
-        write_embeddings,
-    )
+    from tsea.cli.embed_io import EMBED_SUFFIXES, embed_file, is_shard_spec, write_embeddings
 
     shards = is_shard_spec(args.input)
     precheck(args, None if shards else args.input)
@@ -139,15 +133,7 @@ def cmd_embed(args) -> int:
         raise UsageError(
             f"--output {args.output}: unsupported format; use one of {', '.join(EMBED_SUFFIXES)}"
         )
-    if shards:
-        if os.path.exists(args.output) and not os.path.isdir(args.output):
-            raise UsageError(
-                f"--output {args.output} is a file; with a folder or glob of shards as INPUT it "
-                "must be a folder (one output per shard)"
-            )
-        pairs = shard_outputs(args.input, args.output, "." + args.format)
-        check_shard_outputs(pairs, args.model)
-        os.makedirs(args.output, exist_ok=True)
+    pairs = _shard_pairs(args) if shards else None
     encoder = _load_model(args, args.model)
     if args.n_jobs is not None:
         encoder.n_jobs = args.n_jobs
@@ -156,15 +142,12 @@ def cmd_embed(args) -> int:
     columns = {"label_column": args.label_column, "id_column": args.id_column}
     start = time.perf_counter()
     if shards:
-        total = 0
-        for i, (shard, out) in enumerate(pairs):
+        def one(shard, out):
             n, d = embed_file(encoder, shard, out, pooling=args.pooling,
                               progress=not args.quiet, **columns)
-            total += n
-            info(args, f"[{i + 1}/{len(pairs)}] wrote {n} x {d} embeddings to {out}")
-        seconds = time.perf_counter() - start
-        info(args, f"embedded {total} series of {len(pairs)} shards in {seconds:.1f} s")
-        return 0
+            return n, f"{n} x {d} embeddings"
+
+        return _each_shard(args, pairs, one, "embedded")
     from tsea.cli.io import is_file_spec
 
     if is_file_spec(args.input):
@@ -309,13 +292,44 @@ def _load_predictor(args, path: str):
     return estimators(args).load_model(path)
 
 
-def cmd_predict(args) -> int:
-    """Stream a file through a classifier or regressor into a table of predictions; a dataset
-    name is loaded whole, as in ``tsea embed``."""
-    from tsea.cli.embed_io import EmbeddingWriter, predict_file, prediction_frame
+def _shard_pairs(args) -> list[tuple[str, str]]:
+    """The (shard, output) pairs of a folder or glob INPUT, checked before any work: --output
+    must be a folder (created here), and no output may be an input."""
+    from tsea.cli.embed_io import shard_outputs
 
-    precheck(args, args.input)
-    _check_table_output("--output", args.output)
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise UsageError(
+            f"--output {args.output} is a file; with a folder or glob of shards as INPUT it "
+            "must be a folder (one output per shard)"
+        )
+    pairs = shard_outputs(args.input, args.output, "." + args.format)
+    check_shard_outputs(pairs, args.model)
+    os.makedirs(args.output, exist_ok=True)
+    return pairs
+
+
+def _each_shard(args, pairs, one, verb: str) -> int:
+    """Run ``one(shard, output) -> (series, what was written)`` on every shard in turn."""
+    start, total = time.perf_counter(), 0
+    for i, (shard, out) in enumerate(pairs):
+        n, written = one(shard, out)
+        total += n
+        info(args, f"[{i + 1}/{len(pairs)}] wrote {written} to {out}")
+    seconds = time.perf_counter() - start
+    info(args, f"{verb} {total} series of {len(pairs)} shards in {seconds:.1f} s")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    """Stream a file (or each shard of a folder/glob) through a classifier or regressor into
+    a table of predictions; a dataset name is loaded whole, as in ``tsea embed``."""
+    from tsea.cli.embed_io import EmbeddingWriter, is_shard_spec, predict_file, prediction_frame
+
+    shards = is_shard_spec(args.input)
+    precheck(args, None if shards else args.input)
+    if not shards:
+        _check_table_output("--output", args.output)
+    pairs = _shard_pairs(args) if shards else None
     model = _load_predictor(args, args.model)
     if args.proba and not hasattr(model, "classes_"):
         raise UsageError(f"--proba: {args.model} holds a regressor, which has no class "
@@ -326,6 +340,13 @@ def cmd_predict(args) -> int:
 
     columns = {"label_column": args.label_column, "id_column": args.id_column}
     start = time.perf_counter()
+    if shards:
+        def one(shard, out):
+            n = predict_file(model, shard, out, proba=args.proba, progress=not args.quiet,
+                             **columns)
+            return n, f"{n} predictions"
+
+        return _each_shard(args, pairs, one, "predicted")
     if is_file_spec(args.input):
         if os.path.isdir(args.input):
             raise ValueError(f"{args.input} is a directory")

@@ -20,6 +20,7 @@ examples:
   tsea evaluate --data BasicMotions --head svm
   tsea fit --data BasicMotions --head logistic --out clf.tsea
   tsea predict --model clf.tsea BasicMotions --split test -o predictions.csv
+  tsea predict --model clf.tsea 'shards/part-*.parquet' -o predicted/ --format csv
   tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
   tsea benchmark
 
@@ -76,11 +77,13 @@ examples:
   tsea predict --model clf.tsea new.csv -o predictions.csv
   tsea predict --model clf.tsea new.parquet -o predictions.parquet --proba
   tsea predict --model clf.tsea BasicMotions --split test -o predictions.csv
+  tsea predict --model clf.tsea 'shards/part-*.parquet' -o predicted/ --format csv
 
 The model is a classifier's or regressor's file (`tsea fit --head` or `--task`, or
 EAClassifier.save / EARegressor.save). The output has a row per series, in input order:
 `id` (from the file, else 0..n-1), `prediction`, and with --proba one column
-`proba_<class>` per class. Files are read chunk by chunk, as by `tsea embed`.
+`proba_<class>` per class. Files are read chunk by chunk, as by `tsea embed`; a folder or
+glob of shards gives one table per shard, OUTPUT/<shard name>.<format>.
 """
 
 ATTENTION_EPILOG = """\
@@ -214,11 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog=PREDICT_EPILOG, formatter_class=_RAW,
                           description="Predict every series of a file (or named dataset) with "
                           "a saved classifier or regressor: one row per series.")
-    pred.add_argument("input", metavar="INPUT", help=".csv/.parquet/.tsv/.ts/.arff file, or a "
-                      "dataset name")
+    pred.add_argument("input", metavar="INPUT", help=".csv/.parquet/.tsv/.ts/.arff file, a "
+                      "folder or quoted glob of such files (shards), or a dataset name")
     pred.add_argument("--model", "-m", required=True,
                       help="a classifier's or regressor's model file (`tsea fit --head`)")
-    pred.add_argument("--output", "-o", required=True, help="output table, .csv or .parquet")
+    pred.add_argument("--output", "-o", required=True, help="output table, .csv or .parquet (a "
+                      "folder when INPUT is a folder or glob of shards)")
+    pred.add_argument("--format", default="parquet", choices=("parquet", "csv"),
+                      help="output format of each shard's table (default: parquet)")
     pred.add_argument("--proba", action="store_true",
                       help="also write each class's probability (classifiers)")
     pred.add_argument("--n-jobs", type=int, default=None, metavar="N",
