@@ -265,3 +265,33 @@ def test_predict_shards_into_a_file_is_refused(models, tmp_path, capsys):
     assert main(["predict", "--model", models["clf"], str(tmp_path / "*.csv"), "-o",
                  str(target)]) == 2
     assert "must be a folder" in capsys.readouterr().err and target.read_text() == "keep"
+
+
+def test_info_says_what_a_classifier_file_holds(models, capsys):
+    assert main(["info", models["clf"]]) == 0
+    out = capsys.readouterr().out
+    assert f"{models['clf']}: EAClassifier, written by tsea {tsea.__version__}" in out
+    assert "input: 1 channel; trained on series of up to 24 steps; seed 0" in out
+    assert "head: logistic, fitted on 67 training series" in out
+    assert "classes (2): '1', '2'" in out
+    # the tiny preset's keys differ from the defaults; the defaults it keeps are not listed
+    assert "  repr_dim: 16" in out and "  n_iters: 2" in out and "attention:" not in out
+
+
+def test_info_json_holds_every_parameter_and_matches_the_loaded_model(models, capsys):
+    import json
+
+    assert main(["info", models["reg"], "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    reg = tsea.load_model(models["reg"])
+    assert summary["kind"] == "EARegressor" and summary["head"] == "ridge"
+    assert summary["params"] == reg.get_params()
+    assert summary["n_weights"] == sum(p.numel() for p in reg.encoder_.parameters())
+    assert summary["n_channels"] == reg.n_channels_ and "classes" not in summary
+
+
+def test_info_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
+    assert main(["info", ITALY_TEST]) == 1
+    assert "is not a valid tsea model file" in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "none.tsea")]) == 1
+    assert "model file not found" in capsys.readouterr().err

@@ -366,6 +366,17 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_info(args) -> int:
+    import json
+
+    from tsea.cli.info import describe_model, format_info
+
+    require_file(args.model, "model file")
+    summary = describe_model(args.model)
+    print(json.dumps(summary, indent=2) if args.json else format_info(summary))
+    return 0
+
+
 def cmd_attention(args) -> int:
     from tsea.data import Collection, to_collection
     from tsea.data.csv_io import renumber_series
@@ -400,5 +411,6 @@ COMMANDS = {
     "embed": cmd_embed,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
+    "info": cmd_info,
     "attention": cmd_attention,
 }

@@ -86,6 +86,12 @@ EAClassifier.save / EARegressor.save). The output has a row per series, in input
 glob of shards gives one table per shard, OUTPUT/<shard name>.<format>.
 """
 
+INFO_EPILOG = """\
+examples:
+  tsea info model.tsea
+  tsea info clf.tsea --json
+"""
+
 ATTENTION_EPILOG = """\
 examples:
   tsea attention --model model.tsea --data BasicMotions --index 3 -o attention.png
@@ -233,6 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="split of a named dataset (default: train)")
     _add_csv_columns(pred)
     _add_common(pred, top_level=False)
+
+    inf = sub.add_parser("info", help="say what a model file holds", epilog=INFO_EPILOG,
+                         formatter_class=_RAW, description="Print what a model file holds: its "
+                         "kind, the tsea that wrote it, its input, head and classes, and the "
+                         "parameters that differ from this tsea's defaults (nothing is built).")
+    inf.add_argument("model", metavar="MODEL", help="a .tsea model file")
+    inf.add_argument("--json", action="store_true",
+                     help="print every field as JSON, all parameters included")
+    _add_common(inf, top_level=False)
 
     att = sub.add_parser("attention", help="plot attention maps layer by layer",
                          epilog=ATTENTION_EPILOG, formatter_class=_RAW,

@@ -1,0 +1,79 @@
+"""``tsea info``: what a model file holds, read without building the network."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from tsea import modelfile
+from tsea.params import defaults
+
+_TASKS = {"EAEncoder": None, "EAClassifier": "classification", "EARegressor": "regression"}
+
+
+def describe_model(path) -> dict:
+    """A summary of the model file ``path`` (JSON-ready): its kind, the tsea that wrote it,
+    what it was trained on, its head, its size, and every parameter with those that differ
+    from today's defaults. ValueError for a file that is not a tsea model, or of a kind this
+    tsea does not know."""
+    kind = modelfile.read_kind(path)
+    if kind not in _TASKS:
+        raise ValueError(f"{str(path)!r} holds a model of kind {kind!r}, which this tsea does not "
+                         f"know (it reads {', '.join(map(repr, _TASKS))})")
+    params, meta, arrays = modelfile.read_model(path, kind=kind)
+    table = defaults(_TASKS[kind])
+    summary = {
+        "file": str(path),
+        "bytes": os.path.getsize(path),
+        "kind": kind,
+        "tsea_version": meta.get("tsea_version"),
+        "n_channels": meta.get("n_channels"),
+        "train_length": meta.get("train_length"),
+        "seed": meta.get("seed"),
+        "n_weights": int(sum(a.size for k, a in arrays.items() if k.startswith("weights/"))),
+        "params": params,
+        "changed": {k: v for k, v in params.items() if k in table and table[k] != v},
+        "unknown": sorted(k for k in params if k not in table),
+    }
+    if kind != "EAEncoder":
+        summary["head"] = params.get("head")
+        head_y = arrays.get("head_train/y")
+        summary["n_train_series"] = None if head_y is None else int(np.asarray(head_y).shape[0])
+    if kind == "EAClassifier":
+        summary["classes"] = meta.get("classes")
+    return summary
+
+
+def format_info(summary: dict) -> str:
+    """The summary of :func:`describe_model` as lines of text."""
+    channels = summary["n_channels"]
+    lines = [
+        f"{summary['file']}: {summary['kind']}, written by tsea {summary['tsea_version']} "
+        f"({summary['bytes']:,} bytes)",
+        f"input: {channels} channel{'s' if channels != 1 else ''}"
+        + (f"; trained on series of up to {summary['train_length']} steps"
+           if summary["train_length"] is not None else "")
+        + f"; seed {summary['seed']}",
+        f"encoder: {summary['n_weights']:,} weights",
+    ]
+    if summary["kind"] != "EAEncoder":
+        head = f"head: {summary['head']}"
+        if summary.get("n_train_series") is not None:
+            head += f", fitted on {summary['n_train_series']} training series"
+        lines.append(head)
+    if "classes" in summary:
+        classes = summary["classes"]
+        shown = ", ".join(repr(c) for c in classes[:20])
+        more = f", ... ({len(classes) - 20} more)" if len(classes) > 20 else ""
+        lines.append(f"classes ({len(classes)}): {shown}{more}")
+    changed = summary["changed"]
+    if changed:
+        lines.append("parameters that differ from this tsea's defaults:")
+        lines += [f"  {k}: {json.dumps(v)}" for k, v in sorted(changed.items())]
+    else:
+        lines.append("parameters: this tsea's defaults")
+    if summary["unknown"]:
+        lines.append(f"parameters this tsea does not know: {', '.join(summary['unknown'])}")
+    return "\n".join(lines)
