@@ -295,3 +295,37 @@ def test_info_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
     assert "is not a valid tsea model file" in capsys.readouterr().err
     assert main(["info", str(tmp_path / "none.tsea")]) == 1
     assert "model file not found" in capsys.readouterr().err
+
+
+JV_TRAIN = os.path.join(DATASETS, "JapaneseVowels_TRAIN_long.csv")
+
+
+@pytest.fixture(scope="module")
+def twelve_channels(tmp_path_factory):
+    """A classifier fitted on 12 channels (JapaneseVowels)."""
+    path = str(tmp_path_factory.mktemp("jv") / "jv.tsea")
+    assert main(["fit", "--data", JV_TRAIN, "--head", "logistic", "-o", path, *FAST]) == 0
+    return path
+
+
+@pytest.mark.parametrize("command, source", [
+    (["embed", ITALY_TEST, "-o", "x.csv"], ITALY_TEST),
+    (["embed", "ItalyPowerDemand", "-o", "x.csv"], "ItalyPowerDemand"),
+    (["predict", ITALY_TEST, "-o", "x.csv"], ITALY_TEST),
+    (["predict", "ItalyPowerDemand", "-o", "x.csv"], "ItalyPowerDemand"),
+    (["attention", "--data", "ItalyPowerDemand", "-o", "x.png"], "ItalyPowerDemand"),
+])
+def test_a_channel_mismatch_names_the_input_not_x(twelve_channels, tmp_path, capsys, monkeypatch,
+                                                  command, source):
+    monkeypatch.chdir(tmp_path)
+    code = main([command[0], "--model", twelve_channels, *command[1:], "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{source} has 1 channel, but this EA" in err and "fitted on 12 channels" in err
+    assert " X has" not in err and os.listdir(tmp_path) == []
+
+
+def test_evaluate_channel_mismatch_names_the_test_file(capsys):
+    code = main(["evaluate", "--data", JV_TRAIN, "--test", ITALY_TEST, *FAST])
+    err = capsys.readouterr().err
+    assert code == 1 and f"{ITALY_TEST} has 1 channel, but this EAClassifier" in err

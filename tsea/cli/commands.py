@@ -63,6 +63,8 @@ def _load_model(args, path: str):
 def _with_ids(exc: ValueError, data) -> ValueError:
     """The estimators name series by position ("X: series 3, ..."); on the command line, name
     the file and the series' id too."""
+    if str(exc).startswith("X has "):  # about the whole input: "X has 1 channel, but ..."
+        return ValueError(f"{data.source}{str(exc)[1:]}")
     match = re.match(r"X: (?:the embedding of )?series (\d+)", str(exc))
     if match is None or int(match.group(1)) >= data.n_series:
         return exc
@@ -95,7 +97,10 @@ def cmd_fit(args) -> int:
         model, y = estimators(args).EAEncoder(**params), None
         info(args, f"pre-training on {_describe(data)}")
     start = time.perf_counter()
-    model.fit(data.X) if y is None else model.fit(data.X, y)
+    try:
+        model.fit(data.X) if y is None else model.fit(data.X, y)
+    except ValueError as exc:
+        raise _with_ids(exc, data) from None
     seconds = time.perf_counter() - start
     model.save(args.out)
     info(args, f"saved {type(model).__name__} to {args.out} (fit {seconds:.1f} s)")
@@ -235,12 +240,18 @@ def cmd_evaluate(args) -> int:
     model, y_train = _supervised_model(args, params, task, head, y_train)
     info(args, f"{task} with head {head}: training on {_describe(train)}")
     start = time.perf_counter()
-    model.fit(train.X, y_train)
+    try:
+        model.fit(train.X, y_train)
+    except ValueError as exc:
+        raise _with_ids(exc, train) from None
     fit_seconds = time.perf_counter() - start
     if args.out is not None:
         model.save(args.out)
         info(args, f"saved {type(model).__name__} to {args.out}")
-    predictions = np.asarray(model.predict(test.X))
+    try:
+        predictions = np.asarray(model.predict(test.X))
+    except ValueError as exc:
+        raise _with_ids(exc, test) from None
     info(args, f"fit {fit_seconds:.1f} s; testing on {_describe(test)}")
     if args.predictions is not None:
         _write_predictions(args.predictions, test.ids, y_test, predictions)

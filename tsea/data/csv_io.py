@@ -163,9 +163,12 @@ def renumber_series(exc: ValueError, path, first_series: int, *, said_as=None) -
     """A message about ``series i`` of a chunk, which starts with ``"{said_as}: "`` (default:
     ``path``), as one about series ``i + first_series`` of ``path``: tsea.data's messages about
     a frame, and the estimators' (``said_as="X"``) about the collection they were given. Other
-    messages are returned unchanged."""
+    messages are returned unchanged, except that a message of the estimators about the whole
+    input (``"X has 1 channel, but ..."``) is said of ``path``."""
     head = f"{path if said_as is None else said_as}: "
     text = str(exc)
+    if said_as is not None and text.startswith(f"{said_as} has "):
+        return ValueError(f"{path}{text[len(said_as):]}")
     match = _SERIES_AT.match(text, len(head)) if text.startswith(head) else None
     if match is None or (said_as is None and not first_series):
         return exc
