@@ -429,3 +429,13 @@ def test_ddp_spawn_exits_counts_the_spawns_whose_workers_died(monkeypatch, capsy
     assert "2 of 5 spawns had a worker process die" in out
     with pytest.raises(SystemExit):
         exits.main(["--spawns", "0"])
+
+
+@pytest.mark.slow
+def test_grid_search_threads_script_times_each_setting(capsys):
+    grid_search_threads = _module("grid_search_threads")
+    grid_search_threads.main(["--iters", "2", "--settings", "1,None"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")][1:]
+    assert [r.split(" | ")[0] for r in rows] == ["| 1", "| None"]
+    scores = {r.split(" | ")[2] for r in rows}
+    assert len(scores) == 1  # threads change the speed, not the result

@@ -84,9 +84,10 @@ def test_seeded_seeds_everything_and_restores():
     assert inside == (random.random(), np.random.rand(), torch.rand(1).item())
 
 
-def test_resolve_threads():
+def test_resolve_threads(monkeypatch):
     from tsea.utils import DEFAULT_MAX_THREADS, usable_cores
 
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     cores = len(os.sched_getaffinity(0))
     assert usable_cores() == cores
     assert resolve_threads(None) == min(DEFAULT_MAX_THREADS, cores) and resolve_threads(3) == 3
@@ -95,6 +96,36 @@ def test_resolve_threads():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="n_jobs"):
             resolve_threads(bad)
+
+
+@pytest.mark.parametrize("env, expected", [("1", 1), (" 1 ", 1), ("0", None), ("two", None),
+                                           ("", None), ("-3", None)])
+def test_none_threads_follow_omp_num_threads(monkeypatch, env, expected):
+    from tsea.utils import DEFAULT_MAX_THREADS, env_thread_limit, usable_cores
+
+    monkeypatch.setenv("OMP_NUM_THREADS", env)
+    assert env_thread_limit() == expected
+    everything = min(DEFAULT_MAX_THREADS, usable_cores())
+    assert resolve_threads(None) == (everything if expected is None else min(expected, everything))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1000")  # a limit above the cores changes nothing
+    assert resolve_threads(None) == everything
+    assert resolve_threads(3) == 3 and resolve_threads(-1) == usable_cores()  # explicit n_jobs wins
+
+
+def test_a_fit_in_a_joblib_worker_takes_its_share_of_the_cores():
+    """joblib's worker processes set OMP_NUM_THREADS to their share (here 1): a fit there with
+    n_jobs=None must not start a thread per core, which would oversubscribe the machine."""
+    from joblib import Parallel, delayed
+
+    from tsea.utils import usable_cores
+
+    def threads_in_worker():
+        from tsea.utils import resolve_threads
+
+        return resolve_threads(None)
+
+    share = max(1, usable_cores() // 2)
+    assert all(t <= share for t in Parallel(n_jobs=2)(delayed(threads_in_worker)() for _ in range(2)))
 
 
 def test_thread_limit_sets_and_restores():

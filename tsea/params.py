@@ -251,8 +251,10 @@ ENCODER_PARAMS: dict[str, Param] = {
     "device": Param("auto", [str], "auto (CUDA when available), cpu, cuda, cuda:N, ...",
                     "runtime"),
     "n_jobs": Param(None, [Integral, None],
-                    "torch CPU threads in fit/transform; None: every usable core, at most 8; "
-                    "-1: every core; 1 when several fits share the machine", "runtime"),
+                    "torch CPU threads in fit/transform; None: every usable core, at most 8 and "
+                    "at most OMP_NUM_THREADS where set (joblib sets it in its workers, e.g. "
+                    "under GridSearchCV(n_jobs=k)); -1: every core; 1 when several fits share "
+                    "the machine", "runtime"),
     "random_state": Param(None, ["random_state"],
                           "same seed, same machine: same embeddings", "runtime"),
     "verbose": Param(False, ["verbose"], "progress bars (the command line shows them unless "

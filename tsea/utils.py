@@ -233,14 +233,23 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def env_thread_limit() -> int | None:
+    """The thread count that ``OMP_NUM_THREADS`` asks for (a positive integer), else None.
+    joblib sets it in its worker processes (to the cores over the workers: 1 for
+    ``GridSearchCV(n_jobs=2)`` on 2 cores), and users set it to run jobs side by side."""
+    text = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
 def resolve_threads(n_jobs) -> int:
     """CPU threads for scikit-learn's ``n_jobs``: None means every usable core, at most
-    :data:`DEFAULT_MAX_THREADS` (a lone user gets the machine; pass 1 for runs side by side);
-    negatives count back from the number of cores, -1 is all of them; 0 is an error."""
+    :data:`DEFAULT_MAX_THREADS` and at most :func:`env_thread_limit` (a lone user gets the
+    machine, a fit in a joblib worker its share; pass 1 for runs side by side); negatives
+    count back from the number of cores, -1 is all of them; 0 is an error."""
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))):
         raise ValueError(f"n_jobs must be an integer or None, got {n_jobs!r}")
     if n_jobs is None:
-        return min(DEFAULT_MAX_THREADS, usable_cores())
+        return min(DEFAULT_MAX_THREADS, usable_cores(), env_thread_limit() or usable_cores())
     n_jobs = int(n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs must be a positive or negative integer or None, got 0")
