@@ -329,3 +329,10 @@ def test_evaluate_channel_mismatch_names_the_test_file(capsys):
     code = main(["evaluate", "--data", JV_TRAIN, "--test", ITALY_TEST, *FAST])
     err = capsys.readouterr().err
     assert code == 1 and f"{ITALY_TEST} has 1 channel, but this EAClassifier" in err
+
+
+def test_every_model_kind_has_its_estimator_and_task():
+    from tsea import estimators, modelfile
+    from tsea.cli import info
+
+    assert set(estimators._KINDS) == set(modelfile.KINDS) == set(info._TASKS)

@@ -43,6 +43,7 @@ from tsea.utils import atomic_write
 
 __all__ = [
     "FORMAT_VERSION",
+    "KINDS",
     "MAGIC",
     "MAX_ARRAY_BYTES",
     "MAX_COMPRESSION_RATIO",
@@ -55,6 +56,8 @@ __all__ = [
 
 MAGIC = "tsea-model"
 FORMAT_VERSION = 1
+#: The kinds of model a file may hold: the estimator class that wrote it.
+KINDS = ("EAEncoder", "EAClassifier", "EARegressor")
 _JSON = "tsea.json"
 _ARRAYS = "arrays.npz"
 
@@ -248,9 +251,12 @@ def read_model(path, kind: str | tuple[str, ...] | None = None) -> tuple[dict, d
 
 
 def read_kind(path) -> str:
-    """The kind of model a file holds (``"EAEncoder"``, ``"EAClassifier"``, ...), read from its
-    header alone, with the header's checks; its arrays are not read."""
+    """The kind of model a file holds (one of :data:`KINDS`), read from its header alone, with
+    the header's checks; its arrays are not read. A kind this tsea does not know is refused."""
     header, _ = _read(path, None, arrays=False)
+    if header["kind"] not in KINDS:
+        raise ValueError(f"{str(path)!r} holds a model of kind {header['kind']!r}, which this tsea "
+                         f"does not know (it reads {', '.join(map(repr, KINDS))})")
     return header["kind"]
 
 

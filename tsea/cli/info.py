@@ -17,11 +17,8 @@ def describe_model(path) -> dict:
     """A summary of the model file ``path`` (JSON-ready): its kind, the tsea that wrote it,
     what it was trained on, its head, its size, and every parameter with those that differ
     from today's defaults. ValueError for a file that is not a tsea model, or of a kind this
-    tsea does not know."""
+    tsea does not know (:func:`tsea.modelfile.read_kind`)."""
     kind = modelfile.read_kind(path)
-    if kind not in _TASKS:
-        raise ValueError(f"{str(path)!r} holds a model of kind {kind!r}, which this tsea does not "
-                         f"know (it reads {', '.join(map(repr, _TASKS))})")
     params, meta, arrays = modelfile.read_model(path, kind=kind)
     table = defaults(_TASKS[kind])
     summary = {

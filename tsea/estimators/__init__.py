@@ -12,8 +12,4 @@ _KINDS = {cls.__name__: cls for cls in (EAEncoder, EAClassifier, EARegressor)}
 def load_model(path):
     """Load any tsea model file: the ``EAEncoder``, ``EAClassifier`` or ``EARegressor`` that
     its header names (``save`` of each writes one). No code is executed while loading."""
-    kind = modelfile.read_kind(path)
-    if kind not in _KINDS:
-        raise ValueError(f"{str(path)!r} holds a model of kind {kind!r}, which this tsea does not "
-                         f"know (it reads {', '.join(map(repr, _KINDS))})")
-    return _KINDS[kind].load(path)
+    return _KINDS[modelfile.read_kind(path)].load(path)
