@@ -261,6 +261,11 @@ ENCODER_PARAMS: dict[str, Param] = {
                      "--quiet)", "runtime"),
     "trainer_kwargs": Param(None, [dict, None], "passed to lightning.Trainer (devices, strategy, "
                             "precision, ...)", "runtime"),
+    "run_dir": Param(None, [str, None],
+                     "folder for pre-training's CSV log (logs/) and Lightning checkpoints "
+                     "(checkpoints/last.ckpt, best.ckpt), from which fit(..., resume_from=...) "
+                     "continues an interrupted fit; one subfolder member-K per encoder with "
+                     "n_encoders > 1; None: nothing is written", "runtime", legacy=None),
 }
 
 #: Parameters of the supervised estimators on top of ENCODER_PARAMS (defaults differ by task).

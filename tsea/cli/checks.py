@@ -31,7 +31,7 @@ def same_file(a, b) -> bool:
 
 # The arguments that name files a command reads, and those that name files it writes.
 _INPUT_ARGS = (("input", "INPUT"), ("data", "--data"), ("test", "--test"), ("model", "--model"),
-               ("config", "--config"))
+               ("config", "--config"), ("resume", "--resume"))
 _OUTPUT_ARGS = (("out", "--out"), ("output", "--output"), ("predictions", "--predictions"))
 
 
@@ -117,6 +117,8 @@ def precheck(args, *data_specs: str | None) -> None:
     model = getattr(args, "model", None)
     if model is not None:
         require_file(model, "model file")
+    if getattr(args, "resume", None) is not None:
+        require_file(args.resume, "checkpoint")
     for spec in data_specs:
         if spec is not None and is_file_spec(spec):
             require_file(spec, "data file")

@@ -98,7 +98,7 @@ def cmd_fit(args) -> int:
         info(args, f"pre-training on {_describe(data)}")
     start = time.perf_counter()
     try:
-        model.fit(*((data.X,) if y is None else (data.X, y)))
+        model.fit(*((data.X,) if y is None else (data.X, y)), resume_from=args.resume)
     except ValueError as exc:
         raise _with_ids(exc, data) from None
     seconds = time.perf_counter() - start

@@ -34,6 +34,8 @@ examples:
   tsea fit --data BasicMotions --config tiny --set n_iters=50 --set random_state=0 --out m.tsea
   tsea fit --data train.csv --label-column label --head svm --out clf.tsea
   tsea fit --data train.csv --label-column target --task regression --out reg.tsea
+  tsea fit --data big.csv --set run_dir=runs/big --out model.tsea     # keeps checkpoints
+  tsea fit --data big.csv --set run_dir=runs/big --out model.tsea --resume runs/big/checkpoints/last.ckpt
 
 Without --head and --task the model is an encoder (EAEncoder), for `tsea embed`. With either,
 a head is fitted on the labels too (EAClassifier or EARegressor, as `tsea evaluate` picks
@@ -175,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", "-o", required=True, metavar="MODEL", help="model file to write")
     _add_head(fit, "fit a classifier/regressor head on the labels too: logistic, svm, ridge, "
               "finetune / ridge, svr, finetune (default: none, an encoder only)")
+    fit.add_argument("--resume", metavar="CKPT",
+                     help="continue an interrupted fit from the checkpoint it wrote with --set "
+                     "run_dir=DIR (DIR/checkpoints/last.ckpt); same data and parameters")
     _add_config(fit)
     _add_csv_columns(fit)
     _add_common(fit, top_level=False)

@@ -9,6 +9,7 @@ The layers below are reached through their modules (``_data.to_collection``, ``_
 from __future__ import annotations
 
 import inspect
+import os
 from contextlib import contextmanager
 
 import numpy as np
@@ -203,9 +204,13 @@ class _EABase(BaseEstimator):
         return self._apply_normalizer(self._features(X))
 
     # -- pre-training -------------------------------------------------------------------------
-    def _fit_encoder(self, coll) -> None:
+    def _fit_encoder(self, coll, resume_from=None) -> None:
         """Normalise, build and pre-train the encoder (each of ``n_encoders``, on its share of
-        the step budget); sets ``encoder_`` and friends."""
+        the step budget); sets ``encoder_`` and friends. ``resume_from``: a checkpoint of
+        ``run_dir`` to continue from (one encoder only)."""
+        if resume_from is not None and int(self.n_encoders) != 1:
+            raise ValueError(f"resume_from: a fit of n_encoders={self.n_encoders} writes one "
+                             "checkpoint per encoder and cannot resume from one; refit it")
         seed = resolve_seed(self.random_state)
         F = self._features(coll.X)  # once: the statistics and the network input share it
         self._fit_normalizer(F)
@@ -220,7 +225,10 @@ class _EABase(BaseEstimator):
         num_threads = resolve_threads(self.n_jobs)
         members = []
         with torch_threads(self.n_jobs):
-            for member_seed in member_seeds(seed, n_encoders):
+            for k, member_seed in enumerate(member_seeds(seed, n_encoders)):
+                run_dir = self.run_dir
+                if run_dir is not None and n_encoders > 1:
+                    run_dir = os.path.join(run_dir, f"member-{k}")
                 with seeded(member_seed):
                     encoder = _training.pretrain(
                         _nn.EADCEncoder(X.shape[1], **arch),
@@ -232,6 +240,8 @@ class _EABase(BaseEstimator):
                         trainer_kwargs=self.trainer_kwargs,
                         device=self.device,
                         num_threads=num_threads,
+                        run_dir=run_dir,
+                        resume_from=resume_from,
                     )
                 members.append(encoder.cpu().eval())
         self.encoder_ = members[0] if n_encoders == 1 else _nn.EncoderEnsemble(members).eval()

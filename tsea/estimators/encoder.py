@@ -66,13 +66,17 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
 
     _also_loads = ("EAClassifier", "EARegressor")
 
-    def fit(self, X, y=None):
-        """Pre-train the encoder on X (labels are ignored)."""
+    def fit(self, X, y=None, *, resume_from=None):
+        """Pre-train the encoder on X (labels are ignored). ``resume_from``: a checkpoint that
+        an interrupted fit of the same data and parameters wrote to its ``run_dir``
+        (``run_dir/checkpoints/last.ckpt``); training continues from its weights, optimizer
+        state and step count up to ``n_iters`` steps in all (the batches drawn after it differ
+        from an uninterrupted fit's, so the result is close to that fit's, not equal)."""
         self._check_params()
         coll = self._collection(X)
         if y is not None and len(y) != coll.n_series:
             raise ValueError(f"y has {len(y)} entries but X has {coll.n_series} series")
-        self._fit_encoder(coll)
+        self._fit_encoder(coll, resume_from=resume_from)
         return self
 
     def transform(self, X, pooling=_OWN):

@@ -70,8 +70,8 @@ class _Supervised(_EABase):
             )
         self.encoder_ = encoder.cpu().eval()
 
-    def _fit(self, coll, y, n_out: int) -> None:
-        self._fit_encoder(coll)
+    def _fit(self, coll, y, n_out: int, resume_from=None) -> None:
+        self._fit_encoder(coll, resume_from=resume_from)
         if self.head == "finetune":
             self._finetune(coll, y, n_out)
         Z = self._embed(coll, pooling=self.pooling)
@@ -167,13 +167,14 @@ class EAClassifier(ClassifierMixin, _Supervised):
     >>> clf.save("clf.tsea"); clf2 = tsea.EAClassifier.load("clf.tsea")
     """
 
-    def fit(self, X, y):
-        """Pre-train the encoder on X, then fit the head on (embeddings, y)."""
+    def fit(self, X, y, *, resume_from=None):
+        """Pre-train the encoder on X, then fit the head on (embeddings, y). ``resume_from``:
+        as in :meth:`tsea.EAEncoder.fit` (pre-training only)."""
         self._check_params()
         coll = self._collection(X)
         classes, y_index = encode_labels(y, coll.n_series)
         self.classes_ = classes
-        self._fit(coll, y_index, n_out=len(classes))
+        self._fit(coll, y_index, n_out=len(classes), resume_from=resume_from)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -264,8 +265,9 @@ class EARegressor(RegressorMixin, _Supervised):
     (3,)
     """
 
-    def fit(self, X, y):
-        """Pre-train the encoder on X, then fit the head on (embeddings, y)."""
+    def fit(self, X, y, *, resume_from=None):
+        """Pre-train the encoder on X, then fit the head on (embeddings, y). ``resume_from``:
+        as in :meth:`tsea.EAEncoder.fit` (pre-training only)."""
         self._check_params()
         coll = self._collection(X)
         y = check_targets(y, coll.n_series)
@@ -274,7 +276,7 @@ class EARegressor(RegressorMixin, _Supervised):
             self.y_mean_ = float(y.mean())
             self.y_scale_ = float(y.std()) if y.std() > 0 else 1.0
             target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
-        self._fit(coll, target, n_out=1)
+        self._fit(coll, target, n_out=1, resume_from=resume_from)
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -88,6 +88,11 @@ def split_budget(n_iters, max_epochs, shape, parts: int) -> dict:
             "max_epochs": None if max_epochs is None else -(-max_epochs // parts)}
 
 
+#: With a ``run_dir``, ``checkpoints/last.ckpt`` is rewritten every this many optimizer steps
+#: (and at the end of every epoch and of training).
+CHECKPOINT_EVERY = 50
+
+
 def pretrain(
     encoder: nn.Module,
     X,
@@ -143,7 +148,9 @@ def pretrain(
 
     Nothing is written to disk unless ``run_dir`` is given: then a CSV log
     (``run_dir/logs``) and checkpoints ``run_dir/checkpoints/{last,best}.ckpt`` (best on the
-    epoch training loss) are kept; ``resume_from`` continues from such a checkpoint.
+    epoch training loss) are kept; ``resume_from`` continues from such a checkpoint (its
+    weights, optimizer state and step count; the batches drawn after it are not those an
+    uninterrupted fit would draw, so the result is close to that fit's, not equal to it).
     ``weight_averaging=True`` returns the equal-weight average of the encoder's weights over
     all optimizer steps (Lightning's ``WeightAveraging`` callback; TS2Vec embeds with the same
     kind of average) instead of the last step's weights; ``averaging_start`` in [0, 1) is the
@@ -233,16 +240,24 @@ def pretrain(
             callbacks.append(_AverageFrom(float(averaging_start)))
         if run_dir is not None:
             logger = CSVLogger(str(run_dir), name="logs", version="")
-            callbacks.append(
+            callbacks += [
                 ModelCheckpoint(
                     dirpath=f"{run_dir}/checkpoints",
                     filename="best",
                     monitor="train_loss_epoch",
                     mode="min",
-                    save_last=True,
                     save_top_k=1,
-                )
-            )
+                ),
+                # every CHECKPOINT_EVERY steps too: one epoch of a large set can outlast the
+                # whole step budget, and an interrupted fit resumes from the last of these
+                ModelCheckpoint(
+                    dirpath=f"{run_dir}/checkpoints",
+                    save_last=True,
+                    save_top_k=0,
+                    every_n_train_steps=CHECKPOINT_EVERY,
+                    save_on_train_epoch_end=True,
+                ),
+            ]
         trainer = build_trainer(
             root_dir=tmp,
             max_steps=max_steps,
@@ -253,7 +268,17 @@ def pretrain(
             callbacks=callbacks,
             logger=logger,
         )
-        trainer.fit(model, datamodule=data, ckpt_path=None if resume_from is None else str(resume_from))
+        try:
+            trainer.fit(model, datamodule=data,
+                        ckpt_path=None if resume_from is None else str(resume_from))
+        except RuntimeError as exc:
+            if resume_from is None or "state_dict" not in str(exc):
+                raise
+            detail = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else ""
+            raise ValueError(
+                f"resume_from={str(resume_from)!r} holds a network of another shape: it was "
+                f"written by a fit with other parameters or data ({detail})"
+            ) from None
         trained = {k: v.detach().cpu() for k, v in model.encoder.state_dict().items()}
 
     was_training = encoder.training
