@@ -143,6 +143,16 @@ def _add_head(parser, head_help: str) -> None:
                         help="default: inferred from the training targets")
 
 
+def _add_split(parser) -> None:
+    parser.add_argument("--split", default="train", choices=("train", "test", "all"),
+                        help="split of a named dataset (default: train)")
+
+
+def _add_n_jobs(parser) -> None:
+    parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                        help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
+
+
 def _add_csv_columns(parser) -> None:
     parser.add_argument("--label-column", metavar="NAME", help="CSV column holding the labels")
     parser.add_argument("--id-column", metavar="NAME", help="CSV column holding the series ids")
@@ -172,8 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "regression head on the labels too.")
     fit.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or .ts/.tsv/.arff/.csv file")
-    fit.add_argument("--split", default="train", choices=("train", "test", "all"),
-                     help="split of a named dataset (default: train)")
+    _add_split(fit)
     fit.add_argument("--out", "-o", required=True, metavar="MODEL", help="model file to write")
     _add_head(fit, "fit a classifier/regressor head on the labels too: logistic, svm, ridge, "
               "finetune / ridge, svr, finetune (default: none, an encoder only)")
@@ -196,13 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "(a folder when INPUT is a folder or glob of shards)")
     embed.add_argument("--format", default="parquet", choices=("parquet", "csv", "npy"),
                        help="output format of each shard's file (default: parquet)")
-    embed.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                       help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
+    _add_n_jobs(embed)
     embed.add_argument("--pooling", default=None, choices=POOLINGS,
                        help="pooling over time steps (default: the model's pooling); max+mean "
                        "writes the max-pooled columns first, then the mean-pooled ones")
-    embed.add_argument("--split", default="train", choices=("train", "test", "all"),
-                       help="split of a named dataset (default: train)")
+    _add_split(embed)
     _add_csv_columns(embed)
     _add_common(embed, top_level=False)
 
@@ -238,10 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="output format of each shard's table (default: parquet)")
     pred.add_argument("--proba", action="store_true",
                       help="also write each class's probability (classifiers)")
-    pred.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                      help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
-    pred.add_argument("--split", default="train", choices=("train", "test", "all"),
-                      help="split of a named dataset (default: train)")
+    _add_n_jobs(pred)
+    _add_split(pred)
     _add_csv_columns(pred)
     _add_common(pred, top_level=False)
 
@@ -264,8 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     att.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or data file")
     att.add_argument("--index", "-i", type=_index, default=0, help="series index (default 0)")
-    att.add_argument("--split", default="train", choices=("train", "test", "all"),
-                     help="split of a named dataset (default: train)")
+    _add_split(att)
     att.add_argument("--output", "-o", required=True,
                      help="figure to write; its suffix picks the format (.png, .pdf, .svg)")
     _add_csv_columns(att)
