@@ -336,3 +336,28 @@ def test_every_model_kind_has_its_estimator_and_task():
     from tsea.cli import info
 
     assert set(estimators._KINDS) == set(modelfile.KINDS) == set(info._TASKS)
+
+
+def test_evaluate_report_matches_the_predictions_it_writes(tmp_path, capsys):
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    table = tmp_path / "p.csv"
+    assert main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, "--report",
+                 "--predictions", str(table), *FAST]) == 0
+    out = capsys.readouterr().out
+    frame = pd.read_csv(table, dtype=str)
+    balanced = balanced_accuracy_score(frame["label"], frame["prediction"])
+    assert f"balanced accuracy: {balanced:.4f}" in out
+    row = next(line.split() for line in out.splitlines() if line.strip().startswith("2 "))
+    assert float(row[3]) == pytest.approx(f1_score(frame["label"], frame["prediction"],
+                                                   pos_label="2"), abs=1e-4)
+    assert main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, *FAST]) == 0
+    assert capsys.readouterr().out.strip().splitlines() == [f"accuracy: {out.split()[1]}"]
+
+
+def test_evaluate_report_regression_adds_r2_and_max_error(capsys):
+    assert main(["evaluate", "--data", COVID_TRAIN, "--test", COVID_TEST, "--report", *FAST]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["rmse", "mae", "r2", "max error"]
+    mae, largest = float(lines[1].split(": ")[1]), float(lines[3].split(": ")[1])
+    assert largest >= mae

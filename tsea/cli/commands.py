@@ -261,10 +261,20 @@ def cmd_evaluate(args) -> int:
         predictions, truth = _comparable(predictions, y_test)
         accuracy = float(np.mean(predictions == truth))
         print(f"accuracy: {accuracy:.4f}")
+        if args.report:
+            from sklearn.metrics import balanced_accuracy_score, classification_report
+
+            print(f"balanced accuracy: {balanced_accuracy_score(truth, predictions):.4f}")
+            print(classification_report(truth, predictions, digits=4, zero_division=0).rstrip())
     else:
         error = predictions.astype(np.float64) - y_test
         print(f"rmse: {float(np.sqrt(np.mean(error**2))):.6g}")
         print(f"mae: {float(np.mean(np.abs(error))):.6g}")
+        if args.report:
+            from sklearn.metrics import r2_score
+
+            print(f"r2: {r2_score(y_test, predictions.astype(np.float64)):.6g}")
+            print(f"max error: {float(np.max(np.abs(error))):.6g}")
     return 0
 
 

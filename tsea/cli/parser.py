@@ -66,6 +66,7 @@ examples:
   tsea evaluate --data train.ts --test test.ts --head ridge --config tiny
   tsea evaluate --data train.csv --label-column label --test test.csv --task regression
   tsea evaluate --data BasicMotions --out clf.tsea --predictions test-predictions.csv
+  tsea evaluate --data BasicMotions --report     # per-class precision, recall, F1
 
 The task is inferred (numeric targets with a non-integer value, or a regression dataset
 name -> regression) unless --task is given. Prints accuracy, or RMSE and MAE, on the test set.
@@ -225,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--predictions", metavar="FILE",
                     help="also write the test set's predictions: a .csv/.parquet table of id, "
                     "label, prediction")
+    ev.add_argument("--report", action="store_true",
+                    help="also print balanced accuracy and per-class precision, recall and F1 "
+                    "(regression: R2 and the largest error)")
     ev.add_argument("--pooling", choices=POOLINGS,
                     help="pooling over time steps for the head (default: the config's, else max)")
     _add_config(ev)
