@@ -361,3 +361,16 @@ def test_evaluate_report_regression_adds_r2_and_max_error(capsys):
     assert [line.split(":")[0] for line in lines] == ["rmse", "mae", "r2", "max error"]
     mae, largest = float(lines[1].split(": ")[1]), float(lines[3].split(": ")[1])
     assert largest >= mae
+
+
+def test_info_of_an_older_file_names_the_parameters_it_predates(models, tmp_path, capsys):
+    from tsea import modelfile
+
+    params, meta, arrays = modelfile.read_model(models["enc"])
+    del params["run_dir"], params["differences"], meta["train_length"]
+    old = tmp_path / "old.tsea"
+    modelfile.write_model(old, "EAEncoder", params, meta, arrays)
+    assert main(["info", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert "input: 1 channel; seed 0" in out  # no training length in files that old
+    assert "parameters newer than the file" in out and "differences, run_dir" in out

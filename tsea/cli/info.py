@@ -33,6 +33,8 @@ def describe_model(path) -> dict:
         "params": params,
         "changed": {k: v for k, v in params.items() if k in table and table[k] != v},
         "unknown": sorted(k for k in params if k not in table),
+        # parameters added after the file was written: loading gives them their legacy values
+        "missing": sorted(k for k in table if k not in params),
     }
     if kind != "EAEncoder":
         summary["head"] = params.get("head")
@@ -73,4 +75,7 @@ def format_info(summary: dict) -> str:
         lines.append("parameters: this tsea's defaults")
     if summary["unknown"]:
         lines.append(f"parameters this tsea does not know: {', '.join(summary['unknown'])}")
+    if summary["missing"]:
+        lines.append("parameters newer than the file (loading gives them the values of the tsea "
+                     f"that wrote it): {', '.join(summary['missing'])}")
     return "\n".join(lines)
