@@ -374,3 +374,29 @@ def test_info_of_an_older_file_names_the_parameters_it_predates(models, tmp_path
     out = capsys.readouterr().out
     assert "input: 1 channel; seed 0" in out  # no training length in files that old
     assert "parameters newer than the file" in out and "differences, run_dir" in out
+
+
+def test_a_model_saved_for_cuda_runs_on_this_cpu_with_device_cpu(models, tmp_path, capsys,
+                                                                  monkeypatch):
+    """A model fitted with device='cuda' on a GPU machine keeps that parameter; on a machine
+    without CUDA, --device cpu runs it (faked here: a CPU model's parameter rewritten, and
+    CUDA hidden where there is one)."""
+    import torch
+
+    from tsea import modelfile
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    params, meta, arrays = modelfile.read_model(models["clf"])
+    cuda = tmp_path / "cuda.tsea"
+    modelfile.write_model(cuda, "EAClassifier", {**params, "device": "cuda"}, meta, arrays)
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(cuda), ITALY_TEST, "-o", str(out), "-q"]) == 1
+    assert "CUDA is not available on this machine; use device='auto' or 'cpu'" in \
+        capsys.readouterr().err
+    assert main(["predict", "--model", str(cuda), ITALY_TEST, "-o", str(out), "-q",
+                 "--device", "cpu"]) == 0
+    assert main(["embed", "--model", str(cuda), ITALY_TEST, "-o", str(tmp_path / "e.csv"), "-q",
+                 "--device", "cpu"]) == 0
+    assert main(["embed", "--model", str(cuda), ITALY_TEST, "-o", str(tmp_path / "e.csv"), "-q",
+                 "--device", "tpu"]) == 2
+    assert "--device: device must be" in capsys.readouterr().err

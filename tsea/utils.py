@@ -304,7 +304,8 @@ def resolve_device(device):
             return torch.device(name)
         if name in ("cuda", "gpu") and (not sep or index.isdigit()):
             if not torch.cuda.is_available():
-                raise ValueError(f"device={device!r} but CUDA is not available")
+                raise ValueError(f"device={device!r} but CUDA is not available on this "
+                                 "machine; use device='auto' or 'cpu'")
             return torch.device("cuda", int(index)) if sep else torch.device("cuda")
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
 

@@ -60,6 +60,20 @@ def _load_model(args, path: str):
     return estimators(args).EAEncoder.load(path)
 
 
+def _runtime_overrides(args, model) -> None:
+    """--n-jobs and --device of embed and predict, over the model file's own values."""
+    from tsea.utils import resolve_device
+
+    if args.n_jobs is not None:
+        model.n_jobs = args.n_jobs
+    if args.device is not None:
+        try:
+            resolve_device(args.device)
+        except ValueError as exc:
+            raise UsageError(f"--device: {exc}") from None
+        model.device = args.device
+
+
 def _with_ids(exc: ValueError, data) -> ValueError:
     """The estimators name series by position ("X: series 3, ..."); on the command line, name
     the file and the series' id too."""
@@ -140,8 +154,7 @@ def cmd_embed(args) -> int:
         )
     pairs = _shard_pairs(args) if shards else None
     encoder = _load_model(args, args.model)
-    if args.n_jobs is not None:
-        encoder.n_jobs = args.n_jobs
+    _runtime_overrides(args, encoder)
     if args.pooling is None:
         args.pooling = encoder.pooling
     columns = {"label_column": args.label_column, "id_column": args.id_column}
@@ -355,8 +368,7 @@ def cmd_predict(args) -> int:
     if args.proba and not hasattr(model, "classes_"):
         raise UsageError(f"--proba: {args.model} holds a regressor, which has no class "
                          "probabilities")
-    if args.n_jobs is not None:
-        model.n_jobs = args.n_jobs
+    _runtime_overrides(args, model)
     from tsea.cli.io import is_file_spec
 
     columns = {"label_column": args.label_column, "id_column": args.id_column}

@@ -152,6 +152,9 @@ def _add_split(parser) -> None:
 def _add_n_jobs(parser) -> None:
     parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
                         help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
+    parser.add_argument("--device", default=None, metavar="DEVICE",
+                        help="auto, cpu, cuda, cuda:N, mps (default: the model's device, e.g. "
+                        "cpu for a model saved with device='cuda' on a machine without CUDA)")
 
 
 def _add_csv_columns(parser) -> None:
