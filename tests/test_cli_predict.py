@@ -400,3 +400,30 @@ def test_a_model_saved_for_cuda_runs_on_this_cpu_with_device_cpu(models, tmp_pat
     assert main(["embed", "--model", str(cuda), ITALY_TEST, "-o", str(tmp_path / "e.csv"), "-q",
                  "--device", "tpu"]) == 2
     assert "--device: device must be" in capsys.readouterr().err
+
+
+def test_classifier_class_weight_reaches_the_head_and_survives_the_model_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 1, 20))
+    y = np.array(["rare"] * 4 + ["common"] * 26)
+    clf = tsea.EAClassifier(**dict(tsea.config.load_config("tiny")), verbose=False,
+                            class_weight="balanced").fit(X, y)
+    assert clf.head_[-1].class_weight == "balanced"
+    clf.save(tmp_path / "m.tsea")
+    again = tsea.load_model(tmp_path / "m.tsea")
+    assert again.class_weight == "balanced" and again.head_[-1].class_weight == "balanced"
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="class_weight"):
+        tsea.EAClassifier(class_weight="inverse").fit(X, y)
+    assert "class_weight" not in tsea.EARegressor().get_params()
+
+
+def test_cli_class_weight(tmp_path, capsys):
+    out = tmp_path / "m.tsea"
+    assert main(["fit", "--data", ITALY_TRAIN, "--class-weight", "balanced", "-o", str(out),
+                 *FAST]) == 0
+    clf = tsea.load_model(out)  # --class-weight alone makes a classifier, as --head does
+    assert isinstance(clf, tsea.EAClassifier) and clf.class_weight == "balanced"
+    assert main(["evaluate", "--data", COVID_TRAIN, "--test", COVID_TEST, "--class-weight",
+                 "balanced", *FAST]) == 2
+    assert "--class-weight is for classification" in capsys.readouterr().err

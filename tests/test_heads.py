@@ -220,3 +220,20 @@ def test_linear_weights_reproduce_the_ridge_head_and_refuse_other_heads():
     svr = make_head("regression", "svr", len(y), y).fit(Z, y)
     with pytest.raises(ValueError, match="StandardScaler \\+ linear model"):
         linear_weights(svr, 1)
+
+
+@pytest.mark.parametrize("name", ["logistic", "ridge", "svm"])
+def test_balanced_class_weight_finds_more_of_a_rare_class(name):
+    """A class of 1 in 10 whose cloud overlaps the other: weighted to balance, the head calls
+    more of it (recall of the rare class rises), as scikit-learn's class_weight does."""
+    rng = np.random.default_rng(0)
+    Z = np.vstack([rng.normal(0.0, 1.0, size=(180, 4)), rng.normal(0.8, 1.0, size=(20, 4))])
+    y = np.r_[np.zeros(180, int), np.ones(20, int)]
+    plain = make_head("classification", name, len(y), y).fit(Z, y)
+    balanced = make_head("classification", name, len(y), y, class_weight="balanced").fit(Z, y)
+    assert balanced.predict(Z)[y == 1].mean() > plain.predict(Z)[y == 1].mean()
+
+
+def test_class_weight_is_for_classification_heads_only():
+    with pytest.raises(ValueError, match="classification heads only"):
+        make_head("regression", "ridge", 10, class_weight="balanced")

@@ -161,16 +161,17 @@ def _class_counts(y) -> np.ndarray:
     return counts
 
 
-def _svm_head(n_train: int, y) -> object:
+def _svm_head(n_train: int, y, class_weight=None) -> object:
     counts = _class_counts(y)
+    svc = {"kernel": "rbf", "gamma": "scale", "max_iter": SVM_MAX_ITER, "class_weight": class_weight}
     if n_train >= 50 and counts.size > 0 and counts.min() >= 5:
         return GridSearchCV(
-            FallbackSVC(kernel="rbf", gamma="scale", max_iter=SVM_MAX_ITER),
+            FallbackSVC(**svc),
             {"C": SVM_C_GRID},
             cv=StratifiedKFold(n_splits=5),
             n_jobs=None,
         )
-    return FallbackSVC(kernel="rbf", gamma="scale", C=np.inf, max_iter=SVM_MAX_ITER)
+    return FallbackSVC(C=np.inf, **svc)
 
 
 def _svr_head(n_train: int) -> object:
@@ -183,11 +184,12 @@ def _svr_head(n_train: int) -> object:
     )
 
 
-def make_head(task: str, name: str, n_train: int, y=None) -> object:
+def make_head(task: str, name: str, n_train: int, y=None, class_weight=None) -> object:
     """Return an unfitted scikit-learn estimator for ``task`` ("classification"|"regression").
 
     ``n_train`` and ``y`` (the encoded training targets) select the protocol where the head's
-    recipe depends on the training-set size (the SVM's C grid search). Raises ``ValueError`` for
+    recipe depends on the training-set size (the SVM's C grid search). ``class_weight`` (None
+    or "balanced") is scikit-learn's, for the classification heads. Raises ``ValueError`` for
     an unknown task or head name, and for ``finetune`` (not a scikit-learn head).
     """
     if task == "classification":
@@ -208,10 +210,14 @@ def make_head(task: str, name: str, n_train: int, y=None) -> object:
         if name == "svm":
             if y is None:
                 raise ValueError("the 'svm' head needs the training labels y to pick its protocol")
-            return _svm_head(n_train, y)
+            return _svm_head(n_train, y, class_weight)
         if name == "ridge":
-            return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=_RIDGE_ALPHAS))
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+            return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=_RIDGE_ALPHAS,
+                                                                     class_weight=class_weight))
+        return make_pipeline(StandardScaler(),
+                             LogisticRegression(max_iter=1000, class_weight=class_weight))
+    if class_weight is not None:
+        raise ValueError("class_weight applies to classification heads only")
     if name == "ridge":
         return make_pipeline(StandardScaler(), RidgeCV(alphas=_RIDGE_ALPHAS))
     return _svr_head(n_train)

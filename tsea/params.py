@@ -275,6 +275,10 @@ HEAD_PARAMS = {
                       "logistic (standardise + LogisticRegression) | svm (TS2Vec protocol) | "
                       "ridge | finetune (end to end from the logistic head, which is then refitted)", "head"),
         "pooling": _pooling("max", "head"),
+        "class_weight": Param(None, [StrOptions({"balanced"}), None],
+                              "None: every series counts alike in the head's loss | balanced: "
+                              "each class weighs inversely to its share of the training series "
+                              "(the linear probe of finetune too)", "head", legacy=None),
     },
     "regression": {
         "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],
@@ -282,6 +286,11 @@ HEAD_PARAMS = {
         "pooling": _pooling("max", "head"),
     },
 }
+
+
+#: Parameters of the supervised estimators that the encoder does not have.
+HEAD_ONLY_NAMES = sorted({name for table in HEAD_PARAMS.values() for name in table}
+                         - set(ENCODER_PARAMS))
 
 
 def estimator_params(task: str | None = None) -> dict[str, Param]:

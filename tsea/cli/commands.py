@@ -95,7 +95,7 @@ def _describe(data) -> str:
 def cmd_fit(args) -> int:
     precheck(args, args.data)
     not_a_directory("--out", args.out, "model file", "model.tsea")
-    supervised = args.head is not None or args.task != "auto"
+    supervised = args.head is not None or args.task != "auto" or args.class_weight is not None
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
     if supervised and args.task != "auto":
@@ -136,8 +136,10 @@ def _supervised_model(args, params, task: str, head: str, y_train):
     """An unfitted EAClassifier or EARegressor, and the training targets it takes."""
     module = estimators(args)
     if task == "regression":
+        if args.class_weight is not None:
+            raise UsageError("--class-weight is for classification; the targets are regression's")
         return module.EARegressor(head=head, **params), regression_targets(y_train, "training")
-    return module.EAClassifier(head=head, **params), y_train
+    return module.EAClassifier(head=head, class_weight=args.class_weight, **params), y_train
 
 
 def cmd_embed(args) -> int:

@@ -142,6 +142,9 @@ def _add_head(parser, head_help: str) -> None:
     parser.add_argument("--head", help=head_help)
     parser.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                         help="default: inferred from the training targets")
+    parser.add_argument("--class-weight", choices=("balanced",), default=None,
+                        help="classification: weigh each class inversely to its share of the "
+                        "training series in the head's loss (default: every series alike)")
 
 
 def _add_split(parser) -> None:

@@ -80,7 +80,7 @@ class _Supervised(_EABase):
 
     def _fitted_head(self, name: str, Z, y):
         """The scikit-learn head ``name`` fitted on (Z, y), within the estimator's threads."""
-        head = make_head(self._task, name, len(Z), y)
+        head = make_head(self._task, name, len(Z), y, getattr(self, "class_weight", None))
         with torch_threads(self.n_jobs):
             return head.fit(Z, y)
 
