@@ -12,13 +12,18 @@ classes, not a choice of default.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
-from _fits import fitted, parser
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from tsea.datasets import load
-from tsea.estimators.labels import encode_labels
-from tsea.heads import make_head
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks._fits import fitted, parser  # noqa: E402
+from tsea.datasets import load  # noqa: E402
+from tsea.estimators.labels import encode_labels  # noqa: E402
+from tsea.heads import make_head  # noqa: E402
 
 
 def rows(args):

@@ -439,3 +439,15 @@ def test_grid_search_threads_script_times_each_setting(capsys):
     assert [r.split(" | ")[0] for r in rows] == ["| 1", "| None"]
     scores = {r.split(" | ")[2] for r in rows}
     assert len(scores) == 1  # threads change the speed, not the result
+
+
+@pytest.mark.slow
+def test_class_weight_script_scores_both_weightings_on_one_encoder(tmp_path, capsys):
+    class_weight = _module("class_weight")
+    class_weight.main(["--data-dir", str(tmp_path), "--datasets", "BasicMotions",
+                       "--config", "tiny", "--seeds", "0"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    row = lines[2].split(" | ")
+    assert row[0] == "| BasicMotions" and float(row[2]) == pytest.approx(0.25)  # 4 balanced classes
+    values = [float(v.strip(" |")) for v in row[3:]]
+    assert all(0 <= v <= 1 for v in values) and lines[-1].startswith("| mean of 1 |")
