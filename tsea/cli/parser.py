@@ -37,9 +37,9 @@ examples:
   tsea fit --data big.csv --set run_dir=runs/big --out model.tsea     # keeps checkpoints
   tsea fit --data big.csv --set run_dir=runs/big --out model.tsea --resume runs/big/checkpoints/last.ckpt
 
-Without --head and --task the model is an encoder (EAEncoder), for `tsea embed`. With either,
-a head is fitted on the labels too (EAClassifier or EARegressor, as `tsea evaluate` picks
-them), and the model file is for `tsea predict` as well.
+Without --head, --task and --class-weight the model is an encoder (EAEncoder), for `tsea
+embed`. With any of them, a head is fitted on the labels too (EAClassifier or EARegressor, as
+`tsea evaluate` picks them), and the model file is for `tsea predict` as well.
 --config takes a path or a preset name (tiny, default, paper, ablation-none, ...);
 --set key=value overrides one encoder parameter (the value is read as YAML).
 """
@@ -185,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="pre-train an encoder (or a classifier/regressor) and save "
                          "it", epilog=FIT_EPILOG, formatter_class=_RAW,
                          description="Pre-train an EA-DC encoder without labels and save it "
-                         "to one model file; with --head or --task, fit a classification or "
-                         "regression head on the labels too.")
+                         "to one model file; with --head, --task or --class-weight, fit a "
+                         "classification or regression head on the labels too.")
     fit.add_argument("--data", "-d", required=True, metavar="NAME|FILE",
                      help="dataset name or .ts/.tsv/.arff/.csv file")
     _add_split(fit)
