@@ -75,17 +75,18 @@ def _runtime_overrides(args, model) -> None:
 
 
 def _with_ids(exc: ValueError, data) -> ValueError:
-    """The estimators name series by position ("X: series 3, ..."); on the command line, name
-    the file and the series' id too."""
-    if str(exc).startswith("X has "):  # about the whole input: "X has 1 channel, but ..."
-        return ValueError(f"{data.source}{str(exc)[1:]}")
-    match = re.match(r"X: (?:the embedding of )?series (\d+)", str(exc))
-    if match is None or int(match.group(1)) >= data.n_series:
+    """The estimators name the input "X" and its series by position ("X: series 3, ..."); on
+    the command line, name the file (:func:`~tsea.data.csv_io.renumber_series`) and the
+    series' id too."""
+    from tsea.data.csv_io import renumber_series
+
+    exc = renumber_series(exc, data.source, 0, said_as="X")
+    head = f"{data.source}: "
+    match = re.match(r"(?:the embedding of )?series (\d+)", str(exc)[len(head):])
+    if not str(exc).startswith(head) or match is None or int(match.group(1)) >= data.n_series:
         return exc
     i = int(match.group(1))
-    text = str(exc).replace("X: ", f"{data.source}: ", 1)
-    text = text.replace(f"series {i}", f"series {i} (id {data.ids[i]!r})", 1)
-    return ValueError(text)
+    return ValueError(str(exc).replace(f"series {i}", f"series {i} (id {data.ids[i]!r})", 1))
 
 
 def _describe(data) -> str:
@@ -149,11 +150,8 @@ def cmd_embed(args) -> int:
 
     shards = is_shard_spec(args.input)
     precheck(args, None if shards else args.input)
-    if not shards and Path(args.output).suffix.lower() not in EMBED_SUFFIXES:
-        # before the model is loaded and the input read: the writer would refuse it only then
-        raise UsageError(
-            f"--output {args.output}: unsupported format; use one of {', '.join(EMBED_SUFFIXES)}"
-        )
+    if not shards:  # before the model is loaded and the input read: the writer refuses it later
+        _check_format("--output", args.output, EMBED_SUFFIXES)
     pairs = _shard_pairs(args) if shards else None
     encoder = _load_model(args, args.model)
     _runtime_overrides(args, encoder)
@@ -293,13 +291,16 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _check_format(flag: str, path: str, suffixes) -> None:
+    if Path(path).suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: unsupported format; use one of {', '.join(suffixes)}")
+
+
 def _check_table_output(flag: str, path: str) -> None:
     from tsea.cli.embed_io import PREDICT_SUFFIXES
 
     not_a_directory(flag, path, "table", "predictions.csv")
-    if Path(path).suffix.lower() not in PREDICT_SUFFIXES:
-        raise UsageError(f"{flag} {path}: unsupported format; use one of "
-                         f"{', '.join(PREDICT_SUFFIXES)}")
+    _check_format(flag, path, PREDICT_SUFFIXES)
 
 
 def _write_predictions(path: str, ids, truth, predictions) -> None:
@@ -318,14 +319,13 @@ def _load_predictor(args, path: str):
     """The EAClassifier or EARegressor of a model file; an encoder's file is a ValueError
     saying how to make a model that predicts."""
     require_file(path, "model file")
-    from tsea import modelfile
-
-    kind = modelfile.read_kind(path)
-    if kind == "EAEncoder":
+    module = estimators(args)
+    model = module.load_model(path)
+    if isinstance(model, module.EAEncoder):
         raise ValueError(f"{path} holds an encoder pre-trained without labels, which embeds but "
                          "does not predict; train one that predicts with `tsea fit --head HEAD` "
                          "(or --task) on labelled data")
-    return estimators(args).load_model(path)
+    return model
 
 
 def _shard_pairs(args) -> list[tuple[str, str]]:

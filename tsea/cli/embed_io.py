@@ -74,8 +74,9 @@ def _id_column(ids: np.ndarray) -> np.ndarray:
 
 
 class EmbeddingWriter:
-    """Write embeddings chunk by chunk to ``path`` (.csv, .parquet or .npy); use as a context
-    manager: the files are committed when the block ends without error."""
+    """Write embeddings (or, with :meth:`write_frame`, tables of named columns) chunk by chunk
+    to ``path`` (.csv, .parquet or .npy); use as a context manager: the files are committed
+    when the block ends without error."""
 
     def __init__(self, path):
         self.path = str(path)
@@ -238,7 +239,7 @@ class Progress:
 
 def stream_file(
     source, output, rows, *, label_column=None, id_column=None, progress: bool = False,
-    chunk_blocks: int = 1, suffixes=EMBED_SUFFIXES,
+    chunk_blocks: int = 1,
 ) -> EmbeddingWriter:
     """Read the file ``source`` chunk by chunk and write ``rows(writer, chunk)`` of each chunk
     (a :class:`tsea.data.Collection` with ids) to ``output``; returns the closed writer.
@@ -251,8 +252,6 @@ def stream_file(
     from tsea.data.stream import SeriesStream
     from tsea.nn.inference import EMBED_BLOCK
 
-    if Path(str(output)).suffix.lower() not in suffixes:  # before the input is read
-        raise ValueError(f"unsupported output {str(output)!r}: use one of {', '.join(suffixes)}")
     stream = SeriesStream(
         source, label_column=label_column, id_column=id_column,
         chunk_series=EMBED_BLOCK * max(1, int(chunk_blocks)),
@@ -299,12 +298,11 @@ def prediction_frame(model, X, *, proba: bool = False):
     ``proba_<class>`` per class, in the order of ``classes_``."""
     import pandas as pd
 
-    if proba:
-        labels, P = model._predict_with_proba(X)
-    else:
-        labels, P = model.predict(X), None
+    if not proba:
+        return pd.DataFrame({"prediction": as_table_column(np.asarray(model.predict(X)))})
+    labels, P = model._predict_with_proba(X)
     frame = pd.DataFrame({"prediction": as_table_column(np.asarray(labels))})
-    for j, c in enumerate(getattr(model, "classes_", ()) if proba else ()):
+    for j, c in enumerate(model.classes_):
         frame[f"proba_{c}"] = P[:, j]
     return frame
 
@@ -325,11 +323,15 @@ def predict_file(
     ``EARegressor`` into the table ``output`` (.csv/.parquet: ``id``, ``prediction`` and with
     ``proba`` the class probabilities), chunk by chunk; returns the number of series."""
 
+    if Path(str(output)).suffix.lower() not in PREDICT_SUFFIXES:  # before the input is read
+        raise ValueError(f"unsupported output {str(output)!r}: use one of "
+                         f"{', '.join(PREDICT_SUFFIXES)}")
+
     def rows(writer, coll):
         writer.write_frame(prediction_frame(model, coll, proba=proba), coll.ids)
 
     writer = stream_file(source, output, rows, label_column=label_column, id_column=id_column,
-                         progress=progress, suffixes=PREDICT_SUFFIXES)
+                         progress=progress)
     return writer.n_rows
 
 
