@@ -275,10 +275,11 @@ HEAD_PARAMS = {
                       "logistic (standardise + LogisticRegression) | svm (TS2Vec protocol) | "
                       "ridge | finetune (end to end from the logistic head, which is then refitted)", "head"),
         "pooling": _pooling("max", "head"),
-        "class_weight": Param(None, [StrOptions({"balanced"}), None],
+        "class_weight": Param(None, [StrOptions({"balanced"}), dict, None],
                               "None: every series counts alike in the head's loss | balanced: "
-                              "each class weighs inversely to its share of the training series "
-                              "(the linear probe of finetune too)", "head", legacy=None),
+                              "each class weighs inversely to its share of the training series | "
+                              "{label: weight}: as given, 1 for a class not named (the linear "
+                              "probe of finetune too)", "head", legacy=None),
     },
     "regression": {
         "head": Param("ridge", [StrOptions(set(REGRESSION_HEADS))],
@@ -327,6 +328,28 @@ def validate(params: dict, *, task: str | None = None, caller: str = "tsea") -> 
             # scikit-learn says "The 'name' parameter of _ must be ..."
             detail = str(exc).split(" parameter of _ ", 1)[-1]
             raise InvalidParameterError(f"{caller}: {name} {detail}") from None
+
+
+def to_file(params: dict) -> dict:
+    """``params`` in the form a model file's JSON keeps: a ``class_weight`` dict becomes a list
+    of ``[label, weight]`` pairs, because JSON would turn integer labels into text keys."""
+    cw = params.get("class_weight")
+    if not isinstance(cw, dict):
+        return dict(params)
+    pairs = [[k.item() if hasattr(k, "item") else k, float(w)] for k, w in cw.items()]
+    return {**params, "class_weight": pairs}
+
+
+def from_file(params: dict) -> dict:
+    """The inverse of :func:`to_file` on the ``params`` read from a model file."""
+    cw = params.get("class_weight")
+    if not isinstance(cw, list):
+        return dict(params)
+    try:
+        return {**params, "class_weight": {label: weight for label, weight in cw}}
+    except (TypeError, ValueError):  # an unhashable label or a pair of the wrong size
+        raise ValueError(f"class_weight in the model file is not a list of [label, weight] "
+                         f"pairs: {cw!r}") from None
 
 
 def docstring_section(task: str | None = None) -> str:

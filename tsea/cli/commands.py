@@ -140,7 +140,27 @@ def _supervised_model(args, params, task: str, head: str, y_train):
         if args.class_weight is not None:
             raise UsageError("--class-weight is for classification; the targets are regression's")
         return module.EARegressor(head=head, **params), regression_targets(y_train, "training")
-    return module.EAClassifier(head=head, class_weight=args.class_weight, **params), y_train
+    class_weight = args.class_weight
+    if isinstance(class_weight, dict):
+        class_weight = _labels_by_text(class_weight, y_train)
+    return module.EAClassifier(head=head, class_weight=class_weight, **params), y_train
+
+
+def _labels_by_text(weights: dict, y_train) -> dict:
+    """``--class-weight LABEL=W`` keyed by the training labels that print as each LABEL."""
+    by_text, clash = {}, set()
+    for label in dict.fromkeys(np.asarray(y_train, dtype=object).tolist()):
+        if by_text.setdefault(str(label), label) != label:
+            clash.add(str(label))
+    if clash & set(weights):
+        raise UsageError(f"--class-weight: more than one training label prints as "
+                         f"{', '.join(map(repr, sorted(clash & set(weights))))}")
+    unknown = [text for text in weights if text not in by_text]
+    if unknown:
+        raise UsageError(f"--class-weight: {', '.join(map(repr, unknown))} "
+                         f"{'is not a label' if len(unknown) == 1 else 'are not labels'} of the "
+                         f"training series; the labels are {', '.join(sorted(by_text))}")
+    return {by_text[text]: weight for text, weight in weights.items()}
 
 
 def cmd_embed(args) -> int:

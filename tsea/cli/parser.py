@@ -142,9 +142,12 @@ def _add_head(parser, head_help: str) -> None:
     parser.add_argument("--head", help=head_help)
     parser.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
                         help="default: inferred from the training targets")
-    parser.add_argument("--class-weight", choices=("balanced",), default=None,
-                        help="classification: weigh each class inversely to its share of the "
-                        "training series in the head's loss (default: every series alike)")
+    parser.add_argument("--class-weight", type=_class_weight, default=None,
+                        metavar="balanced|LABEL=W,...",
+                        help="classification: 'balanced' weighs each class inversely to its "
+                        "share of the training series in the head's loss; 'a=2,b=0.5' gives "
+                        "those labels those weights and every other class 1 (default: every "
+                        "series alike)")
 
 
 def _add_split(parser) -> None:
@@ -173,6 +176,27 @@ def _index(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a series index (integer >= 0), got {value}")
     return value
+
+
+def _class_weight(text: str):
+    """``balanced``, or ``LABEL=W,...`` as {label text: weight}; the labels are matched to the
+    training labels' text once they are read (:func:`tsea.cli.commands._supervised_model`)."""
+    if text == "balanced":
+        return text
+    weights = {}
+    for item in text.split(","):
+        label, sep, weight = item.rpartition("=")
+        try:
+            value = float(weight)
+        except ValueError:
+            value = None
+        if not sep or not label or value is None:
+            raise argparse.ArgumentTypeError(
+                f"expected 'balanced' or LABEL=WEIGHT pairs separated by commas, got {item!r}")
+        if label in weights:
+            raise argparse.ArgumentTypeError(f"label {label!r} is given twice")
+        weights[label] = value
+    return weights
 
 
 def build_parser() -> argparse.ArgumentParser:

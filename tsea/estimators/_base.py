@@ -56,9 +56,6 @@ SKLEARN_EXPECTED_FAILURES = {
     "check_classifier_data_not_an_array": "a 2-D DataFrame is read as a long-format table",
     "check_regressor_data_not_an_array": "a 2-D DataFrame is read as a long-format table",
     "check_regressors_train": "the tiny check configuration scores R^2 < 0.5 on tabular toy data",
-    "check_class_weight_classifiers": (
-        "class_weight is None or 'balanced': a dict's int keys come back as text from JSON"
-    ),
 }
 
 
@@ -364,7 +361,7 @@ class _EABase(BaseEstimator):
         head_meta, head_arrays = self._head_state()
         meta.update(head_meta)
         arrays.update(head_arrays)
-        modelfile.write_model(path, type(self).__name__, params, meta, arrays)
+        modelfile.write_model(path, type(self).__name__, _params.to_file(params), meta, arrays)
 
     #: Kinds of model file :meth:`load` reads, besides the class's own.
     _also_loads: tuple[str, ...] = ()
@@ -373,6 +370,7 @@ class _EABase(BaseEstimator):
     def load(cls, path):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=(cls.__name__, *cls._also_loads))
+        params = _params.from_file(params)
         if cls._task is None:  # the encoder of a classifier's or regressor's file: not its head
             for name in _params.HEAD_ONLY_NAMES:
                 params.pop(name, None)

@@ -95,3 +95,52 @@ def check_targets(y, n_series: int) -> np.ndarray:
     if not np.isfinite(y).all():
         raise ValueError(f"y contains NaN or infinite values, {_where(~np.isfinite(y))}")
     return y
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def class_weight_by_index(class_weight, classes: np.ndarray):
+    """``class_weight`` for a head fitted on class indices (``y_index`` of :func:`encode_labels`).
+
+    None and ``"balanced"`` pass through (the weights depend only on the counts). A dict keyed
+    by class labels becomes one keyed by each class's index; a class it does not name weighs 1,
+    as in scikit-learn. A key that names no class of ``y``, or a weight that is not a finite
+    number >= 0, is a ValueError: a misspelt label must not silently weigh nothing.
+    """
+    if not isinstance(class_weight, dict):
+        return class_weight
+    plain = [_plain(c) for c in classes]
+    unknown = [k for k in class_weight if not any(_same_label(k, c) for c in plain)]
+    if unknown:
+        raise ValueError(
+            f"class_weight names {len(unknown)} label(s) that are not classes of y: "
+            f"{sorted(map(repr, unknown))}; the classes are {plain}"
+        )
+    by_index = {}
+    for i, c in enumerate(plain):
+        for key, weight in class_weight.items():
+            if _same_label(key, c):
+                by_index[i] = _check_weight(key, weight)
+    if by_index and len(by_index) == len(plain) and not any(by_index.values()):
+        raise ValueError("class_weight gives every class the weight 0: the head would learn nothing")
+    return by_index
+
+
+def _same_label(key, label) -> bool:
+    """The dict key ``key`` names class ``label``; 1 and 1.0 do, 1 and "1" or True do not."""
+    if isinstance(key, (bool, np.bool_)) != isinstance(label, (bool, np.bool_)):
+        return False
+    try:
+        return bool(key == label) and isinstance(key, str) == isinstance(label, str)
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_weight(key, weight) -> float:
+    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+        raise ValueError(f"class_weight[{key!r}] must be a number, got {weight!r}")
+    if not (np.isfinite(weight) and weight >= 0):
+        raise ValueError(f"class_weight[{key!r}] must be finite and >= 0, got {weight!r}")
+    return float(weight)

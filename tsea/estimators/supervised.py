@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from tsea import training as _training
 from tsea.estimators._base import _EABase, table_parameters, torch_threads
-from tsea.estimators.labels import check_targets, encode_labels
+from tsea.estimators.labels import check_targets, class_weight_by_index, encode_labels
 from tsea.heads import check_embedding_spread, linear_weights, make_head, scores_to_proba
 from tsea.utils import resolve_threads, seeded
 
@@ -80,9 +80,13 @@ class _Supervised(_EABase):
 
     def _fitted_head(self, name: str, Z, y):
         """The scikit-learn head ``name`` fitted on (Z, y), within the estimator's threads."""
-        head = make_head(self._task, name, len(Z), y, getattr(self, "class_weight", None))
+        head = make_head(self._task, name, len(Z), y, self._head_class_weight())
         with torch_threads(self.n_jobs):
             return head.fit(Z, y)
+
+    def _head_class_weight(self):
+        """``class_weight`` for heads fitted on class indices; None for regression."""
+        return None
 
     def _sklearn_head(self) -> str:
         """The scikit-learn head on the embeddings: ``head``, or for ``finetune`` the one its
@@ -174,8 +178,12 @@ class EAClassifier(ClassifierMixin, _Supervised):
         coll = self._collection(X)
         classes, y_index = encode_labels(y, coll.n_series)
         self.classes_ = classes
+        self._head_class_weight()  # a bad class_weight fails here, before pre-training
         self._fit(coll, y_index, n_out=len(classes), resume_from=resume_from)
         return self
+
+    def _head_class_weight(self):
+        return class_weight_by_index(self.class_weight, self.classes_)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, n_classes), columns in the order of ``classes_``."""
