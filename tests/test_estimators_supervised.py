@@ -1,6 +1,7 @@
 """EAClassifier / EARegressor: heads, labels, errors, ecosystem (Pipeline, GridSearchCV...)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY
 from sklearn.base import clone
@@ -118,8 +119,13 @@ def test_supervised_errors():
         EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.nan, 0, 1, 0]))
     with pytest.raises(ValueError, match=r"infinite labels, at y\[2\] \(1 of 6 entries\)"):
         EAClassifier(**TINY).fit(X, np.array([0.0, 1, np.inf, 0, 1, 0]))
-    with pytest.raises(ValueError, match=r"missing labels \(None or NaN\), at y\[1\] \(1 of 6"):
+    with pytest.raises(ValueError, match=r"missing labels \(None, NaN or pd.NA\), at y\[1\] \(1 of 6"):
         EAClassifier(**TINY).fit(X, np.array(["a", None, "b", "a", "b", "a"], dtype=object))
+    for missing in (pd.NA, pd.NaT):  # a pandas "string" column's gap is pd.NA, not NaN
+        with pytest.raises(ValueError, match=r"missing labels .*, at y\[5\] \(1 of 6"):
+            EAClassifier(**TINY).fit(X, pd.Series(["a", "b", "a", "b", "a", missing], dtype=object))
+    with pytest.raises(ValueError, match=r"missing labels .*, at y\[5\]"):
+        EAClassifier(**TINY).fit(X, pd.Series(["a", "b", "a", "b", "a", None], dtype="string"))
     with pytest.raises(ValueError, match=r"NaN or infinite values, at y\[1\] \(2 of 6 entries\)"):
         EARegressor(**TINY).fit(X, np.array([1.0, np.nan, 2, 3, -np.inf, 5]))
     with pytest.raises(ValueError, match="numeric"):
@@ -131,6 +137,15 @@ def test_supervised_errors():
     clf = EAClassifier(head="ridge", **TINY).fit(X, y)
     with pytest.raises(ValueError, match="3 channels"):
         clf.predict(np.zeros((2, 3, 10)))
+    # text labels scored with numbers: every prediction would count wrong (scikit-learn's
+    # accuracy_score refuses the mix too)
+    text = EAClassifier(head="ridge", **TINY).fit(X, y.astype(str))
+    assert text.score(X, y.astype(str)) > 0.5
+    with pytest.raises(ValueError, match=r"another kind \(numbers\) than the classifier's "
+                                          r"classes \(text: '0', '1'\); convert y"):
+        text.score(X, y)
+    with pytest.raises(ValueError, match=r"another kind \(text\) .* \(numbers: 0, 1\)"):
+        clf.score(X, y.astype(str))
 
 
 def test_pooling_parameter_defaults_and_wiring():

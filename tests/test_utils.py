@@ -30,6 +30,21 @@ def test_writing_over_a_directory_is_refused_before_any_temp_file(tmp_path):
     assert os.listdir(tmp_path) == ["models"] and os.listdir(target) == []
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_written_files_follow_the_umask_or_the_mode_they_replace(tmp_path, umask):
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    old.write_text("old\n")
+    os.chmod(old, 0o640)
+    before = os.umask(umask)
+    try:
+        atomic_write(str(new), lambda tmp: open(tmp, "w").close())
+        atomic_write(str(old), lambda tmp: open(tmp, "w").close())
+    finally:
+        os.umask(before)
+    assert os.stat(new).st_mode & 0o777 == 0o666 & ~umask
+    assert os.stat(old).st_mode & 0o777 == 0o640
+
+
 # -- seeds, threads, device, quiet Lightning ------------------------------------------------------
 import logging  # noqa: E402
 import random  # noqa: E402

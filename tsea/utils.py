@@ -12,7 +12,7 @@ import difflib
 import logging
 import os
 import random
-import tempfile
+import secrets
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -74,12 +74,21 @@ def remove_stale_temps(path) -> list[str]:
 
 
 def _make_temp(path: str) -> str:
+    """A new empty file beside ``path``. It is created with mode 0o666 less the umask, as
+    ``open`` creates files (``tempfile.mkstemp``'s 0o600 would make every output private), or
+    with the mode of the file it is to replace."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f"{_temp_prefix(path)}{os.getpid()}-", suffix=".tmp", dir=directory
-    )
-    os.close(fd)
-    return tmp
+    for _ in range(100):
+        tmp = os.path.join(directory, f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        with contextlib.suppress(OSError):  # keep the mode of the file being replaced
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        return tmp
+    raise FileExistsError(f"no free temp file name beside {path!r}")
 
 
 @contextlib.contextmanager

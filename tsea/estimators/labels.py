@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -37,7 +38,8 @@ def _label_key(value):
 
 
 def _is_missing(value) -> bool:
-    if value is None:
+    """None, NaN, and pandas' missing markers (``pd.NA``, ``pd.NaT``)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, numbers.Real) and value != value  # NaN
 
@@ -59,7 +61,7 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     elif y.dtype == object:
         missing = np.fromiter((_is_missing(v) for v in y), dtype=bool, count=y.shape[0])
         if missing.any():
-            raise ValueError(f"y contains missing labels (None or NaN), {_where(missing)}")
+            raise ValueError(f"y contains missing labels (None, NaN or pd.NA), {_where(missing)}")
     try:
         kind = type_of_target(y)
     except (TypeError, ValueError):  # e.g. mixed labels that numpy cannot sort
@@ -144,3 +146,27 @@ def _check_weight(key, weight) -> float:
     if not (np.isfinite(weight) and weight >= 0):
         raise ValueError(f"class_weight[{key!r}] must be finite and >= 0, got {weight!r}")
     return float(weight)
+
+
+def _kind(label) -> str:
+    if isinstance(label, str):
+        return "text"
+    if isinstance(label, (numbers.Number, np.number, bool, np.bool_)):
+        return "numbers"
+    return type(label).__name__
+
+
+def check_label_kinds(y: np.ndarray, classes: np.ndarray) -> None:
+    """ValueError when ``y`` holds labels of a kind (text, numbers, ...) that no class has:
+    ``score`` would count every one of them wrong, as scikit-learn's ``accuracy_score`` refuses
+    to. The usual cause is a model trained on labels read from a file as text (``'1'``), scored
+    with integer labels (``1``)."""
+    have = {_kind(_plain(c)) for c in classes}
+    extra = {_kind(_plain(v)) for v in y} - have
+    if extra:
+        shown = ", ".join(repr(_plain(c)) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+        raise ValueError(
+            f"y holds labels of another kind ({', '.join(sorted(extra))}) than the classifier's "
+            f"classes ({', '.join(sorted(have))}: {shown}); convert y to the classes' type "
+            "(e.g. y.astype(str) for a model trained from a CSV file)"
+        )

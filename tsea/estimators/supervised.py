@@ -21,7 +21,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from tsea import training as _training
 from tsea.estimators._base import _EABase, table_parameters, torch_threads
-from tsea.estimators.labels import check_targets, class_weight_by_index, encode_labels
+from tsea.estimators.labels import (
+    check_label_kinds,
+    check_targets,
+    class_weight_by_index,
+    encode_labels,
+)
 from tsea.heads import check_embedding_spread, linear_weights, make_head, scores_to_proba
 from tsea.utils import resolve_threads, seeded
 
@@ -223,8 +228,9 @@ class EAClassifier(ClassifierMixin, _Supervised):
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy; works for mixed-type labels too (compared element by element)."""
-        pred = np.asarray(self.predict(X), dtype=object)
         y = np.asarray(column_or_1d(y), dtype=object)
+        check_label_kinds(y, self.classes_)
+        pred = np.asarray(self.predict(X), dtype=object)
         if y.shape != pred.shape:
             raise ValueError(f"y has {y.shape[0]} entries but X has {pred.shape[0]} series")
         return float(np.average(pred == y, weights=sample_weight))
