@@ -201,6 +201,22 @@ def test_predict_parquet_keeps_integer_labels_and_writes_mixed_ones_as_text(tmp_
     assert {str(v) for v in values} <= {str(v) for v in labels}
 
 
+def test_predict_refuses_classes_that_print_alike(tmp_path, capsys):
+    """1 and '1' would share a prediction's text and a proba_ column (a row of two columns
+    that do not sum to 1)."""
+    X = np.random.default_rng(0).normal(size=(12, 1, 20))
+    y = np.array([1, "1", 2.5] * 4, dtype=object)
+    model = tmp_path / "m.tsea"
+    tsea.EAClassifier(**dict(tsea.config.load_config("tiny")), verbose=False).fit(X, y).save(model)
+    data = tmp_path / "x.csv"
+    pd.DataFrame(X[:, 0], columns=[f"t{j}" for j in range(20)]).to_csv(data, index=False)
+    for extra in ([], ["--proba"]):
+        out = tmp_path / "p.csv"
+        assert main(["predict", "--model", str(model), str(data), "-o", str(out), "-q", *extra]) == 1
+        assert "the classes 1 and '1' are both written as '1'" in capsys.readouterr().err
+        assert not out.exists()
+
+
 def test_evaluate_saves_the_model_and_the_test_predictions(tmp_path, capsys):
     model, table = tmp_path / "clf.tsea", tmp_path / "p.csv"
     assert main(["evaluate", "--data", ITALY_TRAIN, "--test", ITALY_TEST, "--out", str(model),

@@ -390,6 +390,8 @@ def cmd_predict(args) -> int:
     if args.proba and not hasattr(model, "classes_"):
         raise UsageError(f"--proba: {args.model} holds a regressor, which has no class "
                          "probabilities")
+    if hasattr(model, "classes_"):
+        _check_classes_print_apart(args.model, model.classes_)
     _runtime_overrides(args, model)
     from tsea.cli.io import is_file_spec
 
@@ -419,6 +421,21 @@ def cmd_predict(args) -> int:
     seconds = time.perf_counter() - start
     info(args, f"wrote {n} predictions to {args.output} ({seconds:.1f} s)")
     return 0
+
+
+def _check_classes_print_apart(path, classes) -> None:
+    """A table holds labels as text: classes such as 1 and '1' (mixed labels, fitted in
+    Python) would share a prediction and a ``proba_`` column name."""
+    seen = {}
+    for c in classes:
+        c = c.item() if isinstance(c, np.generic) else c
+        if str(c) in seen:
+            raise ValueError(
+                f"{path}: the classes {seen[str(c)]!r} and {c!r} are both written as {str(c)!r}, "
+                "so a table of predictions could not tell them apart; refit with labels of one "
+                "type, or predict in Python (tsea.load_model)"
+            )
+        seen[str(c)] = c
 
 
 def cmd_info(args) -> int:
