@@ -133,3 +133,21 @@ def test_top_level_help_lists_the_commands(workdir):
     text = ok(tsea("--help", cwd=workdir)).stdout
     for command in ("fit", "embed", "evaluate", "benchmark", "attention"):
         assert f"    {command}" in text
+
+
+def test_progress_bars_go_to_stderr_and_stay_out_of_the_model(workdir):
+    """Without --quiet, Lightning's training bar must not mix into the printed result (stdout),
+    and the display setting must not become the saved model's ``verbose``."""
+    from tsea.estimators import EAClassifier
+
+    result = ok(tsea("evaluate", "--data", TRAIN, "--test", TEST, "--config", "tiny", "--set",
+                     "n_iters=3", "--head", "ridge", "--out", "shown.tsea", cwd=workdir))
+    assert result.stdout.startswith("accuracy: ") and len(result.stdout.splitlines()) == 1
+    assert "Epoch 0" in result.stderr
+    assert EAClassifier.load(str(workdir / "shown.tsea")).verbose is False
+    result = ok(tsea("fit", "--data", TRAIN, "--config", "tiny", "--set", "n_iters=3", "--set",
+                     "verbose=true", "--out", "asked.tsea", cwd=workdir))
+    assert result.stdout == "" and "Epoch 0" in result.stderr
+    from tsea.estimators import EAEncoder
+
+    assert EAEncoder.load(str(workdir / "asked.tsea")).verbose is True

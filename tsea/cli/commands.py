@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -53,6 +54,17 @@ def encoder_params(args) -> dict:
     elif "verbose" not in explicit:
         params["verbose"] = True
     return params
+
+
+def _save(args, model, path) -> None:
+    """Save ``model``; ``verbose`` that only followed --quiet is the command line's display
+    setting, not the model's, so the file keeps the value the config and --set gave."""
+    from tsea.config import load_config
+    from tsea.params import defaults
+
+    model.set_params(verbose=load_config(args.config, args.set or ()).get(
+        "verbose", defaults()["verbose"]))
+    model.save(path)
 
 
 def _load_model(args, path: str):
@@ -113,11 +125,12 @@ def cmd_fit(args) -> int:
         info(args, f"pre-training on {_describe(data)}")
     start = time.perf_counter()
     try:
-        model.fit(*((data.X,) if y is None else (data.X, y)), resume_from=args.resume)
+        with contextlib.redirect_stdout(sys.stderr):  # Lightning's bar: stdout is for results
+            model.fit(*((data.X,) if y is None else (data.X, y)), resume_from=args.resume)
     except ValueError as exc:
         raise _with_ids(exc, data) from None
     seconds = time.perf_counter() - start
-    model.save(args.out)
+    _save(args, model, args.out)
     info(args, f"saved {type(model).__name__} to {args.out} (fit {seconds:.1f} s)")
     return 0
 
@@ -274,12 +287,13 @@ def cmd_evaluate(args) -> int:
     info(args, f"{task} with head {head}: training on {_describe(train)}")
     start = time.perf_counter()
     try:
-        model.fit(train.X, y_train)
+        with contextlib.redirect_stdout(sys.stderr):
+            model.fit(train.X, y_train)
     except ValueError as exc:
         raise _with_ids(exc, train) from None
     fit_seconds = time.perf_counter() - start
     if args.out is not None:
-        model.save(args.out)
+        _save(args, model, args.out)
         info(args, f"saved {type(model).__name__} to {args.out}")
     try:
         predictions = np.asarray(model.predict(test.X))
