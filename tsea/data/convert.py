@@ -220,6 +220,12 @@ def _from_long(inst, time, values: pd.DataFrame, what: str) -> Collection:
         missing = col.isna().to_numpy()
         if missing.any():
             raise ValueError(f"{what}: the {name} column is missing in row {np.argmax(missing)}")
+    if pd.api.types.infer_dtype(time, skipna=False) == "string":
+        # text (pd.read_csv(dtype=str)) is read as the CSV reader reads it, never ordered as
+        # text ("10" before "2"): numbers or ISO 8601 dates, anything else is refused
+        from .csv_io import _time_values  # csv_io imports this module
+
+        time = pd.Series(_time_values(what, time.to_numpy(dtype=object), np.arange(len(time))))
     codes, uniques = pd.factorize(inst, sort=False)  # series in order of first appearance
     keys = pd.DataFrame({"code": codes, "time": time})
     dup = keys.duplicated().to_numpy()

@@ -14,7 +14,10 @@ Every field is read as text (:mod:`tsea.data.csv_text`: Python's csv module with
 - ids and labels stay text exactly as written; only an empty cell is missing (``NA``, ``None``,
   ``null``, ``n/a`` are ordinary text);
 - values are parsed exactly (the shortest repr of a float reads back bit for bit); an empty
-  cell or ``NaN`` is a missing value; any other text is an error naming the series and column;
+  cell or ``NaN`` is a missing value; any other text (``1_000`` and non-ASCII digits too) is an
+  error naming the series and column;
+- a column with a reserved name (``id``, ``label``, ``target``) that is not the id or label
+  column in use is refused, never read as values;
 - a separator at the end of lines (spreadsheet exports) is harmless: fields past the
   header's last named column must be empty, otherwise the row is refused (never shifted: pandas
   would take the first column as an index and shift every column by one place);
@@ -59,8 +62,16 @@ def _pick(path, columns, given, defaults, role) -> str | None:
     return next((c for c in defaults if c in columns), None)
 
 
+def _not_plain(cell) -> bool:
+    """Text that Python's float() reads but a number in a data file is not: digits grouped by
+    ``_`` (``1_000``) or non-ASCII characters (full-width ``１``, Arabic-Indic digits, a
+    no-break space)."""
+    return isinstance(cell, str) and ("_" in cell or not cell.isascii())
+
+
 def parse_values(cells) -> tuple[np.ndarray, int | None]:
-    """Text cells -> float64 (exact: Python's float parsing); ``""`` and NaN are missing.
+    """Text cells -> float64 (exact: Python's float parsing of plain ASCII numbers, see
+    :func:`_not_plain`); ``""`` and NaN are missing.
 
     Returns ``(values, first_bad)``: ``first_bad`` is the position of the first cell that is not
     a number (None when every cell is one).
@@ -69,16 +80,24 @@ def parse_values(cells) -> tuple[np.ndarray, int | None]:
     empty = cells == ""
     text = np.where(empty, "nan", cells)
     try:
-        return text.astype(np.float64), None
-    except (ValueError, TypeError, OverflowError):
-        pass
+        joined = "".join(text)
+        plain = "_" not in joined and joined.isascii()
+    except TypeError:  # not all text: checked cell by cell below
+        plain = False
+    if plain:
+        try:
+            return text.astype(np.float64), None
+        except (ValueError, TypeError, OverflowError):
+            pass
     out = np.empty(len(text), dtype=np.float64)
     for k, v in enumerate(text):
+        if _not_plain(v):
+            return out, k
         try:
             out[k] = float(v)
         except (ValueError, TypeError, OverflowError):
             return out, k
-    return out, None  # pragma: no cover - astype and float agree
+    return out, None
 
 
 def _first_row(df) -> int:
@@ -146,6 +165,8 @@ def _labels(path, labels, task, first_series=0):
         num = np.empty(len(labels), dtype=np.float64)
         for i, v in enumerate(labels):
             try:
+                if _not_plain(v):
+                    raise ValueError(v)
                 num[i] = float(v)  # exact for the shortest-repr text the writers produce
             except (TypeError, ValueError):
                 raise ValueError(
@@ -176,10 +197,32 @@ def renumber_series(exc: ValueError, path, first_series: int, *, said_as=None) -
     return ValueError(f"{path}: {match.group(1) or ''}series {i}{text[match.end():]}")
 
 
+def _refuse_reserved(path, columns, id_col, label_col) -> None:
+    """ValueError for a column named as ids or labels are (``id``, :data:`LABEL_NAMES`) that is
+    not the id or label column in use: it would be read as values (``target`` beside ``label``
+    as step 0 of every series, a target leak)."""
+    for col in columns:
+        if col in (id_col, label_col):
+            continue
+        if col == ID_NAME:
+            role, used, option = "ids", id_col, "id_column"
+        elif col in LABEL_NAMES:
+            role, used, option = "labels", label_col, "label_column"
+        else:
+            continue
+        also = f" and drop {used!r}" if used in (ID_NAME, *LABEL_NAMES) else ""
+        raise ValueError(
+            f"{path}: column {col!r} has a name reserved for {role}, but {used!r} is the "
+            f"{role[:-1]} column: it would be read as values; drop it, or choose it with "
+            f"{option}={col!r} (--{option.replace('_', '-')} {col}){also}"
+        )
+
+
 def wide_layout(path, columns, *, label_column=None, id_column=None):
     """``(id column or None, label column or None, time-step columns)`` of a wide header."""
     id_col = _pick(path, columns, id_column, (ID_NAME,), "id")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
+    _refuse_reserved(path, columns, id_col, label_col)
     text = [c for c in (id_col, label_col) if c is not None]
     steps = [c for c in columns if c not in text]
     if not steps:
@@ -269,6 +312,7 @@ def long_layout(path, columns, *, label_column=None, id_column=None):
     if id_col is None or TIME_NAME not in columns:
         raise ValueError(f"{path}: a long CSV needs 'id' and 'time' columns, got {columns}")
     label_col = _pick(path, columns, label_column, LABEL_NAMES, "label")
+    _refuse_reserved(path, columns, id_col, label_col)
     text = [c for c in (id_col, label_col) if c is not None]
     channels = [c for c in columns if c not in text and c != TIME_NAME]
     return id_col, label_col, channels
@@ -353,7 +397,7 @@ def write_csv_long(path, X, y=None, *, ids=None, label_column="label", channel_n
     names = channel_names or [f"dim_{c}" for c in range(coll.n_channels)]
     if len(names) != coll.n_channels:
         raise ValueError(f"channel_names has {len(names)} names for {coll.n_channels} channels")
-    reserved = {ID_NAME, TIME_NAME, label_column}.intersection(names)
+    reserved = {ID_NAME, TIME_NAME, label_column, *LABEL_NAMES}.intersection(names)
     if reserved:
         raise ValueError(f"channel names {sorted(reserved)} clash with reserved column names")
     rows = np.repeat(np.arange(coll.n_series), coll.lengths)

@@ -12,12 +12,17 @@ text like CSV's.
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pandas as pd
 
-from .csv_io import TIME_NAME
+from .csv_io import ID_NAME, TIME_NAME
 
-__all__ = ["arrow_frame", "parquet_file"]
+__all__ = ["arrow_frame", "parquet_file", "refuse_index_columns"]
+
+_INDEX_LEVEL = re.compile(r"__index_level_\d+__")
 
 
 def parquet_file(path):
@@ -30,6 +35,36 @@ def parquet_file(path):
         return pq.ParquetFile(str(path))
     except Exception as e:  # pyarrow raises its own ArrowInvalid for a non-Parquet file
         raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+
+
+def _index_columns(schema) -> set[str]:
+    """The columns of a Parquet schema that hold a pandas index: those its ``b"pandas"``
+    metadata names in ``index_columns`` (a RangeIndex is only metadata, no column), and the
+    ``__index_level_N__`` columns pandas writes for unnamed index levels."""
+    names = {n for n in schema.names if _INDEX_LEVEL.fullmatch(n)}
+    meta = (schema.metadata or {}).get(b"pandas")
+    if meta:
+        try:
+            names.update(c for c in json.loads(meta)["index_columns"] if isinstance(c, str))
+        except (ValueError, KeyError, TypeError):
+            pass  # metadata of another writer: the name pattern is all there is to go by
+    return names
+
+
+def refuse_index_columns(path, schema, layout) -> None:
+    """ValueError for a pandas index column (``DataFrame.to_parquet`` writes any index but a
+    RangeIndex, e.g. that of a filtered frame) that ``layout`` would read as values: it would
+    end every series (a wide file) or be a channel (a long one), as CSV readers refuse the
+    unnamed index column ``DataFrame.to_csv`` writes. An index read by name (the id column, the
+    label, ``time``: ``df.set_index("id")``) is that column."""
+    index = _index_columns(schema)
+    for name in layout[2]:
+        if name in index:
+            raise ValueError(
+                f"{path}: column {name!r} is a pandas index written by DataFrame.to_parquet, "
+                "not data; write the file with index=False, or reset_index() and name the "
+                f"column {ID_NAME!r} (or pass id_column= / --id-column) when it holds the ids"
+            )
 
 
 def _is_text(t) -> bool:

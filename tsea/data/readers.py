@@ -18,6 +18,7 @@ from .checks import TASKS, check_y
 from .collection import Collection
 from .convert import from_padded, to_collection
 from .csv_io import (
+    _labels,
     is_long_header,
     long_frame_to_series,
     long_layout,
@@ -86,6 +87,14 @@ def tsv_records_to_series(path, records, *, task=None, labels=True, first=0):
     the number of the first record's series in the file, for ids and messages)."""
     width = max(len(r) for r in records)
     if width < 2:
+        comma = next((k for k, r in enumerate(records) if "," in r[0]), None)
+        if comma is not None:
+            raise ValueError(
+                f"{path}: row {comma + first + 1} ({records[comma][0]!r}) has commas but no tab: "
+                "the file seems comma-separated, and a .tsv file must be tab-separated (convert "
+                "it, e.g. pandas.read_csv(path, header=None).to_csv(new_path, sep='\\t', "
+                "header=False, index=False))"
+            )
         raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
     cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
     y = cells[:, 0]
@@ -107,7 +116,7 @@ def tsv_records_to_series(path, records, *, task=None, labels=True, first=0):
     except ValueError as exc:
         raise renumber_series(exc, path, first) from None
     coll = replace(coll, ids=np.arange(first, first + coll.n_series).astype(object))
-    return coll, (_targets(path, y, task) if labels else None)
+    return coll, (_labels(path, y, task, first) if labels else None)
 
 
 def read_tsv(path, *, task=None, labels=True):
@@ -125,7 +134,7 @@ def read_tsv(path, *, task=None, labels=True):
 def read_parquet(path, *, label_column=None, id_column=None, task=None, labels=True):
     """A Parquet file, wide or long with the CSV layouts and column options (csv_io); its
     cells follow the CSV conventions as :func:`tsea.data.parquet.arrow_frame` says."""
-    from .parquet import arrow_frame, parquet_file
+    from .parquet import arrow_frame, parquet_file, refuse_index_columns
 
     pf = parquet_file(path)
     columns = list(pf.schema_arrow.names)
@@ -135,6 +144,7 @@ def read_parquet(path, *, label_column=None, id_column=None, task=None, labels=T
     else:
         layout = wide_layout(path, columns, label_column=label_column, id_column=id_column)
         to_series, empty = wide_frame_to_series, "the file has no series"
+    refuse_index_columns(path, pf.schema_arrow, layout)
     df = arrow_frame(path, pf.read(), layout)
     if len(df) == 0:
         raise ValueError(f"{path}: {empty}")

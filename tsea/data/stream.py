@@ -47,7 +47,7 @@ from .csv_io import (
     wide_layout,
 )
 from .csv_text import csv_header, iter_records, iter_text_tables
-from .parquet import arrow_frame, parquet_file
+from .parquet import arrow_frame, parquet_file, refuse_index_columns
 
 __all__ = ["SeriesStream", "STREAM_FORMATS", "concat_collections"]
 
@@ -234,6 +234,7 @@ class SeriesStream:
     def _parquet_frames(self) -> Iterator[pd.DataFrame]:
         pf = self._parquet
         layout = self._layout()
+        refuse_index_columns(self.path, pf.schema_arrow, layout)
         total_rows = max(1, pf.metadata.num_rows)
         done = [0]
         self._progress = lambda: min(1.0, done[0] / total_rows)
