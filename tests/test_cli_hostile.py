@@ -310,3 +310,29 @@ def test_fit_needs_no_labels_so_an_empty_label_cell_is_fine(tmp_path, capsys):
     code, _, err = run(["evaluate", "--data", str(data), "--test", str(data), "--config", "tiny",
                         "-q"], capsys)
     assert code == 1 and "label" in err and "missing" in err  # evaluate does need them
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "n_jobs=0"], "n_jobs must be an int in the range (-inf, -1], an int in the range "
+                            "[1, inf) or None. Got 0"),
+    (["--set", "head=svm"], "'head' is a parameter of the head, not of the encoder that configs "
+                            "and --set describe; give it with --head"),
+    (["--set", "class_weight=balanced"], "give it with --class-weight"),
+])
+def test_bad_set_values_are_usage_errors_before_the_fit(tmp_path, data_csv, capsys, monkeypatch,
+                                                        args, message):
+    from tsea.cli import commands
+
+    monkeypatch.setattr(commands, "estimators", lambda args: pytest.fail("the fit started"))
+    code = main(["fit", "--data", str(data_csv), "--config", "tiny", "-o", str(tmp_path / "m.tsea"),
+                 "-q", *args])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "x"])
+def test_n_jobs_option_zero_is_a_usage_error(tmp_path, model, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["embed", "--model", model[1], "x.csv", "-o", str(tmp_path / "e.csv"),
+              "--n-jobs", value])
+    assert exit_.value.code == 2
+    assert "--n-jobs: expected a number of threads (>= 1, or -1 for every core)" in capsys.readouterr().err

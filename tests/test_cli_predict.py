@@ -62,6 +62,14 @@ def test_fit_head_is_the_one_asked_for_and_trained_on_the_labels(tmp_path):
     assert np.mean(clf.predict(train.X) == train.y) > 0.6  # it learnt from the labels
 
 
+def test_fit_task_auto_given_fits_the_inferred_task(tmp_path):
+    out = str(tmp_path / "m.tsea")
+    assert main(["fit", "--data", ITALY_TRAIN, "--task", "auto", "-o", out, *FAST]) == 0
+    assert isinstance(tsea.load_model(out), tsea.EAClassifier)
+    assert main(["fit", "--data", COVID_TRAIN, "--task", "auto", "-o", out, *FAST]) == 0
+    assert isinstance(tsea.load_model(out), tsea.EARegressor)
+
+
 def test_fit_refuses_a_head_of_the_other_task(tmp_path, capsys):
     out = tmp_path / "m.tsea"
     code = main(["fit", "--data", ITALY_TRAIN, "--head", "svr", "-o", str(out), *FAST])
@@ -443,3 +451,25 @@ def test_cli_class_weight(tmp_path, capsys):
     assert main(["evaluate", "--data", COVID_TRAIN, "--test", COVID_TEST, "--class-weight",
                  "balanced", *FAST]) == 2
     assert "--class-weight is for classification" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, args, message", [
+    ("predict", [ITALY_TEST, "-o", "p.csv", "--split", "test"],
+     "--split picks a split of a named dataset; " + ITALY_TEST + " is a file"),
+    ("embed", [ITALY_TEST, "-o", "e.csv", "--split", "train"], "is a file"),
+    ("predict", [ITALY_TEST, "-o", "p.csv", "--format", "parquet"],
+     "--format sets the format of each shard's output; " + ITALY_TEST + " is one input, whose "
+     "output format is the suffix of --output (p.csv)"),
+    ("embed", ["ItalyPowerDemand", "-o", "e.csv", "--format", "npy"], "--format sets"),
+    ("embed", [DATASETS + "/*_TEST_wide.csv", "-o", "out", "--split", "test"],
+     "--split picks a split of a named dataset; " + DATASETS + "/*_TEST_wide.csv names files"),
+])
+def test_options_the_input_would_ignore_are_usage_errors(models, tmp_path, capsys, monkeypatch,
+                                                         command, args, message):
+    monkeypatch.chdir(tmp_path)
+    model = models["clf"] if command == "predict" else models["enc"]
+    assert main([command, "--model", model, *args, "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+    fit = ["fit", "--data", ITALY_TRAIN, "--split", "test", "-o", "m.tsea", *FAST]
+    assert main(fit) == 2 and "is a file" in capsys.readouterr().err

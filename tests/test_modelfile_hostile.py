@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import saved_tiny_model
+from conftest import TINY, saved_tiny_model
 
 from tsea.estimators import EAEncoder
 from tsea.modelfile import MAX_ARRAY_BYTES, read_model
@@ -371,3 +371,23 @@ def test_cli_refuses_hostile_model_files(tmp_path, saved, capsys, case, match):
     err = capsys.readouterr().err
     assert code == 1 and not out.exists()
     assert err.startswith("tsea: error: ") and match in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("classes", [["a"], ["a", "b", "c"]])
+def test_classes_that_do_not_match_the_head_are_refused(tmp_path, classes):
+    """A hand-edited list of classes would otherwise load, and predict a wrong label (or fail
+    at predict time with an index error)."""
+    from tsea.estimators import EAClassifier
+
+    X = np.random.default_rng(0).normal(size=(8, 1, 12)).astype(np.float32)
+    clf = EAClassifier(**TINY).fit(X, np.array(["a", "b"] * 4))
+    clf.save(tmp_path / "c.tsea")
+    with zipfile.ZipFile(tmp_path / "c.tsea") as zf:
+        header = json.loads(zf.read("tsea.json"))
+        with np.load(io.BytesIO(zf.read("arrays.npz"))) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    EAClassifier.load(build(tmp_path / "same.tsea", header, arrays))
+    header["meta"]["classes"] = classes
+    with pytest.raises(ValueError, match=f"its {len(classes)} classes do not match the head's "
+                                         r"training labels, indices \[0, 1\]"):
+        EAClassifier.load(build(tmp_path / "m.tsea", header, arrays))

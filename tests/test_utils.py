@@ -174,6 +174,16 @@ def test_resolve_device():
             resolve_device("cuda:0")
 
 
+def test_mps_is_checked_like_cuda(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="device='mps' but Apple's MPS is not available"):
+        resolve_device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("mps") == torch.device("mps")
+
+
 def test_quiet_lightning_restores_levels_and_filters():
     logger = logging.getLogger("lightning.pytorch")
     level, filters = logger.level, list(warnings.filters)

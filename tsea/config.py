@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from tsea.params import ENCODER_PARAMS, validate
+from tsea.params import ENCODER_PARAMS, HEAD_ONLY_NAMES, validate
 from tsea.utils import did_you_mean
 
 __all__ = [
@@ -131,6 +131,12 @@ def validate_params(
     for key in params:
         if not isinstance(key, str):
             raise ConfigError(f"{source}: parameter names must be strings, got {key!r}")
+        if key not in valid and key in HEAD_ONLY_NAMES:
+            raise ConfigError(
+                f"{source}: {key!r} is a parameter of the head, not of the encoder that configs "
+                f"and --set describe; give it with --{key.replace('_', '-')} (tsea fit, tsea "
+                "evaluate) or to EAClassifier / EARegressor"
+            )
         if key not in valid:
             raise ConfigError(
                 f"{source}: unknown parameter {key!r}{did_you_mean(key, valid)}; valid "

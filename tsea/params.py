@@ -250,7 +250,7 @@ ENCODER_PARAMS: dict[str, Param] = {
                        "z-normalisation; None: raw values", "runtime"),
     "device": Param("auto", [str], "auto (CUDA when available), cpu, cuda, cuda:N, ...",
                     "runtime"),
-    "n_jobs": Param(None, [Integral, None],
+    "n_jobs": Param(None, [Interval(Integral, None, -1, closed="right"), _pos_int(), None],
                     "torch CPU threads in fit/transform; None: every usable core, at most 8 and "
                     "at most OMP_NUM_THREADS where set (joblib sets it in its workers, e.g. "
                     "under GridSearchCV(n_jobs=k)); -1: every core; 1 when several fits share "

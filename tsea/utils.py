@@ -295,8 +295,8 @@ def thread_limit(n_threads: int | None, *, blas: bool = False):
 def resolve_device(device):
     """The ``torch.device`` for a ``device`` parameter.
 
-    ``"auto"`` or None: CUDA when available, else the CPU; ``"cpu"``; ``"mps"``; ``"cuda"`` /
-    ``"cuda:N"`` (``"gpu"`` / ``"gpu:N"`` are the same): CUDA, a ValueError when it is not
+    ``"auto"`` or None: CUDA when available, else the CPU; ``"cpu"``; ``"mps"`` (Apple) and
+    ``"cuda"`` / ``"cuda:N"`` (``"gpu"`` / ``"gpu:N"`` are the same): a ValueError when not
     available. A ``torch.device`` is read as its string. Anything else is a ValueError.
     """
     import torch
@@ -309,7 +309,12 @@ def resolve_device(device):
         name, sep, index = device.partition(":")
         if name == "auto" and not sep:
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if name in ("cpu", "mps") and not sep:
+        if name == "cpu" and not sep:
+            return torch.device(name)
+        if name == "mps" and not sep:
+            if not torch.backends.mps.is_available():
+                raise ValueError("device='mps' but Apple's MPS is not available on this machine; "
+                                 "use device='auto' or 'cpu'")
             return torch.device(name)
         if name in ("cuda", "gpu") and (not sep or index.isdigit()):
             if not torch.cuda.is_available():

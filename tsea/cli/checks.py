@@ -122,6 +122,20 @@ def precheck(args, *data_specs: str | None) -> None:
     for spec in data_specs:
         if spec is not None and is_file_spec(spec):
             require_file(spec, "data file")
+            if getattr(args, "split", None) is not None:
+                raise UsageError(f"--split picks a split of a named dataset; {spec} is a file "
+                                 "(give the split's own file instead)")
     for attr, _ in _OUTPUT_ARGS:
         if getattr(args, attr, None) is not None:
             check_output_dir(getattr(args, attr))
+
+
+def check_input_options(args, shards: bool) -> None:
+    """Options that the input would ignore are refused: ``--format`` is the format of each
+    shard's output (one file's is its suffix), ``--split`` is for named datasets."""
+    if args.split is not None and shards:
+        raise UsageError(f"--split picks a split of a named dataset; {args.input} names files")
+    if args.format is not None and not shards:
+        raise UsageError(f"--format sets the format of each shard's output; {args.input} is "
+                         f"one input, whose output format is the suffix of --output "
+                         f"({args.output})")

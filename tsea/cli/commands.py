@@ -13,6 +13,7 @@ import numpy as np
 
 from tsea.cli.checks import (
     UsageError,
+    check_input_options,
     check_shard_outputs,
     not_a_directory,
     precheck,
@@ -108,13 +109,14 @@ def _describe(data) -> str:
 def cmd_fit(args) -> int:
     precheck(args, args.data)
     not_a_directory("--out", args.out, "model file", "model.tsea")
-    supervised = args.head is not None or args.task != "auto" or args.class_weight is not None
+    # --task auto, given, asks for a head as --task classification does (inferring the task)
+    supervised = args.head is not None or args.task is not None or args.class_weight is not None
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
-    if supervised and args.task != "auto":
+    if args.task not in (None, "auto"):
         kw["task"] = args.task
     # pre-training alone needs no labels: an empty label cell is no error then
-    data = load_data(args.data, split=args.split, labels=supervised, **kw)
+    data = load_data(args.data, split=args.split or "train", labels=supervised, **kw)
     if supervised:
         y = _labels(data, "training")
         task, head = _task_and_head(args, y, data.dataset)
@@ -138,7 +140,7 @@ def cmd_fit(args) -> int:
 def _task_and_head(args, y_train, dataset) -> tuple[str, str]:
     """The task (--task, else inferred from the training targets) and its head (--head, else
     the task's default); UsageError for a head of the other task."""
-    task = args.task if args.task != "auto" else infer_task(y_train, dataset)
+    task = args.task if args.task not in (None, "auto") else infer_task(y_train, dataset)
     heads = CLASSIFICATION_HEADS if task == "classification" else REGRESSION_HEADS
     head = args.head or heads[0]
     if head not in heads:
@@ -182,6 +184,7 @@ def cmd_embed(args) -> int:
     from tsea.cli.embed_io import EMBED_SUFFIXES, embed_file, is_shard_spec, write_embeddings
 
     shards = is_shard_spec(args.input)
+    check_input_options(args, shards)
     precheck(args, None if shards else args.input)
     if not shards:  # before the model is loaded and the input read: the writer refuses it later
         _check_format("--output", args.output, EMBED_SUFFIXES)
@@ -212,7 +215,7 @@ def cmd_embed(args) -> int:
 
             written.append(ids_path_for(args.output))
     else:  # a dataset name: loaded whole (archive datasets are small)
-        data = load_data(args.input, split=args.split, labels=False, **columns)
+        data = load_data(args.input, split=args.split or "train", labels=False, **columns)
         try:
             Z = encoder.transform(data.X, pooling=args.pooling)
         except ValueError as exc:
@@ -266,7 +269,7 @@ def cmd_evaluate(args) -> int:
         _check_table_output("--predictions", args.predictions)
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
-    if args.task != "auto":
+    if args.task not in (None, "auto"):
         kw["task"] = args.task
     train = load_data(args.data, split="train", **(kw if train_is_file else {}))
     if args.test is not None:
@@ -372,7 +375,7 @@ def _shard_pairs(args) -> list[tuple[str, str]]:
             f"--output {args.output} is a file; with a folder or glob of shards as INPUT it "
             "must be a folder (one output per shard)"
         )
-    pairs = shard_outputs(args.input, args.output, "." + args.format)
+    pairs = shard_outputs(args.input, args.output, "." + (args.format or "parquet"))
     check_shard_outputs(pairs, args.model)
     os.makedirs(args.output, exist_ok=True)
     return pairs
@@ -396,6 +399,7 @@ def cmd_predict(args) -> int:
     from tsea.cli.embed_io import EmbeddingWriter, is_shard_spec, predict_file, prediction_frame
 
     shards = is_shard_spec(args.input)
+    check_input_options(args, shards)
     precheck(args, None if shards else args.input)
     if not shards:
         _check_table_output("--output", args.output)
@@ -424,7 +428,7 @@ def cmd_predict(args) -> int:
         n = predict_file(model, args.input, args.output, proba=args.proba,
                          progress=not args.quiet, **columns)
     else:  # a dataset name: loaded whole (archive datasets are small)
-        data = load_data(args.input, split=args.split, labels=False, **columns)
+        data = load_data(args.input, split=args.split or "train", labels=False, **columns)
         try:
             frame = prediction_frame(model, data.X, proba=args.proba)
         except ValueError as exc:
@@ -474,7 +478,7 @@ def cmd_attention(args) -> int:
     except ValueError as exc:
         raise UsageError(f"--output {exc}") from None
     data = load_data(
-        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
+        args.data, split=args.split or "train", label_column=args.label_column, id_column=args.id_column,
         labels=False,
     )
     if not 0 <= args.index < data.n_series:

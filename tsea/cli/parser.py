@@ -140,8 +140,8 @@ def _add_config(parser) -> None:
 
 def _add_head(parser, head_help: str) -> None:
     parser.add_argument("--head", help=head_help)
-    parser.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
-                        help="default: inferred from the training targets")
+    parser.add_argument("--task", default=None, choices=("auto", "classification", "regression"),
+                        help="default (and auto): inferred from the training targets")
     parser.add_argument("--class-weight", type=_class_weight, default=None,
                         metavar="balanced|LABEL=W,...",
                         help="classification: 'balanced' weighs each class inversely to its "
@@ -151,12 +151,12 @@ def _add_head(parser, head_help: str) -> None:
 
 
 def _add_split(parser) -> None:
-    parser.add_argument("--split", default="train", choices=("train", "test", "all"),
-                        help="split of a named dataset (default: train)")
+    parser.add_argument("--split", default=None, choices=("train", "test", "all"),
+                        help="split of a named dataset (default: train); not for files")
 
 
 def _add_n_jobs(parser) -> None:
-    parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
+    parser.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                         help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
     parser.add_argument("--device", default=None, metavar="DEVICE",
                         help="auto, cpu, cuda, cuda:N, mps (default: the model's device, e.g. "
@@ -166,6 +166,17 @@ def _add_n_jobs(parser) -> None:
 def _add_csv_columns(parser) -> None:
     parser.add_argument("--label-column", metavar="NAME", help="CSV column holding the labels")
     parser.add_argument("--id-column", metavar="NAME", help="CSV column holding the series ids")
+
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number of threads (>= 1, or -1 for every "
+                                         f"core), got {text!r}")
+    return value
 
 
 def _index(text: str) -> int:
@@ -234,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "EARegressor's file (its encoder)")
     embed.add_argument("--output", "-o", required=True, help="output .csv, .npy or .parquet "
                        "(a folder when INPUT is a folder or glob of shards)")
-    embed.add_argument("--format", default="parquet", choices=("parquet", "csv", "npy"),
-                       help="output format of each shard's file (default: parquet)")
+    embed.add_argument("--format", default=None, choices=("parquet", "csv", "npy"),
+                       help="output format of each shard's file (default: parquet); for one "
+                       "file, the suffix of --output sets it")
     _add_n_jobs(embed)
     embed.add_argument("--pooling", default=None, choices=POOLINGS,
                        help="pooling over time steps (default: the model's pooling); max+mean "
@@ -275,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a classifier's or regressor's model file (`tsea fit --head`)")
     pred.add_argument("--output", "-o", required=True, help="output table, .csv or .parquet (a "
                       "folder when INPUT is a folder or glob of shards)")
-    pred.add_argument("--format", default="parquet", choices=("parquet", "csv"),
-                      help="output format of each shard's table (default: parquet)")
+    pred.add_argument("--format", default=None, choices=("parquet", "csv"),
+                      help="output format of each shard's table (default: parquet); for one "
+                      "file, the suffix of --output sets it")
     pred.add_argument("--proba", action="store_true",
                       help="also write each class's probability (classifiers)")
     _add_n_jobs(pred)

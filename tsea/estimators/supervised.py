@@ -247,6 +247,10 @@ class EAClassifier(ClassifierMixin, _Supervised):
             classes[:] = meta["classes"]
         else:
             classes = np.asarray(meta["classes"], dtype=dtype)
+        y = arrays.get("head_train/y")
+        if y is not None and not np.array_equal(np.unique(y), np.arange(len(classes))):
+            raise KeyError(f"its {len(classes)} classes do not match the head's training "
+                           f"labels, indices {np.unique(y).tolist()[:10]}")
         self.classes_ = classes
         super()._restore_head(meta, arrays)
 
