@@ -323,3 +323,49 @@ def test_finetune_refits_its_head_on_every_training_series(estimator, y_of):
         head = make_head("regression", "ridge", len(y), std).fit(Z, std)
         assert np.allclose(model.predict(X), head.predict(Z) * target.std() + target.mean())
     assert np.array_equal(model._head_train_[0], Z)
+
+
+def test_parameters_the_fitted_model_embodies_cannot_change_after_fit(tmp_path):
+    """set_params after fit used to change outputs silently (differences, pooling of a head),
+    or let save write a file that load refuses (depth) or that loads as another head."""
+    X, y = _two_classes(4)
+    enc = EAEncoder(**TINY).fit(X)
+    Z = enc.transform(X)
+    enc.set_params(pooling="mean", readout="canvas", n_jobs=2, verbose=False)  # per call: free
+    enc.transform(X)
+    enc.set_params(pooling=TINY.get("pooling", "max"), readout="valid")
+    np.testing.assert_array_equal(enc.transform(X), Z)
+    for name, value in (("differences", False), ("depth", 7), ("lr", 0.5)):
+        enc.set_params(**{name: value})
+        for use in (lambda: enc.transform(X), lambda: enc.save(tmp_path / "e.tsea"),
+                    lambda: enc.attention_maps(X)):
+            with pytest.raises(ValueError, match=f"EAEncoder: {name} was .* at fit and is "
+                                                 f"{value!r} now; .*refit, or set_params"):
+                use()
+        enc.set_params(**{name: EAEncoder(**TINY).get_params()[name]})
+    enc.save(tmp_path / "e.tsea")
+    loaded = EAEncoder.load(tmp_path / "e.tsea")
+    with pytest.raises(ValueError, match=f"depth was {TINY['depth']} at fit"):
+        loaded.set_params(depth=3).transform(X)
+    clf = EAClassifier(**TINY).fit(X, y)
+    for name, value in (("head", "svm"), ("pooling", "mean"), ("readout", "canvas")):
+        with pytest.raises(ValueError, match=f"EAClassifier: {name} was .*only device, n_jobs"):
+            clf.set_params(**{name: value}).predict(X)
+        clf.set_params(**{name: EAClassifier(**TINY).get_params()[name]})
+    clf.set_params(n_jobs=1, device="cpu").predict(X)
+
+
+@pytest.mark.parametrize("estimator, y, head", [
+    (EAClassifier, np.repeat(np.arange(4), 2), "logistic"),
+    (EARegressor, np.array([1.0, 2.0]), "ridge"),
+])
+def test_finetune_without_a_validation_split_fails_before_pre_training(monkeypatch, estimator, y,
+                                                                       head):
+    from tsea import training
+
+    monkeypatch.setattr(training, "pretrain", lambda *a, **k: pytest.fail("pre-training started"))
+    X = np.random.default_rng(0).normal(size=(len(y), 1, 16))
+    with pytest.raises(ValueError, match=f"head='finetune' holds out 20% of the training series "
+                                         f"to early-stop on, and none can be held out here: .*; "
+                                         f"use head='{head}'"):
+        estimator(**{**TINY, "head": "finetune"}).fit(X, y)

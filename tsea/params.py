@@ -289,6 +289,13 @@ HEAD_PARAMS = {
 }
 
 
+#: Parameters that may change between ``fit`` and the use of the fitted model: how it runs,
+#: not what it is. EAEncoder also reads ``pooling`` and ``readout`` per call; the supervised
+#: estimators' heads were fitted on one pooling and readout, so for them those are fixed too.
+CHANGEABLE_AFTER_FIT = ("device", "n_jobs", "verbose", "trainer_kwargs", "run_dir")
+ENCODER_CHANGEABLE_AFTER_FIT = (*CHANGEABLE_AFTER_FIT, "pooling", "readout")
+
+
 #: Parameters of the supervised estimators that the encoder does not have.
 HEAD_ONLY_NAMES = sorted({name for table in HEAD_PARAMS.values() for name in table}
                          - set(ENCODER_PARAMS))

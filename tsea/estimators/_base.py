@@ -128,8 +128,10 @@ class _EABase(BaseEstimator):
         super().__setstate__({**_params.legacy_values(self._task), **state})
 
     def _check_params(self) -> None:
-        """Validate every parameter against the table, once, when ``fit`` starts."""
+        """Validate every parameter against the table, once, when ``fit`` starts, and keep
+        them: the fitted model is what they describe (:meth:`_check_unchanged_since_fit`)."""
         _params.validate(self.get_params(deep=False), task=self._task, caller=type(self).__name__)
+        self._params_at_fit = self.get_params(deep=False)
         if self.repr_dim % self.n_encoders:
             raise ValueError(
                 f"{type(self).__name__}: repr_dim = {self.repr_dim} must be a multiple of "
@@ -203,6 +205,31 @@ class _EABase(BaseEstimator):
         """The network input of raw (n, C, L) ``X``: its features, normalised."""
         return self._apply_normalizer(self._features(X))
 
+    def _check_unchanged_since_fit(self) -> None:
+        """ValueError when ``set_params`` changed, after fit, a parameter that the fitted model
+        embodies (``differences``, ``depth``, ``head``, ...): its outputs, and a file saved
+        from it, would no longer match the parameters. Models unpickled from before this
+        check have no record and pass."""
+        at_fit = getattr(self, "_params_at_fit", None)
+        if at_fit is None:
+            return
+        free = (_params.ENCODER_CHANGEABLE_AFTER_FIT if self._task is None
+                else _params.CHANGEABLE_AFTER_FIT)
+        now = self.get_params(deep=False)
+        for name, value in now.items():
+            if name in free or name not in at_fit:
+                continue
+            try:
+                same = bool(value == at_fit[name]) and type(value) is type(at_fit[name])
+            except (TypeError, ValueError):
+                same = value is at_fit[name]
+            if not same:
+                raise ValueError(
+                    f"{type(self).__name__}: {name} was {at_fit[name]!r} at fit and is {value!r} "
+                    f"now; the fitted model cannot follow it (only {', '.join(free)} may change "
+                    f"after fit): refit, or set_params({name}={at_fit[name]!r})"
+                )
+
     # -- pre-training -------------------------------------------------------------------------
     def _fit_encoder(self, coll, resume_from=None) -> None:
         """Normalise, build and pre-train the encoder (each of ``n_encoders``, on its share of
@@ -265,6 +292,7 @@ class _EABase(BaseEstimator):
         if pooling is not None and pooling not in _params.POOLINGS:
             raise ValueError(f"pooling must be one of {[*_params.POOLINGS, None]}, got {pooling!r}")
         check_is_fitted(self, "encoder_")
+        self._check_unchanged_since_fit()
         self._check_channels(coll)
         cap = max(1, int(self.max_attention_len)) if self.attention != "none" else None
         device = resolve_device(self.device)
@@ -317,6 +345,7 @@ class _EABase(BaseEstimator):
 
     def _attention_maps(self, coll) -> list[np.ndarray]:
         check_is_fitted(self, "encoder_")
+        self._check_unchanged_since_fit()
         if self.attention == "none":
             raise ValueError("attention='none' has no attention maps (a plain dilated CNN)")
         self._check_channels(coll)
@@ -340,6 +369,7 @@ class _EABase(BaseEstimator):
         joblib for such models.
         """
         check_is_fitted(self, "encoder_")
+        self._check_unchanged_since_fit()
         params = self.get_params()
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             raise ValueError("cannot save: random_state must be an int or None in a model file")
@@ -386,6 +416,7 @@ class _EABase(BaseEstimator):
             }
             encoder.load_state_dict(state, strict=True)
             est.encoder_ = encoder.eval()
+            est._params_at_fit = est.get_params(deep=False)
             est.n_channels_ = int(meta["n_channels"])
             est.seed_ = int(meta["seed"])
             # files written before readout existed lack it; only readout="canvas" needs it

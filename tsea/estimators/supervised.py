@@ -28,6 +28,7 @@ from tsea.estimators.labels import (
     encode_labels,
 )
 from tsea.heads import check_embedding_spread, linear_weights, make_head, scores_to_proba
+from tsea.training.finetune import VAL_FRACTION, no_validation_reason
 from tsea.utils import resolve_threads, seeded
 
 
@@ -76,6 +77,14 @@ class _Supervised(_EABase):
         self.encoder_ = encoder.cpu().eval()
 
     def _fit(self, coll, y, n_out: int, resume_from=None) -> None:
+        if self.head == "finetune":  # before the pre-training, not after it
+            why = no_validation_reason(y, self._task)
+            if why is not None:
+                raise ValueError(
+                    f"head='finetune' holds out {VAL_FRACTION:.0%} of the training series to "
+                    f"early-stop on, and none can be held out here: {why}; use "
+                    f"head='{self._sklearn_head()}' or more training series"
+                )
         self._fit_encoder(coll, resume_from=resume_from)
         if self.head == "finetune":
             self._finetune(coll, y, n_out)

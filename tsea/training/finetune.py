@@ -50,6 +50,8 @@ __all__ = ["finetune", "FinetuneModule", "split_validation"]
 TASKS = ("classification", "regression")
 #: The encoder's share of the learning rate when the head starts from a probe.
 PROBE_ENCODER_LR_SCALE = 0.1
+#: Share of the training series (of each class) held out to early-stop fine-tuning.
+VAL_FRACTION = 0.2
 
 
 class FinetuneModule(SpawnSafeModule):
@@ -163,11 +165,24 @@ def split_validation(y, task: str, val_fraction: float, seed: int):
         k = min(int(round(n * val_fraction)), n - 1)
         val = np.sort(rng.permutation(n)[:k])
     if len(val) == 0:
-        raise ValueError(
-            f"val_fraction={val_fraction} leaves no validation series among {n}; "
-            "use a larger val_fraction or val_fraction=0 (no early stopping)"
-        )
+        raise ValueError(f"val_fraction={val_fraction} leaves no validation series: "
+                         f"{no_validation_reason(y, task, val_fraction)}; use a larger "
+                         "val_fraction or val_fraction=0 (no early stopping)")
     return np.setdiff1d(np.arange(n), val), val
+
+
+def no_validation_reason(y, task: str, val_fraction: float = VAL_FRACTION) -> str | None:
+    """Why :func:`split_validation` can hold out no series of ``y``, or None when it can."""
+    n = len(y)
+    if task == "classification":
+        counts = np.unique(np.asarray(y), return_counts=True)[1]
+        if max(min(int(round(c * val_fraction)), c - 1) for c in counts) > 0:
+            return None
+        return (f"of each class's series, round(count x {val_fraction}) are held out, which is "
+                f"0 for every class here (the largest has {int(counts.max())} series)")
+    if min(int(round(n * val_fraction)), n - 1) > 0:
+        return None
+    return f"round({n} x {val_fraction}) of the {n} series are held out, which is 0"
 
 
 def _check_targets(y, n, task, n_outputs):
@@ -216,7 +231,7 @@ def finetune(
     max_epochs: int | None = None,
     batch_size: int = 8,
     lr: float = 5e-4,
-    val_fraction: float = 0.2,
+    val_fraction: float = VAL_FRACTION,
     patience: int = 5,
     max_train_length: int = 3000,
     random_state=None,
