@@ -196,6 +196,26 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
         parser.parse_args(["--suite", "nope"])
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "0"], "--jobs must be a non-zero integer"),
+    (["--threads", "0"], "--threads must be a whole number >= 1 (torch threads per job), got 0"),
+    (["--threads", "-3"], "--threads must be a whole number >= 1"),
+    (["--timeout", "-1"], "--timeout must be positive seconds"),
+    (["--seeds", "0,0"], "--seeds '0,0' must be distinct"),
+    (["--methods", ""], "--methods is empty; leave it out for the defaults"),
+    (["--methods", "nosuch"], "unknown method 'nosuch'"),
+    (["--method", "nosuch.yaml"], "nosuch.yaml"),
+    (["--datasets", "a,a"], "--datasets lists a more than once"),
+])
+def test_bad_options_are_usage_errors_before_any_job(tmp_path, monkeypatch, capsys, args, message):
+    from tsea.cli import main
+
+    monkeypatch.setattr(runner, "run_benchmark", lambda **kw: pytest.fail("a job started"))
+    assert main(["benchmark", *args, "--out", str(tmp_path / "b"), "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
 def test_report_only(tmp_path):
     parser = argparse.ArgumentParser()
     runner.add_arguments(parser)

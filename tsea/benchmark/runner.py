@@ -77,6 +77,32 @@ def resolve_jobs(jobs, n_datasets: int) -> int:
     return max(1, min(jobs, n_datasets))
 
 
+def _check_timeout_and_threads(timeout, threads) -> None:
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"--timeout must be positive seconds, got {timeout}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
+                                or threads < 1):
+        raise ValueError(f"--threads must be a whole number >= 1 (torch threads per job), got "
+                         f"{threads!r}")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """The checks of :func:`main_from_args`'s options that need no data, before any job starts
+    (the command line reports them as usage errors): ValueError naming the option."""
+    if args.methods is not None and not args.methods.strip():
+        raise ValueError("--methods is empty; leave it out for the defaults "
+                         f"({','.join(DEFAULT_METHODS)})")
+    parse_methods([m for m in (args.methods, *(args.method or ())) if m] or DEFAULT_METHODS)
+    parse_seeds(args.seeds)
+    if args.datasets is not None:
+        parse_datasets(args.datasets)
+    try:
+        resolve_jobs(args.jobs, 1)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None
+    _check_timeout_and_threads(args.timeout, args.threads)
+
+
 def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DEFAULT_OUT,
                   data_dir=None, jobs=1, *, suite="quick", isolate=True, timeout=None,
                   threads=None, loader=None, retry_failed=False, quiet=False,
@@ -99,8 +125,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     specs = parse_methods(methods)
     seeds = parse_seeds(seeds)
     jobs = resolve_jobs(jobs, len(names))
-    if timeout is not None and timeout <= 0:
-        raise ValueError(f"timeout must be positive seconds, got {timeout}")
+    _check_timeout_and_threads(timeout, threads)
     if threads is None:
         threads = 1  # one torch thread per job: spinning OpenMP threads collapse on a busy machine
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
