@@ -126,6 +126,18 @@ def test_sktime_nested_dataframe():
     assert list(coll.ids) == ["a", "b"]
 
 
+def test_nested_cells_whose_time_index_is_not_increasing_are_refused():
+    """A cell's index is its time axis: reversed, its values would be read backwards."""
+    reversed_cell = pd.Series([3.0, 2.0, 1.0], index=[2, 1, 0])
+    df = pd.DataFrame({"dim_0": [pd.Series([1.0, 2.0]), reversed_cell]}, index=["a", "b"])
+    with pytest.raises(ValueError, match=r"cell \(row 1, column 'dim_0'\) has an index that "
+                                         r"is not in increasing order .*sort_index"):
+        to_collection(df)
+    fixed = df.copy()
+    fixed.iat[1, 0] = reversed_cell.sort_index()
+    np.testing.assert_array_equal(to_collection(fixed).series(1), [[1.0, 2.0, 3.0]])
+
+
 def test_long_format_sorted_by_time_first_appearance_order():
     df = pd.DataFrame(
         {

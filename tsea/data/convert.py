@@ -196,6 +196,13 @@ def _from_nested(df: pd.DataFrame, what: str) -> Collection:
                     f"{what}: nested DataFrame cell (row {i}, column {col!r}) is not a series "
                     f"(got {type(v).__name__})"
                 )
+            if isinstance(v, pd.Series) and not v.index.is_monotonic_increasing:
+                # the index is the time axis (sktime): values in any other order would be read
+                # by position, unlike a long table's, which is sorted by time
+                raise ValueError(
+                    f"{what}: nested DataFrame cell (row {i}, column {col!r}) has an index that "
+                    "is not in increasing order (its time axis); sort it (cell.sort_index())"
+                )
             arr = np.asarray(v.to_numpy() if isinstance(v, pd.Series) else v)
             if arr.ndim != 1:
                 raise ValueError(
