@@ -21,6 +21,7 @@ from tsea.cli.checks import (
 )
 from tsea.cli.io import load_data, regression_targets
 from tsea.datasets import infer_task
+from tsea.estimators.labels import plain_label
 from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
 from tsea.utils import silence_lightning
 
@@ -113,10 +114,10 @@ def cmd_fit(args) -> int:
     supervised = args.head is not None or args.task is not None or args.class_weight is not None
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
-    if args.task not in (None, "auto"):
-        kw["task"] = args.task
+    if _given_task(args) is not None:
+        kw["task"] = _given_task(args)
     # pre-training alone needs no labels: an empty label cell is no error then
-    data = load_data(args.data, split=args.split or "train", labels=supervised, **kw)
+    data = load_data(args.data, split=args.split, labels=supervised, **kw)
     if supervised:
         y = _labels(data, "training")
         task, head = _task_and_head(args, y, data.dataset)
@@ -137,10 +138,15 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def _given_task(args) -> str | None:
+    """--task classification or regression; None when it is to be inferred (auto, or none)."""
+    return None if args.task in (None, "auto") else args.task
+
+
 def _task_and_head(args, y_train, dataset) -> tuple[str, str]:
     """The task (--task, else inferred from the training targets) and its head (--head, else
     the task's default); UsageError for a head of the other task."""
-    task = args.task if args.task not in (None, "auto") else infer_task(y_train, dataset)
+    task = _given_task(args) or infer_task(y_train, dataset)
     heads = CLASSIFICATION_HEADS if task == "classification" else REGRESSION_HEADS
     head = args.head or heads[0]
     if head not in heads:
@@ -161,15 +167,23 @@ def _supervised_model(args, params, task: str, head: str, y_train):
     return module.EAClassifier(head=head, class_weight=class_weight, **params), y_train
 
 
+def _texts_of(labels) -> tuple[dict, dict]:
+    """``(text -> label, text -> [labels])`` of ``labels`` as a table writes them; the second
+    holds the texts that more than one label prints as (1 and '1')."""
+    by_text, clashes = {}, {}
+    for label in dict.fromkeys(plain_label(v) for v in labels):
+        first = by_text.setdefault(str(label), label)
+        if first != label:
+            clashes.setdefault(str(label), [first]).append(label)
+    return by_text, clashes
+
+
 def _labels_by_text(weights: dict, y_train) -> dict:
     """``--class-weight LABEL=W`` keyed by the training labels that print as each LABEL."""
-    by_text, clash = {}, set()
-    for label in dict.fromkeys(np.asarray(y_train, dtype=object).tolist()):
-        if by_text.setdefault(str(label), label) != label:
-            clash.add(str(label))
-    if clash & set(weights):
+    by_text, clashes = _texts_of(y_train)
+    if set(clashes) & set(weights):
         raise UsageError(f"--class-weight: more than one training label prints as "
-                         f"{', '.join(map(repr, sorted(clash & set(weights))))}")
+                         f"{', '.join(map(repr, sorted(set(clashes) & set(weights))))}")
     unknown = [text for text in weights if text not in by_text]
     if unknown:
         raise UsageError(f"--class-weight: {', '.join(map(repr, unknown))} "
@@ -215,7 +229,7 @@ def cmd_embed(args) -> int:
 
             written.append(ids_path_for(args.output))
     else:  # a dataset name: loaded whole (archive datasets are small)
-        data = load_data(args.input, split=args.split or "train", labels=False, **columns)
+        data = load_data(args.input, split=args.split, labels=False, **columns)
         try:
             Z = encoder.transform(data.X, pooling=args.pooling)
         except ValueError as exc:
@@ -269,8 +283,8 @@ def cmd_evaluate(args) -> int:
         _check_table_output("--predictions", args.predictions)
     params = encoder_params(args)
     kw = {"label_column": args.label_column, "id_column": args.id_column}
-    if args.task not in (None, "auto"):
-        kw["task"] = args.task
+    if _given_task(args) is not None:
+        kw["task"] = _given_task(args)
     train = load_data(args.data, split="train", **(kw if train_is_file else {}))
     if args.test is not None:
         test = load_data(args.test, **kw)
@@ -428,7 +442,7 @@ def cmd_predict(args) -> int:
         n = predict_file(model, args.input, args.output, proba=args.proba,
                          progress=not args.quiet, **columns)
     else:  # a dataset name: loaded whole (archive datasets are small)
-        data = load_data(args.input, split=args.split or "train", labels=False, **columns)
+        data = load_data(args.input, split=args.split, labels=False, **columns)
         try:
             frame = prediction_frame(model, data.X, proba=args.proba)
         except ValueError as exc:
@@ -444,16 +458,14 @@ def cmd_predict(args) -> int:
 def _check_classes_print_apart(path, classes) -> None:
     """A table holds labels as text: classes such as 1 and '1' (mixed labels, fitted in
     Python) would share a prediction and a ``proba_`` column name."""
-    seen = {}
-    for c in classes:
-        c = c.item() if isinstance(c, np.generic) else c
-        if str(c) in seen:
-            raise ValueError(
-                f"{path}: the classes {seen[str(c)]!r} and {c!r} are both written as {str(c)!r}, "
-                "so a table of predictions could not tell them apart; refit with labels of one "
-                "type, or predict in Python (tsea.load_model)"
-            )
-        seen[str(c)] = c
+    _, clashes = _texts_of(classes)
+    if clashes:
+        text, (first, second, *_) = next(iter(clashes.items()))
+        raise ValueError(
+            f"{path}: the classes {first!r} and {second!r} are both written as {text!r}, "
+            "so a table of predictions could not tell them apart; refit with labels of one "
+            "type, or predict in Python (tsea.load_model)"
+        )
 
 
 def cmd_info(args) -> int:
@@ -478,7 +490,7 @@ def cmd_attention(args) -> int:
     except ValueError as exc:
         raise UsageError(f"--output {exc}") from None
     data = load_data(
-        args.data, split=args.split or "train", label_column=args.label_column, id_column=args.id_column,
+        args.data, split=args.split, label_column=args.label_column, id_column=args.id_column,
         labels=False,
     )
     if not 0 <= args.index < data.n_series:

@@ -56,13 +56,13 @@ def _collection_to_estimator_input(coll):
 
 
 def load_data(
-    spec: str, *, split: str = "train", label_column=None, id_column=None, task=None,
+    spec: str, *, split: str | None = "train", label_column=None, id_column=None, task=None,
     labels: bool = True,
 ) -> LoadedData:
     """Load ``spec``: a file (.ts/.tsv/.arff/.csv/.parquet via ``tsea.data.readers.read_file``) or a
     dataset name (``tsea.datasets.load``). A missing file raises FileNotFoundError naming it.
     ``labels=False``: a file's label column is recognised but neither checked nor read (``y``
-    is None), for commands that need no labels (embed)."""
+    is None), for commands that need no labels (embed). ``split`` None is ``"train"``."""
     if is_file_spec(spec):
         if not os.path.exists(spec):
             raise FileNotFoundError(2, "file not found", spec)
@@ -86,7 +86,7 @@ def load_data(
         raise ValueError("--label-column/--id-column apply to CSV files, not to dataset names")
     from tsea import datasets
 
-    X, y = datasets.load(spec, split=split)
+    X, y = datasets.load(spec, split=split or "train")
     return LoadedData(X, None if y is None else np.asarray(y), np.arange(len(X)), spec, spec)
 
 

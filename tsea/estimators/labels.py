@@ -78,7 +78,7 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
         lookup = {v: i for i, v in enumerate(ordered)}
         y_index = np.array([lookup[v] for v in values], dtype=np.int64)
     if classes.shape[0] < 2:
-        only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+        only = plain_label(classes[0])
         raise ValueError(
             f"y has a single class ({only!r}); a classifier needs at least 2 classes "
             "(Classifier can't train when only one class is present.)"
@@ -99,7 +99,8 @@ def check_targets(y, n_series: int) -> np.ndarray:
     return y
 
 
-def _plain(value):
+def plain_label(value):
+    """A label as a Python value (numpy scalars unwrapped), for messages, JSON and dicts."""
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -113,18 +114,19 @@ def class_weight_by_index(class_weight, classes: np.ndarray):
     """
     if not isinstance(class_weight, dict):
         return class_weight
-    plain = [_plain(c) for c in classes]
-    unknown = [k for k in class_weight if not any(_same_label(k, c) for c in plain)]
+    plain = [plain_label(c) for c in classes]
+    by_index, unknown = {}, []
+    for key, weight in class_weight.items():
+        named = [i for i, c in enumerate(plain) if _same_label(key, c)]
+        if not named:
+            unknown.append(key)
+        for i in named:
+            by_index[i] = _check_weight(key, weight)
     if unknown:
         raise ValueError(
             f"class_weight names {len(unknown)} label(s) that are not classes of y: "
             f"{sorted(map(repr, unknown))}; the classes are {plain}"
         )
-    by_index = {}
-    for i, c in enumerate(plain):
-        for key, weight in class_weight.items():
-            if _same_label(key, c):
-                by_index[i] = _check_weight(key, weight)
     if by_index and len(by_index) == len(plain) and not any(by_index.values()):
         raise ValueError("class_weight gives every class the weight 0: the head would learn nothing")
     return by_index
@@ -161,10 +163,10 @@ def check_label_kinds(y: np.ndarray, classes: np.ndarray) -> None:
     ``score`` would count every one of them wrong, as scikit-learn's ``accuracy_score`` refuses
     to. The usual cause is a model trained on labels read from a file as text (``'1'``), scored
     with integer labels (``1``)."""
-    have = {_kind(_plain(c)) for c in classes}
-    extra = {_kind(_plain(v)) for v in y} - have
+    have = {_kind(plain_label(c)) for c in classes}
+    extra = {_kind(plain_label(v)) for v in y} - have
     if extra:
-        shown = ", ".join(repr(_plain(c)) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+        shown = ", ".join(repr(plain_label(c)) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
         raise ValueError(
             f"y holds labels of another kind ({', '.join(sorted(extra))}) than the classifier's "
             f"classes ({', '.join(sorted(have))}: {shown}); convert y to the classes' type "
