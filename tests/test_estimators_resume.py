@@ -55,12 +55,48 @@ def test_an_interrupted_fit_resumes_from_its_last_checkpoint(tmp_path, every_thr
     resumed = tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run)).fit(X, resume_from=str(last))
     assert _step(last) == 9  # it went on to the budget, not 9 more steps
     assert (run / "logs").is_dir()
-    # it continued from the checkpoint: far closer to an uninterrupted fit than a fresh start
-    # from another seed is
+    # it continued from the checkpoint with the draws an uninterrupted fit makes
     full = tsea.EAEncoder(**TINY, n_iters=9).fit(X).transform(X)
-    other = tsea.EAEncoder(**{**TINY, "random_state": 1}, n_iters=9).fit(X).transform(X)
-    Z = resumed.transform(X)
-    assert np.abs(Z - full).mean() < 0.5 * np.abs(other - full).mean()
+    np.testing.assert_array_equal(resumed.transform(X), full)
+
+
+# 22 series of 40 steps in batches of 4: 5 batches an epoch, and crops of 32 steps drawn by the
+# loader; the checkpoint is written every `every` steps, or only at epochs' ends ("best")
+@pytest.mark.parametrize("every, crash, checkpoint, extra", [
+    (3, 5, "last", {}),  # inside the first epoch
+    (5, 7, "last", {}),  # after the epoch's last batch, before the epoch's end
+    (10, 12, "last", {"weight_averaging": False}),
+    (3, 5, "last", {"objective": "hybrid"}),  # masks drawn by the objective
+    (3, 5, "last", {"soft_scope": "train"}),  # batches that carry their series' indices
+    (100, 12, "best", {}),  # written by the epoch-end hooks (the best epoch: 5 or 10 steps)
+    (5, 99, "last", {}),  # a fit that ended at its budget: resuming does nothing more
+])
+def test_a_resumed_fit_equals_the_uninterrupted_one(tmp_path, monkeypatch, every, crash,
+                                                    checkpoint, extra):
+    monkeypatch.setattr(pretrain_module, "CHECKPOINT_EVERY", every)
+    X = _series(n=22, length=40)
+    params = {**TINY, **extra, "n_iters": 5 if crash == 99 else 12}
+    run = tmp_path / "run"
+    try:
+        tsea.EAEncoder(**params, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=crash)]}).fit(X)
+    except RuntimeError as exc:
+        assert "simulated crash" in str(exc)
+    saved = run / "checkpoints" / f"{checkpoint}.ckpt"
+    assert 0 < _step(saved) <= params["n_iters"]
+    resumed = tsea.EAEncoder(**params).fit(X, resume_from=str(saved)).transform(X)
+    np.testing.assert_array_equal(resumed, tsea.EAEncoder(**params).fit(X).transform(X))
+
+
+def test_resuming_on_data_of_fewer_batches_says_so(tmp_path, every_three):
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=5)]}).fit(_series(n=24))
+    with pytest.raises(ValueError, match="after batch 3 of an epoch, but this data and "
+                                         "batch_size give 2 batches"):
+        tsea.EAEncoder(**TINY, n_iters=9).fit(
+            _series(n=8), resume_from=str(run / "checkpoints" / "last.ckpt"))
 
 
 def test_without_run_dir_nothing_is_written(tmp_path, monkeypatch):

@@ -9,7 +9,11 @@ Batches are ``(x, lengths)`` (or ``(x, lengths, y)`` when targets are given, or
 * every batch is trimmed to its own longest valid length (padding costs nothing);
 * shuffling and crops are seeded: the same ``seed`` gives the same batches. Under a distributed
   strategy Lightning swaps in a ``DistributedSampler`` and the crop generator is offset by the
-  process rank.
+  process rank;
+* in one process the training loader is resumable: a checkpoint holds its generators' states at
+  the start of the current epoch and the number of batches the trainer had finished, and a fit
+  resumed from it replays those draws, so the batches that follow are the ones an uninterrupted
+  fit would have drawn.
 """
 
 from __future__ import annotations
@@ -47,6 +51,63 @@ def window_batch(X: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor, w
     inside = steps[None, :] < new_lengths[:, None]
     x = x.masked_fill(~inside[:, None, :], float("nan"))
     return x, new_lengths
+
+
+class _ResumableLoader(DataLoader):
+    """A DataLoader that Lightning checkpoints and restores (it has ``state_dict`` /
+    ``load_state_dict``).
+
+    The state is the random generators' states when the current epoch's iterator was made, and
+    the trainer's count of that epoch's batches: trained on, and through their end-of-batch
+    hooks. Lightning fetches a batch ahead of the one it trains on, so the loader's own count
+    would be one too many. On resume the epoch is replayed through the same code (the same draws
+    in the same order), the batches trained on are dropped, and iteration goes on from there.
+    Replaying costs one batch assembly per dropped batch, no training.
+    """
+
+    def __init__(self, *args, generators, progress, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._generators = tuple(generators)
+        self._progress = progress  # () -> the trainer's batch progress of the current epoch
+        self._epoch_start = None
+        self._resume = None
+
+    def __iter__(self):
+        resume, self._resume = self._resume, None
+        if resume is not None:
+            for generator, state in zip(self._generators, resume["generators"]):
+                generator.set_state(state)
+        self._epoch_start = [g.get_state() for g in self._generators]
+        batches = super().__iter__()
+        if resume is None:
+            return batches
+        for _ in range(resume["processed"]):
+            next(batches)
+        if resume["processed"] < len(self):
+            return batches
+        # the trainer stops an epoch at the loader's length without asking for more, so the
+        # next epoch's draws start from here. A checkpoint from the epoch-end hooks makes
+        # Lightning iterate the finished epoch once more and drop it: give it nothing to draw
+        if resume["completed"] >= len(self):
+            return iter(())
+        return self.__iter__()
+
+    def state_dict(self) -> dict:
+        if self._epoch_start is None:  # no epoch started yet: nothing to replay
+            return {}
+        progress = self._progress()
+        return {"generators": self._epoch_start, "processed": int(progress.processed),
+                "completed": int(progress.completed)}
+
+    def load_state_dict(self, state: dict) -> None:
+        # checked here, not when iterating: Lightning's clean-up after an error raised by the
+        # first iteration fails itself and hides it
+        if state and state["processed"] > len(self):
+            raise ValueError(
+                f"the checkpoint was written after batch {state['processed']} of an epoch, but "
+                f"this data and batch_size give {len(self)} batches an epoch: resume with the "
+                "data and parameters of the fit that wrote it")
+        self._resume = state or None
 
 
 class _Collate:
@@ -121,7 +182,15 @@ class SeriesDataModule(L.LightningDataModule):
         rank = self._rank()
         order = torch.Generator().manual_seed(self.seed)
         crops = torch.Generator().manual_seed(self.seed + 7919 * (rank + 1))
-        return DataLoader(
+        trainer = getattr(self, "trainer", None)
+        resumable = trainer is not None and trainer.world_size == 1
+        # under a distributed strategy Lightning rebuilds the loader with its own sampler, which
+        # this replay does not know: such a fit resumes at the epoch's start (Lightning warns)
+        loader, extra = (_ResumableLoader, dict(
+            generators=(order, crops),
+            progress=lambda: trainer.fit_loop.epoch_loop.batch_progress.current,
+        )) if resumable else (DataLoader, {})
+        return loader(
             _Indices(self.train_idx),
             batch_size=batch,
             shuffle=True,
@@ -130,6 +199,7 @@ class SeriesDataModule(L.LightningDataModule):
             collate_fn=_Collate(self.X, self.lengths, self.y, self.max_train_length, crops,
                                 self.return_index),
             num_workers=0,
+            **extra,
         )
 
 

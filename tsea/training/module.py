@@ -106,6 +106,7 @@ class PretrainModule(SpawnSafeModule):
         self.warmup = warmup
         self.verbose = verbose
         self._generator = None
+        self._saved_rng = None  # generator states from a checkpoint, applied at fit start
         # SoftCLT: (n, n) instance weights over the training series (batches carry their
         # indices) and the temporal tau; None: TS2Vec's hard targets
         self.soft_instance = None if soft_instance is None else torch.as_tensor(soft_instance)
@@ -118,6 +119,26 @@ class PretrainModule(SpawnSafeModule):
     def on_fit_start(self) -> None:
         rank = int(self.global_rank)
         self._generator = torch.Generator().manual_seed(self.seed + 104729 * rank)
+        saved, self._saved_rng = self._saved_rng, None
+        if saved:  # resuming: the draws go on where the checkpoint left them
+            self._generator.set_state(saved["objective"])
+            torch.set_rng_state(saved["torch"])
+            if "cuda" in saved and self.device.type == "cuda":
+                torch.cuda.set_rng_state(saved["cuda"], self.device)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # the objective's masks and crops and the global generator (dropout) continue from
+        # here on resume, as they would in an uninterrupted fit (one process only: the
+        # checkpoint is rank 0's, and other ranks must not take its states)
+        if self._generator is None or self.trainer.world_size != 1:
+            return
+        state = {"objective": self._generator.get_state(), "torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        checkpoint["tsea_rng"] = state
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._saved_rng = checkpoint.get("tsea_rng")
 
     def compute_loss(
         self, x: torch.Tensor, lengths: torch.Tensor, index: torch.Tensor | None = None

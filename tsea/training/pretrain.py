@@ -149,8 +149,10 @@ def pretrain(
     Nothing is written to disk unless ``run_dir`` is given: then a CSV log
     (``run_dir/logs``) and checkpoints ``run_dir/checkpoints/{last,best}.ckpt`` (best on the
     epoch training loss) are kept; ``resume_from`` continues from such a checkpoint (its
-    weights, optimizer state and step count; the batches drawn after it are not those an
-    uninterrupted fit would draw, so the result is close to that fit's, not equal to it).
+    weights, optimizer state, step count and the random generators' states: in one process
+    the batches, crops, masks and dropout after it are those an uninterrupted fit would draw,
+    so the result equals that fit's on the same machine; under a distributed strategy the
+    batches restart at the checkpoint's epoch, and the result is only close to it).
     ``weight_averaging=True`` returns the equal-weight average of the encoder's weights over
     all optimizer steps (Lightning's ``WeightAveraging`` callback; TS2Vec embeds with the same
     kind of average) instead of the last step's weights; ``averaging_start`` in [0, 1) is the
@@ -295,6 +297,7 @@ class _AverageFrom(WeightAveraging):
         super().__init__()
         self.share = share
         self.first_step = 0
+        self.trained = False
 
     def setup(self, trainer, pl_module, stage):
         super().setup(trainer, pl_module, stage)
@@ -303,6 +306,15 @@ class _AverageFrom(WeightAveraging):
 
     def should_update(self, step_idx=None, epoch_idx=None):
         return step_idx is not None and step_idx >= self.first_step
+
+    def on_train_start(self, trainer, pl_module):
+        self.trained = True
+
+    def on_fit_end(self, trainer, pl_module):
+        # a fit resumed from a checkpoint already at the step budget trains nothing, and Lightning
+        # then skips on_train_end, where the average replaces the last step's weights
+        if not self.trained:
+            self.on_train_end(trainer, pl_module)
 
 
 def _repr_dim(encoder: nn.Module) -> int:
