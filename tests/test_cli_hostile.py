@@ -197,6 +197,21 @@ def test_fit_out_a_directory_is_refused_before_the_fit(tmp_path, data_csv, capsy
     assert f"--out {tmp_path} is a directory; give the model file to write, e.g. " in err
 
 
+@pytest.mark.parametrize("command, name", [("fit", "model.csv"), ("fit", "emb.NPY"),
+                                           ("evaluate", "model.parquet"), ("fit", "m.tsv")])
+def test_a_model_file_named_as_a_table_is_refused_before_the_fit(tmp_path, data_csv, capsys,
+                                                                 monkeypatch, command, name):
+    from tsea.cli import commands
+
+    monkeypatch.setattr(commands, "estimators", lambda args: pytest.fail("the fit started"))
+    data = ["--data", str(data_csv)] + (["--test", str(data_csv)] if command == "evaluate" else [])
+    code, _, err = run([command, *data, "--out", str(tmp_path / name)], capsys)
+    assert code == 2
+    assert f"--out names the model file to write (e.g. model.tsea), but {name[name.index('.'):].lower()} " \
+           "is a table's suffix; the embeddings come from `tsea embed" in err
+    assert not (tmp_path / name).exists()
+
+
 def test_fit_out_equal_to_config_is_a_usage_error(tmp_path, data_csv, capsys):
     config = tmp_path / "c.yaml"
     config.write_text("depth: 1\n")

@@ -109,7 +109,7 @@ def _describe(data) -> str:
 
 def cmd_fit(args) -> int:
     precheck(args, args.data)
-    not_a_directory("--out", args.out, "model file", "model.tsea")
+    _check_model_output(args.out)
     # --task auto, given, asks for a head as --task classification does (inferring the task)
     supervised = args.head is not None or args.task is not None or args.class_weight is not None
     params = encoder_params(args)
@@ -278,7 +278,7 @@ def cmd_evaluate(args) -> int:
         raise UsageError(f"--test expects a file, got {args.test!r}")
     precheck(args, args.data, args.test)
     if args.out is not None:
-        not_a_directory("--out", args.out, "model file", "model.tsea")
+        _check_model_output(args.out)
     if args.predictions is not None:
         _check_table_output("--predictions", args.predictions)
     params = encoder_params(args)
@@ -345,6 +345,20 @@ def cmd_evaluate(args) -> int:
 def _check_format(flag: str, path: str, suffixes) -> None:
     if Path(path).suffix.lower() not in suffixes:
         raise UsageError(f"{flag} {path}: unsupported format; use one of {', '.join(suffixes)}")
+
+
+def _check_model_output(path: str) -> None:
+    """--out of fit and evaluate is the model file: a table's name there (model.csv) is a
+    mix-up with the embeddings or predictions, said before the fit rather than after it."""
+    from tsea.cli.embed_io import EMBED_SUFFIXES, PREDICT_SUFFIXES
+
+    not_a_directory("--out", path, "model file", "model.tsea")
+    suffix = Path(path).suffix.lower()
+    if suffix in {*EMBED_SUFFIXES, *PREDICT_SUFFIXES, ".tsv"}:
+        raise UsageError(
+            f"--out {path}: --out names the model file to write (e.g. model.tsea), but {suffix} "
+            "is a table's suffix; the embeddings come from `tsea embed --model MODEL DATA -o "
+            "embeddings.csv`, predictions from `tsea predict` or `tsea evaluate --predictions`")
 
 
 def _check_table_output(flag: str, path: str) -> None:
