@@ -289,3 +289,29 @@ def test_processes_appending_to_one_results_file_lose_no_rows(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     df = read_results(path)
     assert sorted(df["dataset"]) == sorted(f"p{k}-{i}" for k in range(4) for i in range(40))
+
+
+@pytest.mark.slow  # a real run in other processes (~20 s)
+def test_ctrl_c_records_no_failure_for_the_jobs_it_stops(tmp_path):
+    # A terminal's Ctrl-C signals the whole process group: the workers as well as the runner.
+    # The jobs it stops are no results; recorded as failed, the resumed run would skip them.
+    import signal
+
+    config = tmp_path / "slow.yaml"
+    config.write_text("".join(
+        "n_iters: 400\n" if line.startswith("n_iters:") else line
+        for line in open(os.path.join(os.path.dirname(__file__), "..", "configs", "tiny.yaml"))))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tsea", "benchmark", "--datasets", "ItalyPowerDemand,GunPoint",
+         "--methods", f"minirocket,{config}", "--seeds", "0,1", "--jobs", "2", "--out", str(out),
+         "-q"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.csv"
+    deadline = time.time() + 120
+    while not (results.exists() and len(read_results(str(results)))) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # the slow fits are under way
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    rows = read_results(str(results))
+    assert len(rows) and set(rows["status"]) == {"ok"}, rows[["dataset", "method", "status", "error"]]

@@ -22,7 +22,7 @@ from joblib import cpu_count
 from tsea.benchmark import results as results_io
 from tsea.benchmark.methods import DEFAULT_METHODS, MethodSpec, parse_methods, unavailable_reason
 from tsea.benchmark.suites import SUITES, parse_datasets, suite_datasets
-from tsea.benchmark.worker import run_isolated, run_job
+from tsea.benchmark.worker import DIED, run_isolated, run_job
 
 DEFAULT_OUT = "./tsea-benchmark"
 
@@ -137,9 +137,13 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     progress = _Progress(len(names), quiet)
     missing = {s.name: unavailable_reason(s) for s in specs}
 
+    stopping = threading.Event()  # set when this run is interrupted (Ctrl-C)
+
     def run_dataset(name: str) -> None:
         for spec in specs:
             for seed in seeds:
+                if stopping.is_set():
+                    return
                 if (name, spec.name, seed) in done:
                     continue
                 if missing[spec.name]:
@@ -151,18 +155,24 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
                 else:
                     row = run_job(name, spec, seed, data_dir=data_dir, loader=loader,
                                   threads=threads)
+                if _interrupted(row, stopping):
+                    return  # not a result: rerunning the command runs this job again
                 results_io.append_row(path, row)
                 progress.say(_row_message(row))
         progress.dataset_done(name)
 
     progress.say(f"{len(names)} datasets x {len(specs)} methods x {len(seeds)} seeds -> {path}")
-    if jobs == 1:
-        for name in names:
-            run_dataset(name)
-    else:
-        from joblib import Parallel, delayed
+    try:
+        if jobs == 1:
+            for name in names:
+                run_dataset(name)
+        else:
+            from joblib import Parallel, delayed
 
-        Parallel(n_jobs=jobs, backend="threading")(delayed(run_dataset)(n) for n in names)
+            Parallel(n_jobs=jobs, backend="threading")(delayed(run_dataset)(n) for n in names)
+    except BaseException:
+        stopping.set()
+        raise
 
     df = results_io.latest_rows(results_io.read_results(path))
     mine = df[df["dataset"].isin(names) & df["method"].isin([s.name for s in specs])
@@ -174,6 +184,18 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
         if not quiet:
             print(f"report: {md}")
     return mine.reset_index(drop=True)
+
+
+def _interrupted(row: dict, stopping: threading.Event) -> bool:
+    """Whether ``row`` is a job stopped by the interruption of this run rather than a result.
+    A terminal's Ctrl-C reaches the workers too: one that gets it during its job says so; one
+    that dies of it, or is ended as this process exits, leaves no row, and this process may see
+    its own signal a moment after the worker's death is seen, hence the wait."""
+    if row.get("status") == "interrupted":
+        return True
+    if row.get("status") == "failed" and str(row.get("error", "")).startswith(DIED):
+        return stopping.wait(1.0)
+    return stopping.is_set()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,6 +24,9 @@ from tsea.benchmark.scores import score
 from tsea.datasets import infer_task
 from tsea.utils import thread_limit
 
+#: The start of the error of a job whose worker process ended without a result.
+DIED = "worker process died with exit code"
+
 
 def default_loader(name: str, split: str, data_dir=None):
     from tsea.datasets import load
@@ -82,6 +85,9 @@ def _child(conn, dataset, spec, seed, data_dir, loader, threads):
         row = run_job(dataset, spec, seed, data_dir=data_dir, loader=loader, threads=threads)
         row["peak_memory_mb"] = round(peak_memory_mb(), 1)
         conn.send(row)
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: no result, not a failure
+        conn.send({"dataset": dataset, "method": spec.name, "seed": seed,
+                   "status": "interrupted"})
     finally:
         conn.close()
 
@@ -110,7 +116,7 @@ def run_isolated(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, lo
             status, error = "timeout", f"killed after the {timeout} s time limit"
     if row is None:
         if error is None:
-            error = f"worker process died with exit code {proc.exitcode}"
+            error = f"{DIED} {proc.exitcode}"
         row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": status,
                "error": error, "peak_memory_mb": math.nan}
     recv.close()
