@@ -201,6 +201,13 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     (["--threads", "0"], "--threads must be a whole number >= 1 (torch threads per job), got 0"),
     (["--threads", "-3"], "--threads must be a whole number >= 1"),
     (["--timeout", "-1"], "--timeout must be positive seconds"),
+    (["--timeout", "inf"], "--timeout must be positive seconds, at most 2592000 (30 days"),
+    (["--timeout", "1e10"], "--timeout must be positive seconds, at most 2592000"),
+    (["--data-dir", "/no/such/dir"], "--data-dir /no/such/dir is not a folder (it does not "
+                                     "exist); it holds <Name>/<Name>_TRAIN and _TEST files"),
+    (["--data-dir", __file__], f"--data-dir {__file__} is not a folder; it holds"),
+    (["--out", __file__], f"--out {__file__} is a file; the output folder holds"),
+    (["--report-only", "--out", "/no/such/dir"], "--report-only: no results.csv in /no/such/dir"),
     (["--seeds", "0,0"], "--seeds '0,0' must be distinct"),
     (["--methods", ""], "--methods is empty; leave it out for the defaults"),
     (["--methods", "nosuch"], "unknown method 'nosuch'"),
@@ -211,7 +218,8 @@ def test_bad_options_are_usage_errors_before_any_job(tmp_path, monkeypatch, caps
     from tsea.cli import main
 
     monkeypatch.setattr(runner, "run_benchmark", lambda **kw: pytest.fail("a job started"))
-    assert main(["benchmark", *args, "--out", str(tmp_path / "b"), "-q"]) == 2
+    out = [] if "--out" in args else ["--out", str(tmp_path / "b")]
+    assert main(["benchmark", *args, *out, "-q"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
 
@@ -250,6 +258,14 @@ def test_method_configs_may_set_head_and_pooling(tmp_path, monkeypatch):
             methods.fit_predict_ea(None, None, None, task, 7, **spec.params)
         params = seen.value.args[0]
         assert (params["head"], params["pooling"], params["random_state"]) == (head, "mean", 7)
+    # the runner's thread count beats a config's n_jobs (configs/default.yaml's null: every
+    # core), as its seed beats random_state
+    cfg.write_text("n_jobs: null\nrandom_state: 3\n")
+    monkeypatch.setattr(EAClassifier, "fit", spy_fit)
+    with pytest.raises(Seen) as seen:
+        methods.fit_predict_ea(None, None, None, "classification", 7, threads=1,
+                               **parse_methods([str(cfg)])[0].params)
+    assert (seen.value.args[0]["n_jobs"], seen.value.args[0]["random_state"]) == (1, 7)
     for text in ("head: rocket\n", "head: {classification: svr}\n", "head: {images: svm}\n"):
         cfg.write_text(text)
         with pytest.raises(ValueError, match="head"):

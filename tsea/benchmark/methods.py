@@ -104,7 +104,8 @@ def _check_head(path: str, head) -> None:
 
 def fit_predict_ea(X_train, y_train, X_test, task, seed, threads=None, **params):
     """EAClassifier / EARegressor (default heads logistic / ridge) with ``params`` on top of the
-    defaults; ``random_state`` is the seed. ``head`` may map tasks to heads; a task it does not
+    defaults; ``random_state`` is the seed and ``n_jobs`` is ``threads`` (when given), whatever
+    ``params`` say. ``head`` may map tasks to heads; a task it does not
     name keeps its default head."""
     from tsea.estimators import EAClassifier, EARegressor
 
@@ -118,7 +119,10 @@ def fit_predict_ea(X_train, y_train, X_test, task, seed, threads=None, **params)
     kwargs["random_state"] = seed
     if "verbose" in valid:
         kwargs["verbose"] = False
-    if threads is not None and "n_jobs" in valid and "n_jobs" not in params:
+    # the runner owns each job's threads, as it owns the seed: a config's n_jobs (null in
+    # configs/default.yaml: every core) would let jobs fight over the cores and make fit times
+    # incomparable between methods
+    if threads is not None and "n_jobs" in valid:
         kwargs["n_jobs"] = threads
     model = cls(**kwargs)
     t0 = time.perf_counter()

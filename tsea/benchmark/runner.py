@@ -77,9 +77,14 @@ def resolve_jobs(jobs, n_datasets: int) -> int:
     return max(1, min(jobs, n_datasets))
 
 
+#: The longest --timeout (30 days): the wait on a worker cannot take an unbounded deadline.
+MAX_TIMEOUT = 30 * 24 * 3600
+
+
 def _check_timeout_and_threads(timeout, threads) -> None:
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"--timeout must be positive seconds, got {timeout}")
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(f"--timeout must be positive seconds, at most {MAX_TIMEOUT} (30 days; "
+                         f"leave it out for no limit), got {timeout}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int | np.integer)
                                 or threads < 1):
         raise ValueError(f"--threads must be a whole number >= 1 (torch threads per job), got "
@@ -101,6 +106,19 @@ def check_arguments(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise ValueError(f"--{exc}") from None
     _check_timeout_and_threads(args.timeout, args.threads)
+    _check_folders(args.out, args.data_dir)
+
+
+def _check_folders(out_dir, data_dir) -> None:
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out {out_dir} is a file; the output folder holds results.csv, "
+                         "results.md and the plots")
+    # a mistyped folder would otherwise fall back to the bundled or downloaded copies of the
+    # archive's datasets, and score them in place of the user's own
+    if data_dir is not None and not os.path.isdir(data_dir):
+        raise ValueError(f"--data-dir {data_dir} is not a folder" + (
+            "" if os.path.exists(data_dir) else " (it does not exist)") +
+            "; it holds <Name>/<Name>_TRAIN and _TEST files")
 
 
 def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DEFAULT_OUT,
@@ -128,9 +146,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     _check_timeout_and_threads(timeout, threads)
     if threads is None:
         threads = 1  # one torch thread per job: spinning OpenMP threads collapse on a busy machine
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ValueError(f"--out {out_dir} is a file; the output folder holds results.csv, "
-                         "results.md and the plots")
+    _check_folders(out_dir, data_dir)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "results.csv")
     done = results_io.done_keys(path, retry_failed=retry_failed)
@@ -218,7 +234,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="datasets run in parallel, one torch thread each "
                              "(default -1: one per CPU core; 1: one at a time)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per job (default 1; use --jobs for parallelism)")
+                        help="torch threads per job (default 1; use --jobs for "
+                             "parallelism); replaces a method config's n_jobs, as --seeds "
+                             "replaces its random_state")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per job before it is killed")
     parser.add_argument("--retry-failed", action="store_true",
                         help="rerun jobs recorded as failed or timed out")
@@ -228,13 +246,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
 
+def check_report_only(args: argparse.Namespace) -> None:
+    """ValueError when ``--report-only`` has no results.csv to read in ``--out``."""
+    if not os.path.isfile(os.path.join(args.out, "results.csv")):
+        raise ValueError(f"--report-only: no results.csv in {args.out}")
+
+
 def main_from_args(args: argparse.Namespace) -> int:
     """Run ``tsea benchmark``; 0 when no job failed, 1 otherwise (failures are in results.csv)."""
     if getattr(args, "report_only", False):
         from tsea.benchmark.report import write_report
 
-        if not os.path.exists(os.path.join(args.out, "results.csv")):
-            raise ValueError(f"--report-only: no results.csv in {args.out}")
+        check_report_only(args)
         print(f"report: {write_report(args.out)}")
         return 0
     methods = []

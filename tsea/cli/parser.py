@@ -344,11 +344,13 @@ def _benchmark_parser():
 def _run_benchmark(args, extra: list[str]) -> int:
     parser, runner = _benchmark_parser()
     bench_args = parser.parse_args(extra)
-    if not bench_args.report_only:
-        try:
+    try:
+        if bench_args.report_only:
+            runner.check_report_only(bench_args)
+        else:
             runner.check_arguments(bench_args)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if getattr(args, "quiet", False):  # `tsea --quiet benchmark ...`
         bench_args.quiet = True
     status = runner.main_from_args(bench_args)
