@@ -129,6 +129,32 @@ def test_results_file_is_strict(tmp_path):
     assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda t: t + "Waves,classification,mr,1,acc", "row 3: no status"),  # cut short
+    (lambda t: t + "hello world\n", "row 3: no method"),
+    (lambda t: t.replace(",ok,\n", ",ok,,extra\n"), "cannot be read as a tsea results file: "
+                                                     "Error tokenizing data"),
+    (lambda t: t.replace("0.75", "abc"), "row 2: score 'abc' is not a number"),
+    (lambda t: t.replace(",ok,", ",okay,"), "row 2: status 'okay' is none of ok, failed"),
+    (lambda t: t.replace("Waves,classification,mr,7", "Waves,classification,mr,x"),
+     "row 2: seed 'x' is not a whole number"),
+    (lambda t: t.replace("accuracy,0.75", ","), "row 2: status ok without a metric and a score"),
+])
+def test_a_damaged_results_file_names_itself_and_its_bad_row(tmp_path, damage, message):
+    path = str(tmp_path / "results.csv")
+    append_row(path, {"dataset": "Ragged", "method": "mr", "seed": 0, "status": "failed",
+                      "error": "x"})
+    append_row(path, {"dataset": "Waves", "task": "classification", "method": "mr", "seed": 7,
+                      "metric": "accuracy", "score": 0.75, "status": "ok"})
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(damage(text))
+    with pytest.raises(ValueError) as err:
+        read_results(path)
+    assert str(err.value).startswith(path) and message in str(err.value)
+
+
 def test_a_preset_name_is_the_method_of_its_config_file():
     path = os.path.join(os.path.dirname(__file__), "..", "configs", "ablation-none.yaml")
     by_name, by_path = parse_methods(["ablation-none"]) + parse_methods([path])

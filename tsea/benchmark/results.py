@@ -99,18 +99,57 @@ def append_row(path: str, row: dict) -> None:
         atomic_write_text(path, old + line)
 
 
+#: Every status a row may have.
+STATUSES = (*DONE_STATUSES, "skipped")
+#: Columns that hold numbers (empty where the job did not get that far).
+NUMBER_COLUMNS = ("score", "fit_seconds", "transform_seconds", "peak_memory_mb", "n_train",
+                  "n_test", "length", "channels")
+
+
 def read_results(path: str) -> pd.DataFrame:
-    """The results file as a DataFrame with exactly :data:`COLUMNS` (empty if absent)."""
+    """The results file as a DataFrame with exactly :data:`COLUMNS` (empty if absent).
+
+    A file that is not one, or whose rows were damaged (by hand, or by another program), is a
+    ValueError naming the file and the first bad row (1 = the first row under the header)."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return pd.DataFrame(columns=COLUMNS)
-    df = pd.read_csv(path, dtype={"dataset": str, "method": str, "error": str})
+    try:
+        df = pd.read_csv(path, dtype={"dataset": str, "method": str, "error": str},
+                         keep_default_na=False, na_values={c: [""] for c in COLUMNS})
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read as a tsea results file: "
+                         f"{str(exc).strip()}") from None
     if list(df.columns) != COLUMNS:
         raise ValueError(
             f"{path} does not look like a tsea results file: columns {list(df.columns)}, "
             f"expected {COLUMNS}"
         )
+    _check_rows(path, df)
     df["seed"] = df["seed"].astype(int)
     return df
+
+
+def _check_rows(path: str, df: pd.DataFrame) -> None:
+    def bad(mask, what: str):
+        if mask.any():
+            i = int(mask.to_numpy().nonzero()[0][0])
+            raise ValueError(f"{path}, row {i + 1}: {what(i)}; the file was changed by hand or "
+                             "by another program: mend or remove that row")
+
+    for column in ("dataset", "method", "status"):
+        bad(df[column].isna(), lambda i, c=column: f"no {c}")
+    bad(~df["status"].isin(STATUSES),
+        lambda i: f"status {df['status'].iloc[i]!r} is none of {', '.join(STATUSES)}")
+    seeds = pd.to_numeric(df["seed"], errors="coerce")
+    bad(seeds.isna() | (seeds != seeds.round()),
+        lambda i: f"seed {df['seed'].iloc[i]!r} is not a whole number")
+    for column in NUMBER_COLUMNS:
+        given = df[column].notna()
+        numbers = pd.to_numeric(df[column], errors="coerce")
+        bad(given & numbers.isna(), lambda i, c=column: f"{c} {df[c].iloc[i]!r} is not a number")
+    ok = df["status"] == "ok"
+    bad(ok & (df["metric"].isna() | pd.to_numeric(df["score"], errors="coerce").isna()),
+        lambda i: "status ok without a metric and a score")
 
 
 def done_keys(path: str, retry_failed: bool = False) -> set[tuple[str, str, int]]:
