@@ -1,6 +1,7 @@
 """Runner of the archive benchmark: rows, resumability, failures, isolation, CLI."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -70,6 +71,34 @@ def test_rows_written_and_resumed(tmp_path):
     assert sorted(set(CALLS)) == [("Level", "test"), ("Level", "train"),
                                   ("Waves", "test"), ("Waves", "train")]
     assert len(read_results(str(out / "results.csv"))) == 6
+
+
+def test_a_method_name_run_again_with_other_settings_is_refused(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "bench"
+    kw = dict(out_dir=str(out), isolate=False, loader=toy_loader, report=False)
+    runner.run_benchmark(["Waves"], [MR], quiet=True, **kw)
+    recorded = json.loads((out / "methods.json").read_text())
+    assert recorded == {"mr": {"kind": "minirocket", "params": {"n_kernels": 84}}}
+    runner.run_benchmark(["Waves"], [MR], **kw)  # the same settings: resumed
+    assert "1 of these jobs are in results.csv already and are skipped" in capsys.readouterr().out
+    other = MethodSpec("mr", "minirocket", {"n_kernels": 168})
+    with pytest.raises(ValueError, match=r"method 'mr' was run into .* with other settings "
+                                         r"\(n_kernels: then 84, now 168\): its rows in "
+                                         "results.csv would stand for this one"):
+        runner.run_benchmark(["Waves"], [other], quiet=True, **kw)
+    assert len(read_results(str(out / "results.csv"))) == 1
+    # on the command line, a config file edited between two runs into one folder
+    from tsea.cli import main
+
+    config = tmp_path / "mine.yaml"
+    config.write_text("n_iters: 2\n")
+    args = ["benchmark", "--datasets", "Waves", "--methods", str(config), "--out", str(out), "-q"]
+    monkeypatch.setattr(runner, "run_benchmark", lambda **kw: runner.results_io.record_methods(
+        kw["out_dir"], parse_methods(kw["methods"])) or pd.DataFrame(columns=COLUMNS))
+    assert main([*args, "--no-report"]) == 0
+    config.write_text("n_iters: 3\n")
+    assert main([*args, "--no-report"]) == 2
+    assert "method 'mine' was run into" in capsys.readouterr().err
 
 
 def test_failure_is_recorded_and_the_run_goes_on(tmp_path, capsys):

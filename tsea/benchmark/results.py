@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import threading
@@ -163,3 +164,60 @@ def done_keys(path: str, retry_failed: bool = False) -> set[tuple[str, str, int]
 def latest_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Keep the last row of each (dataset, method, seed): a retried job supersedes its failure."""
     return df.drop_duplicates(subset=["dataset", "method", "seed"], keep="last")
+
+
+#: The file beside results.csv that records each method's kind and parameters.
+METHODS_FILE = "methods.json"
+
+
+def _read_methods(path: str) -> dict:
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            known = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read ({exc}); it records the methods of the "
+                         "results.csv beside it") from None
+    if not isinstance(known, dict):
+        raise ValueError(f"{path} is not a tsea methods file (not a JSON object)")
+    return known
+
+
+def _entries(specs) -> dict:
+    return {s.name: json.loads(json.dumps({"kind": s.kind, "params": s.params})) for s in specs}
+
+
+def check_methods(out_dir: str, specs) -> None:
+    """ValueError when a method of ``specs`` is recorded in ``<out_dir>/methods.json`` with
+    another kind or other parameters: a method is known in results.csv by its name alone, so
+    the recorded rows would stand for (and be skipped for) the new ones."""
+    known = _read_methods(os.path.join(out_dir, METHODS_FILE))
+    for name, entry in _entries(specs).items():
+        old = known.get(name)
+        if old is not None and old != entry:
+            raise ValueError(
+                f"method {name!r} was run into {out_dir} with other settings "
+                f"({_difference(old, entry)}): its rows in results.csv would stand for this "
+                "one. Give the config file another name, or use another --out")
+
+
+def record_methods(out_dir: str, specs) -> None:
+    """:func:`check_methods`, then add ``specs`` to ``<out_dir>/methods.json``."""
+    path = os.path.join(out_dir, METHODS_FILE)
+    with _LOCK, _file_lock(path):
+        check_methods(out_dir, specs)
+        known = {**_read_methods(path), **_entries(specs)}
+        atomic_write_text(path, json.dumps(known, indent=1, sort_keys=True) + "\n")
+
+
+def _difference(old, new) -> str:
+    """'key: then X, now Y' for each setting that differs."""
+    flat = [{"kind": e.get("kind"), **(e.get("params") or {})} if isinstance(e, dict) else
+            {"entry": e} for e in (old, new)]
+    keys = sorted(set(flat[0]) | set(flat[1]))
+    gone = object()
+    return "; ".join(
+        f"{k}: then {'unset' if flat[0].get(k, gone) is gone else repr(flat[0][k])}, now "
+        f"{'unset' if flat[1].get(k, gone) is gone else repr(flat[1][k])}"
+        for k in keys if flat[0].get(k, gone) != flat[1].get(k, gone))

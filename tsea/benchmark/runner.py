@@ -97,7 +97,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.methods is not None and not args.methods.strip():
         raise ValueError("--methods is empty; leave it out for the defaults "
                          f"({','.join(DEFAULT_METHODS)})")
-    parse_methods([m for m in (args.methods, *(args.method or ())) if m] or DEFAULT_METHODS)
+    specs = parse_methods([m for m in (args.methods, *(args.method or ())) if m]
+                          or DEFAULT_METHODS)
     parse_seeds(args.seeds)
     if args.datasets is not None:
         parse_datasets(args.datasets)
@@ -107,6 +108,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--{exc}") from None
     _check_timeout_and_threads(args.timeout, args.threads)
     _check_folders(args.out, args.data_dir)
+    results_io.check_methods(args.out, specs)
 
 
 def _check_folders(out_dir, data_dir) -> None:
@@ -150,6 +152,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "results.csv")
     done = results_io.done_keys(path, retry_failed=retry_failed)
+    results_io.record_methods(out_dir, specs)
     progress = _Progress(len(names), quiet)
     missing = {s.name: unavailable_reason(s) for s in specs}
 
@@ -178,6 +181,10 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
         progress.dataset_done(name)
 
     progress.say(f"{len(names)} datasets x {len(specs)} methods x {len(seeds)} seeds -> {path}")
+    recorded = sum((n, s.name, seed) in done for n in names for s in specs for seed in seeds)
+    if recorded:
+        progress.say(f"{recorded} of these jobs are in results.csv already and are skipped" + (
+            "" if retry_failed else " (--retry-failed reruns those that failed)"))
     try:
         if jobs == 1:
             for name in names:
