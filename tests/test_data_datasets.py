@@ -179,3 +179,17 @@ def test_infer_task_of_named_datasets():
     # an archive's text labels are class labels, even where they read as fractions
     assert datasets.infer_task(np.array(["0.25", "1"]), "ItalyPowerDemand") == "classification"
     assert "Covid3Month" in datasets.regression_names()
+
+
+def test_a_ts_file_that_declares_regression_is_regression_with_whole_number_targets(tmp_path):
+    lines = ["@problemName MyReg", "@univariate true", "@equalLength true", "@seriesLength 3",
+             "@classLabel false", "@targetLabel true", "@data",
+             "1,2,3:4", "2,3,4:7", "0,1,0:4"]
+    (tmp_path / "MyReg").mkdir()
+    (tmp_path / "MyReg" / "MyReg_TRAIN.ts").write_text("\n".join(lines) + "\n")
+    X, y = datasets.load("MyReg", data_dir=str(tmp_path))
+    assert y.dtype.kind == "f" and datasets.infer_task(y, "MyReg") == "regression"
+    lines[4:6] = ["@classLabel true 4 7"]
+    (tmp_path / "MyReg" / "MyReg_TRAIN.ts").write_text("\n".join(lines) + "\n")
+    X, y = datasets.load("MyReg", data_dir=str(tmp_path))
+    assert datasets.infer_task(y, "MyReg") == "classification"

@@ -94,21 +94,24 @@ def infer_task(y, dataset: str | None = None) -> str:
     """``"regression"`` or ``"classification"`` for targets ``y``; ``dataset`` is the name of
     the archive dataset they come from (None for targets read from a file).
 
-    Regression: a TSER archive dataset, or targets whose numbers include a non-integer value
-    (finite values only): float targets, and, for targets read from a file (whose reader may
-    keep them as text, e.g. a CSV ``target`` column), text that reads as such numbers.
+    Regression: a TSER archive dataset; a named dataset with float targets (:func:`load`
+    returns float targets only for regression: a TSER dataset, or a ``.ts`` file whose header
+    says ``@targetLabel true``, even where every target is a whole number); or targets whose
+    numbers include a non-integer value (finite values only): float targets, and, for targets
+    read from a file (whose reader may keep them as text, e.g. a CSV ``target`` column), text
+    that reads as such numbers.
     Classification otherwise: integers, booleans, integer-valued numbers, other text, and the
     text labels of a named (non-TSER) archive dataset, which are class labels whatever they
-    read as (``tsea.datasets.load`` returns float targets for TSER datasets only).
+    read as.
     """
     if dataset is not None and dataset in regression_names():
         return "regression"
     y = np.asarray(y)
     if y.dtype.kind in "iub":
         return "classification"
+    if dataset is not None:
+        return "regression" if y.dtype.kind == "f" else "classification"
     if y.dtype.kind != "f":
-        if dataset is not None:
-            return "classification"
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError):
