@@ -92,13 +92,24 @@ def test_a_method_name_run_again_with_other_settings_is_refused(tmp_path, capsys
 
     config = tmp_path / "mine.yaml"
     config.write_text("n_iters: 2\n")
-    args = ["benchmark", "--datasets", "Waves", "--methods", str(config), "--out", str(out), "-q"]
+    args = ["benchmark", "--datasets", "GunPoint", "--methods", str(config), "--out", str(out),
+            "-q"]
     monkeypatch.setattr(runner, "run_benchmark", lambda **kw: runner.results_io.record_methods(
         kw["out_dir"], parse_methods(kw["methods"])) or pd.DataFrame(columns=COLUMNS))
     assert main([*args, "--no-report"]) == 0
     config.write_text("n_iters: 3\n")
     assert main([*args, "--no-report"]) == 2
     assert "method 'mine' was run into" in capsys.readouterr().err
+
+
+def test_a_job_whose_dataset_lacks_a_split_says_which_and_how_to_fix_it(tmp_path):
+    (tmp_path / "OnlyTrain").mkdir()
+    (tmp_path / "OnlyTrain" / "OnlyTrain_TRAIN.tsv").write_text("1\t1\t2\t3\n2\t2\t3\t4\n")
+    row = runner.run_job("OnlyTrain", MR, 0, data_dir=str(tmp_path))
+    assert row["status"] == "failed"
+    assert f"data_dir: {tmp_path / 'OnlyTrain'} has OnlyTrain_TRAIN.tsv but no " \
+           "OnlyTrain_TEST.{ts,tsv,arff}" in row["error"]
+    assert "To use it offline, put OnlyTrain_TRAIN.ts" in row["error"]  # not cut off
 
 
 def test_failure_is_recorded_and_the_run_goes_on(tmp_path, capsys):
@@ -268,6 +279,9 @@ def test_cli_arguments_parse_and_reach_the_runner(tmp_path, monkeypatch):
     (["--methods", "nosuch"], "unknown method 'nosuch'"),
     (["--method", "nosuch.yaml"], "nosuch.yaml"),
     (["--datasets", "a,a"], "--datasets lists a more than once"),
+    (["--datasets", "GunPoint,NoSuchSet,gunpoint"],
+     "--datasets: no dataset 'NoSuchSet', 'gunpoint' (did you mean 'GunPoint'?): it is in none "
+     "of the UCR, UEA or TSER archives"),
 ])
 def test_bad_options_are_usage_errors_before_any_job(tmp_path, monkeypatch, capsys, args, message):
     from tsea.cli import main

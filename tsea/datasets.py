@@ -79,7 +79,14 @@ def _find(name: str, splits, data_dir):
         files = {s: _split_file(folder, name, s) for s in splits}
         if all(files.values()):
             return source, files, tried
-        tried.append(f"{source}: {folder / name}/{name}_{{TRAIN,TEST}}.{{ts,tsv,arff}}")
+        present = sorted(p.name for p in (folder / name).glob(f"{name}_*")
+                         if p.suffix[1:] in SUFFIXES) if (folder / name).is_dir() else []
+        if present:  # the dataset's folder, without some split: say which
+            missing = ", ".join(f"{name}_{s.upper()}.{{ts,tsv,arff}}" for s in splits
+                                if files[s] is None)
+            tried.append(f"{source}: {folder / name} has {', '.join(present)} but no {missing}")
+        else:
+            tried.append(f"{source}: {folder / name}/{name}_{{TRAIN,TEST}}.{{ts,tsv,arff}}")
     return None, None, tried
 
 
@@ -175,6 +182,14 @@ def _known_names(data_dir) -> set[str]:
         except OSError:
             pass
     return names
+
+
+def unknown_names(names, data_dir=None) -> list[str]:
+    """The names of ``names`` that :func:`load` cannot find anywhere: no folder of that name
+    where it looks (``data_dir``, TSEA_DATA, the packages' data, the cache), and none in the
+    UCR, UEA or TSER archives' lists that it could download."""
+    known = _known_names(data_dir)
+    return [n for n in names if n not in known]
 
 
 def _not_found(name, tried, download_note, data_dir=None):

@@ -101,7 +101,7 @@ def check_arguments(args: argparse.Namespace) -> None:
                           or DEFAULT_METHODS)
     parse_seeds(args.seeds)
     if args.datasets is not None:
-        parse_datasets(args.datasets)
+        _check_dataset_names(parse_datasets(args.datasets), args.data_dir)
     try:
         resolve_jobs(args.jobs, 1)
     except ValueError as exc:
@@ -109,6 +109,22 @@ def check_arguments(args: argparse.Namespace) -> None:
     _check_timeout_and_threads(args.timeout, args.threads)
     _check_folders(args.out, args.data_dir)
     results_io.check_methods(args.out, specs)
+
+
+def _check_dataset_names(names, data_dir) -> None:
+    from tsea.datasets import _known_names, unknown_names
+    from tsea.utils import did_you_mean
+
+    if data_dir is not None and not os.path.isdir(data_dir):
+        return  # said by _check_folders
+    unknown = unknown_names(names, data_dir)
+    if unknown:
+        known = _known_names(data_dir)
+        listed = ", ".join(f"{n!r}{did_you_mean(n, known, cutoff=0.85)}" for n in unknown)
+        raise ValueError(
+            f"--datasets: no dataset {listed}: it is in none of the UCR, UEA or TSER archives, "
+            "nor a folder under --data-dir, TSEA_DATA, the bundled data or the download cache "
+            "(names are case-sensitive)")
 
 
 def _check_folders(out_dir, data_dir) -> None:

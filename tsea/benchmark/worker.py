@@ -76,7 +76,7 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
     except Exception as exc:  # recorded, the run goes on
         last = traceback.extract_tb(exc.__traceback__)[-1:] or None
         where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
-        row["error"] = f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")[:500]
+        row["error"] = f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")[:2000]
     return row
 
 
