@@ -30,7 +30,7 @@ def datasets_in(data_dir: str) -> list[str]:
     return names
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data_dir", nargs="?", default=None, help="UEA archive folder")
@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.datasets:
-        names = args.datasets.split(",")
+        names = args.datasets  # run_benchmark parses the list (spaces, empty items, repeats)
     else:
         names = datasets_in(args.data_dir) if args.data_dir else BUNDLED
     rows = run_benchmark(datasets=names, methods=[args.methods], seeds=args.seeds,
@@ -50,7 +50,11 @@ def main() -> None:
     ok = rows[rows["status"] == "ok"]
     print(ok.pivot_table(index="dataset", columns="method", values="score").round(4))
     print(f"full report: {os.path.join(args.out, 'results.md')}")
+    failed = rows[rows["status"].isin(["failed", "timeout"])]
+    if len(failed):
+        print(f"{len(failed)} of {len(rows)} jobs failed; see {os.path.join(args.out, 'results.csv')}")
+    return 1 if len(failed) else 0
 
 
 if __name__ == "__main__":  # required: jobs run in spawned worker processes
-    main()
+    sys.exit(main())

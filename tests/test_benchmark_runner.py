@@ -400,3 +400,16 @@ def test_ctrl_c_records_no_failure_for_the_jobs_it_stops(tmp_path):
     assert proc.wait(timeout=60) == 130
     rows = read_results(str(results))
     assert len(rows) and set(rows["status"]) == {"ok"}, rows[["dataset", "method", "status", "error"]]
+
+
+@pytest.mark.slow  # a real run in another process (~10 s)
+def test_the_uea_example_strips_names_and_fails_when_a_job_fails(tmp_path):
+    (tmp_path / "OnlyTrain").mkdir()
+    (tmp_path / "OnlyTrain" / "OnlyTrain_TRAIN.tsv").write_text("1\t1\t2\t3\n2\t2\t3\t4\n")
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "benchmark_uea.py")
+    done = subprocess.run([sys.executable, script, str(tmp_path), "--datasets", " OnlyTrain",
+                           "--methods", "minirocket", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "1 of 1 jobs failed" in done.stdout
+    assert list(read_results(str(tmp_path / "out" / "results.csv"))["dataset"]) == ["OnlyTrain"]
