@@ -1,6 +1,7 @@
 """`tsea fit --head/--task` (a classifier's or regressor's model file), `tsea predict` (its
 predictions, streamed) and `tsea.load_model` (whichever estimator a file holds)."""
 
+import json
 import os
 
 import numpy as np
@@ -314,6 +315,36 @@ def test_info_json_holds_every_parameter_and_matches_the_loaded_model(models, ca
     assert summary["n_channels"] == reg.n_channels_ and "classes" not in summary
 
 
+@pytest.mark.parametrize("edit, reason", [
+    (lambda p, m: (p, {k: v for k, v in m.items() if k != "classes"}), "classes"),
+    (lambda p, m: ({**p, "depth": -3}, m), "depth"),
+    (lambda p, m: ({**p, "attention": "bogus"}, m), "bogus"),
+])
+def test_info_says_when_this_tsea_does_not_load_the_file(models, tmp_path, capsys, edit, reason):
+    from tsea import modelfile
+
+    params, meta, arrays = modelfile.read_model(models["clf"])
+    params, meta = edit(params, meta)
+    edited = tmp_path / "edited.tsea"
+    modelfile.write_model(edited, "EAClassifier", params, meta, arrays)
+    with pytest.raises(ValueError) as loading:
+        tsea.load_model(str(edited))
+    assert main(["info", str(edited)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"this tsea does not load {edited}: {loading.value}")
+    assert reason in str(loading.value) and "what the file says:" in out
+    assert main(["info", str(edited), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["problem"] == str(loading.value)
+
+
+def test_info_shows_class_weights_as_the_mapping_given(tmp_path, capsys):
+    path = str(tmp_path / "w.tsea")
+    assert main(["fit", "--data", ITALY_TRAIN, "--class-weight", "1=2", "-o", path, *FAST]) == 0
+    assert main(["info", path]) == 0
+    out = capsys.readouterr().out
+    assert '  class_weight: {"1": 2.0}' in out and "this tsea does not load" not in out
+
+
 def test_info_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
     assert main(["info", ITALY_TEST]) == 1
     assert "is not a valid tsea model file" in capsys.readouterr().err
@@ -391,13 +422,16 @@ def test_info_of_an_older_file_names_the_parameters_it_predates(models, tmp_path
     from tsea import modelfile
 
     params, meta, arrays = modelfile.read_model(models["enc"])
-    del params["run_dir"], params["differences"], meta["train_length"]
+    # (not `differences`: its legacy value, False, does not fit these weights, which take the
+    # differences as a second channel)
+    del params["run_dir"], meta["train_length"]
     old = tmp_path / "old.tsea"
     modelfile.write_model(old, "EAEncoder", params, meta, arrays)
     assert main(["info", str(old)]) == 0
     out = capsys.readouterr().out
     assert "input: 1 channel; seed 0" in out  # no training length in files that old
-    assert "parameters newer than the file" in out and "differences, run_dir" in out
+    assert "parameters newer than the file (loading gives them the values of the tsea that " \
+           "wrote it): run_dir" in out
 
 
 def test_a_model_saved_for_cuda_runs_on_this_cpu_with_device_cpu(models, tmp_path, capsys,

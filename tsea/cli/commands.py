@@ -490,7 +490,7 @@ def cmd_info(args) -> int:
     require_file(args.model, "model file")
     summary = describe_model(args.model)
     print(json.dumps(summary, indent=2) if args.json else format_info(summary))
-    return 0
+    return 0 if summary["problem"] is None else 1
 
 
 def cmd_attention(args) -> int:
