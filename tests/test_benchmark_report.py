@@ -100,6 +100,38 @@ def test_plots_are_written_and_not_blank(tmp_path):
         assert np.ptp(img[..., :3]) > 0.1
 
 
+def test_plots_of_methods_no_longer_in_the_results_are_removed(tmp_path):
+    _write(tmp_path)
+    report.write_report(str(tmp_path))
+    mine = tmp_path / "plots" / "my_notes.png"
+    mine.write_bytes(b"not ours")
+    results = tmp_path / "results.csv"
+    frame = pd.read_csv(results)
+    frame[frame["method"] != "ts2vec"].to_csv(results, index=False)
+    md = open(report.write_report(str(tmp_path))).read()
+    assert not (tmp_path / "plots" / "scatter_classification_ea-dc_vs_ts2vec.png").exists()
+    assert (tmp_path / "plots" / "scatter_classification_ea-dc_vs_minirocket.png").exists()
+    assert mine.read_bytes() == b"not ours" and "vs_ts2vec" not in md
+    # one method left: nothing to draw, and no plots of before
+    frame[frame["method"] == "ea-dc"].to_csv(results, index=False)
+    report.write_report(str(tmp_path))
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["my_notes.png"]
+    mine.unlink()
+    report.write_report(str(tmp_path))
+    assert not (tmp_path / "plots").exists()  # no empty folder left
+
+
+def test_a_bar_in_a_name_stays_inside_its_cell(tmp_path):
+    append_row(str(tmp_path / "results.csv"), {
+        "dataset": "D|1", "task": "classification", "method": "my|cfg", "seed": 0,
+        "metric": "accuracy", "score": 0.5, "status": "ok", "fit_seconds": 1.0,
+        "transform_seconds": 0.1})
+    md = open(report.write_report(str(tmp_path), plots=False)).read()
+    rows = [ln for ln in md.splitlines() if ln.startswith("| D")]
+    assert rows and all(ln.replace("\\|", "").count("|") == 3 for ln in rows)
+    assert "| D\\|1 | **0.5000** |" in md and "my\\|cfg (1 seed)" in md
+
+
 def test_no_cd_diagram_with_too_few_datasets(tmp_path):
     table = pd.DataFrame({"a": [0.1, 0.2], "b": [0.3, 0.1], "c": [0.5, 0.5]})
     from tsea.benchmark.plots import critical_difference

@@ -81,4 +81,21 @@ def write_plots(df: pd.DataFrame, plot_dir: str) -> list[str]:
             p = scatter(table, REFERENCE_METHOD, other, os.path.join(plot_dir, name), metric)
             if p:
                 made.append(p)
+    _remove_stale(plot_dir, made)
     return made
+
+
+def _remove_stale(plot_dir: str, made: list[str]) -> None:
+    """Remove the plots of an earlier report that this one did not draw again (a method or a
+    task no longer in the results), so that the folder shows the results it sits beside;
+    files not named as this module names its plots are left alone."""
+    if not os.path.isdir(plot_dir):
+        return
+    kept = {os.path.basename(p) for p in made}
+    for name in os.listdir(plot_dir):
+        ours = name == "critical_difference.png" or (
+            name.startswith("scatter_") and name.endswith(".png"))
+        if ours and name not in kept:
+            os.remove(os.path.join(plot_dir, name))
+    if not os.listdir(plot_dir):
+        os.rmdir(plot_dir)

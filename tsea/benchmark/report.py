@@ -57,9 +57,10 @@ def _fmt(value: float, bold: bool) -> str:
 
 
 def _markdown(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    def line(cells) -> str:  # a "|" in a name or an error would end its cell
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
 
 
 def task_section(df: pd.DataFrame, task: str, published: pd.DataFrame) -> str:
@@ -140,7 +141,7 @@ def problems_section(df: pd.DataFrame) -> str:
     bad = df[df["status"] != "ok"]
     if bad.empty:
         return ""
-    rows = [[r.dataset, r.method, str(r.seed), r.status, str(r.error).replace("|", "/")]
+    rows = [[r.dataset, r.method, str(r.seed), r.status, str(r.error)]
             for r in bad.itertuples()]
     return "## Jobs that did not produce a score\n\n" + _markdown(
         ["dataset", "method", "seed", "status", "error"], rows) + "\n"
