@@ -368,7 +368,8 @@ def test_processes_appending_to_one_results_file_lose_no_rows(tmp_path):
         "from tsea.benchmark.results import append_row\n"
         "for i in range(40):\n"
         "    append_row(sys.argv[1], {'dataset': f'{sys.argv[2]}-{i}', 'method': 'm',\n"
-        "                             'seed': 0, 'status': 'ok'})\n"
+        "                             'seed': 0, 'status': 'ok', 'metric': 'accuracy',\n"
+        "                             'score': 0.5})\n"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, path, f"p{k}"]) for k in range(4)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
