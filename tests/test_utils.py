@@ -196,3 +196,24 @@ def test_quiet_lightning_restores_levels_and_filters():
     assert logger.level == level and warnings.filters == filters
     with quiet_lightning(verbose=True):
         assert logger.level == level
+
+
+def test_fits_in_threads_give_what_they_give_one_after_the_other():
+    # torch's, numpy's and python's generators belong to the process: two fits seeded at once
+    # in two threads would interleave their draws (dropout, initial weights)
+    from concurrent.futures import ThreadPoolExecutor
+
+    import tsea
+
+    X = np.random.default_rng(0).normal(size=(16, 1, 40)).cumsum(-1).astype(np.float32)
+
+    def embed(seed):
+        return tsea.EAEncoder(repr_dim=8, d_model=8, depth=2, n_heads=2, batch_size=4,
+                              max_train_length=32, n_iters=12, n_jobs=1, device="cpu",
+                              random_state=seed).fit(X).transform(X)
+
+    alone = [embed(0), embed(1)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(embed, [0, 1]))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)

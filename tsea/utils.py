@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import secrets
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -204,10 +205,22 @@ def seeded(seed: int):
 
     Seeding goes through ``lightning.seed_everything``, which also sets ``PL_GLOBAL_SEED``:
     the processes a spawn strategy starts read it to seed themselves alike (restored too).
+    These generators are the process's, so blocks in different threads (fits run by a
+    threading backend) take turns: run at once, their draws would interleave and the same seed
+    would not give the same model.
     """
     import lightning as L
     import torch
 
+    with _SEEDED_LOCK:
+        yield from _seeded(seed, L, torch)
+
+
+#: Held by the thread inside a :func:`seeded` block (re-entrant: blocks may nest).
+_SEEDED_LOCK = threading.RLock()
+
+
+def _seeded(seed, L, torch):
     py_state, np_state = random.getstate(), np.random.get_state()
     torch_state = torch.get_rng_state()
     cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
