@@ -237,3 +237,15 @@ def test_balanced_class_weight_finds_more_of_a_rare_class(name):
 def test_class_weight_is_for_classification_heads_only():
     with pytest.raises(ValueError, match="classification heads only"):
         make_head("regression", "ridge", 10, class_weight="balanced")
+
+
+@pytest.mark.parametrize("n_per_class", [4, 12])  # C=inf alone, and the grid search of C
+def test_svm_predicts_the_class_of_the_largest_decision_score(n_per_class):
+    # one-vs-one votes tie often among 9 overlapping classes; the tie goes to the class whose
+    # decision score (and so probability) is largest, not to the first class
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(9), n_per_class)
+    Z = rng.normal(size=(len(y), 3)) + 0.5 * y[:, None]
+    head = make_head("classification", "svm", len(y), y).fit(Z, y)
+    test = rng.normal(size=(2000, 3)) * 3 + 2
+    np.testing.assert_array_equal(head.predict(test), head.decision_function(test).argmax(1))

@@ -163,7 +163,11 @@ def _class_counts(y) -> np.ndarray:
 
 def _svm_head(n_train: int, y, class_weight=None) -> object:
     counts = _class_counts(y)
-    svc = {"kernel": "rbf", "gamma": "scale", "max_iter": SVM_MAX_ITER, "class_weight": class_weight}
+    # break_ties: with 3+ classes, a tie of one-vs-one votes goes to the class of the largest
+    # decision score, not the first class; predict is then the argmax of decision_function and
+    # of predict_proba (their softmax), as for the other heads
+    svc = {"kernel": "rbf", "gamma": "scale", "max_iter": SVM_MAX_ITER, "class_weight": class_weight,
+           "break_ties": True}
     if n_train >= 50 and counts.size > 0 and counts.min() >= 5:
         return GridSearchCV(
             FallbackSVC(**svc),
