@@ -254,3 +254,20 @@ def test_a_finetune_file_with_a_linear_layer_still_loads(tmp_path, estimator):
         np.testing.assert_allclose(loaded.decision_function(X), out[:, 1] - out[:, 0])
     else:
         assert np.allclose(loaded.predict(X), out[:, 0] * model.y_scale_ + model.y_mean_)
+
+
+def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
+    # a grid search over np.arange(...) or np.array([...]) sets numpy scalars
+    X = _series(n=8)
+    y = np.array(["a", "b"] * 4)
+    params = {**TINY, "repr_dim": np.int64(8), "dropout": np.float32(0.25),
+              "random_state": np.int64(3)}
+    clf = EAClassifier(**params).fit(X, y)
+    clf.set_params(repr_dim=8)  # the same value as a Python int: nothing changed
+    path = tmp_path / "m.tsea"
+    clf.save(path)
+    loaded = EAClassifier.load(path)
+    got = loaded.get_params()
+    assert (got["repr_dim"], got["random_state"]) == (8, 3) and type(got["repr_dim"]) is int
+    assert got["dropout"] == pytest.approx(0.25)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

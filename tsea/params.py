@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -338,13 +339,26 @@ def validate(params: dict, *, task: str | None = None, caller: str = "tsea") -> 
 
 
 def to_file(params: dict) -> dict:
-    """``params`` in the form a model file's JSON keeps: a ``class_weight`` dict becomes a list
+    """``params`` in the form a model file's JSON keeps: numpy scalars (a grid search over
+    ``np.arange`` gives them) become Python numbers, and a ``class_weight`` dict becomes a list
     of ``[label, weight]`` pairs, because JSON would turn integer labels into text keys."""
+    params = {name: plain_value(value) for name, value in params.items()}
     cw = params.get("class_weight")
     if not isinstance(cw, dict):
-        return dict(params)
-    pairs = [[k.item() if hasattr(k, "item") else k, float(w)] for k, w in cw.items()]
+        return params
+    pairs = [[k, float(w)] for k, w in cw.items()]
     return {**params, "class_weight": pairs}
+
+
+def plain_value(value):
+    """``value`` with numpy scalars, inside lists and dicts too, as Python scalars."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {plain_value(k): plain_value(v) for k, v in value.items()}
+    return value
 
 
 def from_file(params: dict) -> dict:

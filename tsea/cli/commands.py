@@ -21,8 +21,7 @@ from tsea.cli.checks import (
 )
 from tsea.cli.io import load_data, regression_targets
 from tsea.datasets import infer_task
-from tsea.estimators.labels import plain_label
-from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS
+from tsea.params import CLASSIFICATION_HEADS, REGRESSION_HEADS, plain_value
 from tsea.utils import silence_lightning
 
 
@@ -171,7 +170,7 @@ def _texts_of(labels) -> tuple[dict, dict]:
     """``(text -> label, text -> [labels])`` of ``labels`` as a table writes them; the second
     holds the texts that more than one label prints as (1 and '1')."""
     by_text, clashes = {}, {}
-    for label in dict.fromkeys(plain_label(v) for v in labels):
+    for label in dict.fromkeys(plain_value(v) for v in labels):
         first = by_text.setdefault(str(label), label)
         if first != label:
             clashes.setdefault(str(label), [first]).append(label)

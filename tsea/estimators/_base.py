@@ -219,10 +219,12 @@ class _EABase(BaseEstimator):
         for name, value in now.items():
             if name in free or name not in at_fit:
                 continue
-            try:
-                same = bool(value == at_fit[name]) and type(value) is type(at_fit[name])
+            before = at_fit[name]
+            try:  # a numpy scalar is its Python value (set_params(depth=np.int64(2)) after 2)
+                plain, plain_before = _params.plain_value(value), _params.plain_value(before)
+                same = bool(plain == plain_before) and type(plain) is type(plain_before)
             except (TypeError, ValueError):
-                same = value is at_fit[name]
+                same = value is before
             if not same:
                 raise ValueError(
                     f"{type(self).__name__}: {name} was {at_fit[name]!r} at fit and is {value!r} "
@@ -371,8 +373,10 @@ class _EABase(BaseEstimator):
         check_is_fitted(self, "encoder_")
         self._check_unchanged_since_fit()
         params = self.get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            raise ValueError("cannot save: random_state must be an int or None in a model file")
+        seed = params["random_state"]
+        if not (seed is None or isinstance(seed, int | np.integer)):
+            raise ValueError(f"cannot save: random_state must be an int or None in a model file, "
+                             f"not a {type(seed).__name__}")
         meta = {
             "tsea_version": tsea.__version__,
             "encoder_config": self.encoder_.config,

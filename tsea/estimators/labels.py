@@ -9,6 +9,8 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from tsea.params import plain_value
+
 _NON_CLASS_TARGETS = (
     "continuous",
     "continuous-multioutput",
@@ -78,7 +80,7 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
         lookup = {v: i for i, v in enumerate(ordered)}
         y_index = np.array([lookup[v] for v in values], dtype=np.int64)
     if classes.shape[0] < 2:
-        only = plain_label(classes[0])
+        only = plain_value(classes[0])
         raise ValueError(
             f"y has a single class ({only!r}); a classifier needs at least 2 classes "
             "(Classifier can't train when only one class is present.)"
@@ -99,11 +101,6 @@ def check_targets(y, n_series: int) -> np.ndarray:
     return y
 
 
-def plain_label(value):
-    """A label as a Python value (numpy scalars unwrapped), for messages, JSON and dicts."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def class_weight_by_index(class_weight, classes: np.ndarray):
     """``class_weight`` for a head fitted on class indices (``y_index`` of :func:`encode_labels`).
 
@@ -114,7 +111,7 @@ def class_weight_by_index(class_weight, classes: np.ndarray):
     """
     if not isinstance(class_weight, dict):
         return class_weight
-    plain = [plain_label(c) for c in classes]
+    plain = [plain_value(c) for c in classes]
     by_index, unknown = {}, []
     for key, weight in class_weight.items():
         named = [i for i, c in enumerate(plain) if _same_label(key, c)]
@@ -163,10 +160,10 @@ def check_label_kinds(y: np.ndarray, classes: np.ndarray) -> None:
     ``score`` would count every one of them wrong, as scikit-learn's ``accuracy_score`` refuses
     to. The usual cause is a model trained on labels read from a file as text (``'1'``), scored
     with integer labels (``1``)."""
-    have = {_kind(plain_label(c)) for c in classes}
-    extra = {_kind(plain_label(v)) for v in y} - have
+    have = {_kind(plain_value(c)) for c in classes}
+    extra = {_kind(plain_value(v)) for v in y} - have
     if extra:
-        shown = ", ".join(repr(plain_label(c)) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+        shown = ", ".join(repr(plain_value(c)) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
         raise ValueError(
             f"y holds labels of another kind ({', '.join(sorted(extra))}) than the classifier's "
             f"classes ({', '.join(sorted(have))}: {shown}); convert y to the classes' type "

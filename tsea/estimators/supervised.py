@@ -26,9 +26,9 @@ from tsea.estimators.labels import (
     check_targets,
     class_weight_by_index,
     encode_labels,
-    plain_label,
 )
 from tsea.heads import check_embedding_spread, linear_weights, make_head, scores_to_proba
+from tsea.params import plain_value
 from tsea.training.finetune import VAL_FRACTION, no_validation_reason
 from tsea.utils import resolve_threads, seeded
 
@@ -247,7 +247,7 @@ class EAClassifier(ClassifierMixin, _Supervised):
 
     def _head_state(self) -> tuple[dict, dict]:
         meta, arrays = super()._head_state()
-        classes = [plain_label(c) for c in self.classes_]
+        classes = [plain_value(c) for c in self.classes_]
         return {**meta, "classes": classes, "classes_dtype": self.classes_.dtype.str}, arrays
 
     def _restore_head(self, meta: dict, arrays: dict) -> None:
