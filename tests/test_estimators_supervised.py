@@ -146,6 +146,13 @@ def test_supervised_errors():
         text.score(X, y)
     with pytest.raises(ValueError, match=r"another kind \(text\) .* \(numbers: 0, 1\)"):
         clf.score(X, y.astype(str))
+    # a missing label is no wrong prediction: refused, as fit and accuracy_score refuse it
+    with pytest.raises(ValueError, match=r"y contains NaN labels, at y\[2\] \(1 of 6"):
+        clf.score(X, np.where(np.arange(6) == 2, np.nan, y.astype(float)))
+    with pytest.raises(ValueError, match=r"missing labels \(None, NaN or pd.NA\), at y\[0\]"):
+        text.score(X, np.array([None, *y.astype(str)[1:]], dtype=object))
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(2,\), but y has 6 entries"):
+        clf.score(X, y, sample_weight=[1.0, 2.0])
 
 
 def test_pooling_parameter_defaults_and_wiring():

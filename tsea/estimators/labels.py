@@ -46,15 +46,9 @@ def _is_missing(value) -> bool:
     return isinstance(value, numbers.Real) and value != value  # NaN
 
 
-def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
-    """Validate class labels; return ``(classes_, y_index)``.
-
-    ``classes_`` is sorted (``np.unique``) when the labels are mutually comparable. Mixed labels
-    that numpy cannot sort (e.g. ``[1, "a"]``) are ordered numbers first (by value), then strings
-    (alphabetically), then any other object (by ``repr``); ``classes_`` is then an object array.
-    """
-    y = column_or_1d(y, warn=True)
-    _check_length(y, n_series)
+def check_no_missing_labels(y: np.ndarray) -> None:
+    """ValueError naming the first NaN, infinite or missing (None, pd.NA) label of 1-D ``y``:
+    for fit they are no class, and for ``score`` they would count as wrong predictions."""
     if y.dtype.kind == "f":
         if np.isnan(y).any():
             raise ValueError(f"y contains NaN labels, {_where(np.isnan(y))}")
@@ -64,6 +58,18 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
         missing = np.fromiter((_is_missing(v) for v in y), dtype=bool, count=y.shape[0])
         if missing.any():
             raise ValueError(f"y contains missing labels (None, NaN or pd.NA), {_where(missing)}")
+
+
+def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate class labels; return ``(classes_, y_index)``.
+
+    ``classes_`` is sorted (``np.unique``) when the labels are mutually comparable. Mixed labels
+    that numpy cannot sort (e.g. ``[1, "a"]``) are ordered numbers first (by value), then strings
+    (alphabetically), then any other object (by ``repr``); ``classes_`` is then an object array.
+    """
+    y = column_or_1d(y, warn=True)
+    _check_length(y, n_series)
+    check_no_missing_labels(y)
     try:
         kind = type_of_target(y)
     except (TypeError, ValueError):  # e.g. mixed labels that numpy cannot sort

@@ -23,6 +23,7 @@ from tsea import training as _training
 from tsea.estimators._base import _EABase, table_parameters, torch_threads
 from tsea.estimators.labels import (
     check_label_kinds,
+    check_no_missing_labels,
     check_targets,
     class_weight_by_index,
     encode_labels,
@@ -238,8 +239,15 @@ class EAClassifier(ClassifierMixin, _Supervised):
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy; works for mixed-type labels too (compared element by element)."""
-        y = np.asarray(column_or_1d(y), dtype=object)
+        y = column_or_1d(y)
+        check_no_missing_labels(y)
+        y = np.asarray(y, dtype=object)
         check_label_kinds(y, self.classes_)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != y.shape:
+                raise ValueError(f"sample_weight has shape {sample_weight.shape}, but y has "
+                                 f"{y.shape[0]} entries")
         pred = np.asarray(self.predict(X), dtype=object)
         if y.shape != pred.shape:
             raise ValueError(f"y has {y.shape[0]} entries but X has {pred.shape[0]} series")
