@@ -260,3 +260,16 @@ def test_data_layer_never_imports_torch():
     root = str(Path(__file__).resolve().parents[1])
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("name", ["label", "target"])
+def test_a_long_frame_with_a_label_column_is_refused_not_read_as_a_channel(name):
+    df = pd.DataFrame({"id": [0, 0, 1, 1], "time": [0, 1, 0, 1], "value": [1.0, 2, 3, 4],
+                       name: [1, 1, 0, 0]})
+    message = f"X: column '{name}' would be read as a channel, but its name is the one tsea's " \
+              "files give labels and targets. Labels go in y"
+    with pytest.raises(ValueError, match=message):
+        to_collection(df)
+    with pytest.raises(ValueError, match=message):
+        to_collection(df.set_index(["id", "time"]))
+    assert to_collection(df.rename(columns={name: "v2"})).n_channels == 2

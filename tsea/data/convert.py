@@ -221,6 +221,14 @@ def _from_long(inst, time, values: pd.DataFrame, what: str) -> Collection:
     """Long format: one row per (series, time step), one column per channel."""
     if values.shape[1] == 0:
         raise ValueError(f"{what}: long-format data has no channel columns besides id and time")
+    from .csv_io import LABEL_NAMES  # csv_io imports this module
+
+    for name in LABEL_NAMES:
+        if name in values.columns:  # it would be read as a channel: the answer fed as input
+            raise ValueError(
+                f"{what}: column {name!r} would be read as a channel, but its name is the one "
+                "tsea's files give labels and targets. Labels go in y, one per series: drop "
+                "the column from X (or rename it, if it is a channel)")
     inst = np.asarray(inst, dtype=object)
     time = pd.Series(np.asarray(time)).reset_index(drop=True)
     for name, col in (("id", pd.Series(inst)), ("time", time)):
