@@ -29,19 +29,23 @@ def main() -> None:
     X = np.random.default_rng(0).normal(size=(args.n, 1, args.length)).astype(np.float32)
     data = SeriesDataModule(X, np.full(args.n, args.length), batch_size=args.batch_size,
                             max_train_length=args.max_train_length)
-    plain = data.train_dataloader()  # no trainer: the same loader without the resume state
-    loader = _ResumableLoader(plain.dataset, batch_size=plain.batch_size, shuffle=True,
-                              drop_last=True, generator=torch.Generator().manual_seed(0),
-                              collate_fn=plain.collate_fn, num_workers=0,
-                              generators=(torch.Generator().manual_seed(0),
-                                          plain.collate_fn.generator), progress=None)
-    per_epoch = len(loader)
-    iter(loader)  # records the epoch's starting states
-    start = loader._epoch_start
+    plain = data.train_dataloader()  # no trainer: the same loader without the replay state
+
+    def loader(resume=None):
+        return _ResumableLoader(
+            plain.dataset, batch_size=plain.batch_size, shuffle=True, drop_last=True,
+            generator=torch.Generator().manual_seed(0), collate_fn=plain.collate_fn,
+            num_workers=0, generators=(torch.Generator().manual_seed(0),
+                                       plain.collate_fn.generator), progress=None,
+            resume=resume)
+
+    first = loader()
+    iter(first)  # records the epoch's starting states
+    start, per_epoch = first._epoch_start, len(first)
     for done in (per_epoch // 10, per_epoch // 2, per_epoch - 1):
-        loader.load_state_dict({"generators": start, "processed": done, "completed": done})
+        resumed = loader({"generators": start, "processed": done, "completed": done})
         t0 = time.perf_counter()
-        batches = iter(loader)
+        batches = iter(resumed)
         seconds = time.perf_counter() - t0
         next(batches)
         print(f"{args.n} series x {args.length} steps, batch {args.batch_size}: replaying "

@@ -3,6 +3,7 @@ continues from them, through the estimators and ``tsea fit --resume``."""
 
 import importlib
 import os
+import re
 
 import numpy as np
 import pytest
@@ -70,12 +71,17 @@ def test_an_interrupted_fit_resumes_from_its_last_checkpoint(tmp_path, every_thr
     (3, 5, "last", {"soft_scope": "train"}),  # batches that carry their series' indices
     (100, 12, "best", {}),  # written by the epoch-end hooks (the best epoch: 5 or 10 steps)
     (5, 99, "last", {}),  # a fit that ended at its budget: resuming does nothing more
+    # a budget in epochs: Lightning reads the data before the checkpoint to count the steps
+    # (for the average's start and the warm-up), and never hands the loader its state
+    (4, 9, "last", {"max_epochs": 3, "n_iters": None, "averaging_start": 0.5}),
+    (4, 9, "last", {"max_epochs": 3, "n_iters": None, "weight_averaging": False,
+                    "warmup": 0.2}),
 ])
 def test_a_resumed_fit_equals_the_uninterrupted_one(tmp_path, monkeypatch, every, crash,
                                                     checkpoint, extra):
     monkeypatch.setattr(pretrain_module, "CHECKPOINT_EVERY", every)
     X = _series(n=22, length=40)
-    params = {**TINY, **extra, "n_iters": 5 if crash == 99 else 12}
+    params = {**TINY, "n_iters": 5 if crash == 99 else 12, **extra}
     run = tmp_path / "run"
     try:
         tsea.EAEncoder(**params, run_dir=str(run),
@@ -83,7 +89,7 @@ def test_a_resumed_fit_equals_the_uninterrupted_one(tmp_path, monkeypatch, every
     except RuntimeError as exc:
         assert "simulated crash" in str(exc)
     saved = run / "checkpoints" / f"{checkpoint}.ckpt"
-    assert 0 < _step(saved) <= params["n_iters"]
+    assert 0 < _step(saved) <= (params["n_iters"] or 15)
     resumed = tsea.EAEncoder(**params).fit(X, resume_from=str(saved)).transform(X)
     np.testing.assert_array_equal(resumed, tsea.EAEncoder(**params).fit(X).transform(X))
 
@@ -97,6 +103,46 @@ def test_resuming_on_data_of_fewer_batches_says_so(tmp_path, every_three):
                                          "batch_size give 2 batches"):
         tsea.EAEncoder(**TINY, n_iters=9).fit(
             _series(n=8), resume_from=str(run / "checkpoints" / "last.ckpt"))
+
+
+def test_a_checkpoint_that_cannot_be_resumed_is_refused_before_anything_is_written(tmp_path):
+    import torch
+
+    run = tmp_path / "run"
+    tsea.EAEncoder(**TINY, n_iters=4, run_dir=str(run)).fit(_series())
+    last = str(run / "checkpoints" / "last.ckpt")
+    empty, text, other, cut = (tmp_path / f"{name}.ckpt" for name in ("e", "t", "o", "c"))
+    empty.write_bytes(b"")
+    text.write_text("hello")
+    torch.save({"a": 1}, other)
+    cut.write_bytes(open(last, "rb").read()[:2000])
+    for path, why in [(empty, "cannot be read as a checkpoint (EOFError"),
+                      (text, "cannot be read as a checkpoint ("),
+                      (cut, "cannot be read as a checkpoint ("),
+                      (other, "is not a Lightning checkpoint of a pre-training")]:
+        with pytest.raises(ValueError, match=re.escape(f"resume_from={str(path)!r} {why}")):
+            tsea.EAEncoder(**TINY, n_iters=4, run_dir=str(tmp_path / "new")).fit(
+                _series(), resume_from=str(path))
+    with pytest.raises(ValueError, match="was written at step 4, past this fit's budget of 3"):
+        tsea.EAEncoder(**TINY, n_iters=3).fit(_series(), resume_from=last)
+    with pytest.raises(ValueError, match="written by a fit with weight_averaging=True, and this "
+                                         "fit has weight_averaging=False"):
+        tsea.EAEncoder(**TINY, n_iters=6, weight_averaging=False).fit(_series(), resume_from=last)
+    assert not (tmp_path / "new").exists()
+
+
+def test_each_fit_into_a_run_dir_keeps_its_own_log(tmp_path, every_three):
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=5)]}).fit(_series())
+    tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run)).fit(
+        _series(), resume_from=str(run / "checkpoints" / "last.ckpt"))
+    import pandas as pd
+
+    first, second = (pd.read_csv(run / "logs" / f"version_{k}" / "metrics.csv")["step"]
+                     for k in (0, 1))
+    assert first.min() == 0 and second.max() == 8  # the interrupted fit's, the resumed one's
 
 
 def test_without_run_dir_nothing_is_written(tmp_path, monkeypatch):

@@ -70,8 +70,8 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
         """Pre-train the encoder on X (labels are ignored). ``resume_from``: a checkpoint that
         an interrupted fit of the same data and parameters wrote to its ``run_dir``
         (``run_dir/checkpoints/last.ckpt``); training continues from its weights, optimizer
-        state and step count up to ``n_iters`` steps in all (the batches drawn after it differ
-        from an uninterrupted fit's, so the result is close to that fit's, not equal)."""
+        state, step count and random draws up to ``n_iters`` steps in all, so that in one
+        process the result equals that of the uninterrupted fit."""
         self._check_params()
         coll = self._collection(X)
         if y is not None and len(y) != coll.n_series:

@@ -10,10 +10,10 @@ Batches are ``(x, lengths)`` (or ``(x, lengths, y)`` when targets are given, or
 * shuffling and crops are seeded: the same ``seed`` gives the same batches. Under a distributed
   strategy Lightning swaps in a ``DistributedSampler`` and the crop generator is offset by the
   process rank;
-* in one process the training loader is resumable: a checkpoint holds its generators' states at
-  the start of the current epoch and the number of batches the trainer had finished, and a fit
-  resumed from it replays those draws, so the batches that follow are the ones an uninterrupted
-  fit would have drawn.
+* in one process the training loader is resumable: a checkpoint holds (as the data module's
+  state) its generators' states at the start of the current epoch and the number of batches
+  the trainer had finished; a data module built with that state (``resume``) replays those
+  draws, so the batches that follow are the ones an uninterrupted fit would have drawn.
 """
 
 from __future__ import annotations
@@ -54,23 +54,29 @@ def window_batch(X: torch.Tensor, lengths: torch.Tensor, starts: torch.Tensor, w
 
 
 class _ResumableLoader(DataLoader):
-    """A DataLoader that Lightning checkpoints and restores (it has ``state_dict`` /
-    ``load_state_dict``).
+    """A DataLoader that can start in the middle of an epoch exactly where a checkpoint left it.
 
-    The state is the random generators' states when the current epoch's iterator was made, and
-    the trainer's count of that epoch's batches: trained on, and through their end-of-batch
-    hooks. Lightning fetches a batch ahead of the one it trains on, so the loader's own count
-    would be one too many. On resume the epoch is replayed through the same code (the same draws
-    in the same order), the batches trained on are dropped, and iteration goes on from there.
-    Replaying costs one batch assembly per dropped batch, no training.
+    :meth:`replay_state` is the random generators' states when the current epoch's iterator was
+    made, and the trainer's count of that epoch's batches: trained on, and through their
+    end-of-batch hooks. Lightning fetches a batch ahead of the one it trains on, so the
+    loader's own count would be one too many. Built with such a state (``resume``), its first
+    iteration replays that epoch through the same code (the same draws in the same order),
+    drops the batches trained on and goes on from there. Replaying costs one batch assembly per
+    dropped batch, no training.
+
+    The state travels in the data module's part of the checkpoint and is read by ``pretrain``
+    before the trainer starts, not through Lightning's loader hooks: Lightning may iterate the
+    loader before it restores a checkpoint (to estimate the step count of a ``max_epochs``
+    budget), and then never hands the loader its saved state. ``state_dict`` and
+    ``load_state_dict`` are here only so that Lightning counts the loader as resumable.
     """
 
-    def __init__(self, *args, generators, progress, **kwargs):
+    def __init__(self, *args, generators, progress, resume=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._generators = tuple(generators)
         self._progress = progress  # () -> the trainer's batch progress of the current epoch
         self._epoch_start = None
-        self._resume = None
+        self._resume = resume or None
 
     def __iter__(self):
         resume, self._resume = self._resume, None
@@ -92,22 +98,18 @@ class _ResumableLoader(DataLoader):
             return iter(())
         return self.__iter__()
 
-    def state_dict(self) -> dict:
+    def replay_state(self) -> dict:
         if self._epoch_start is None:  # no epoch started yet: nothing to replay
             return {}
         progress = self._progress()
         return {"generators": self._epoch_start, "processed": int(progress.processed),
                 "completed": int(progress.completed)}
 
+    def state_dict(self) -> dict:
+        return {}
+
     def load_state_dict(self, state: dict) -> None:
-        # checked here, not when iterating: Lightning's clean-up after an error raised by the
-        # first iteration fails itself and hides it
-        if state and state["processed"] > len(self):
-            raise ValueError(
-                f"the checkpoint was written after batch {state['processed']} of an epoch, but "
-                f"this data and batch_size give {len(self)} batches an epoch: resume with the "
-                "data and parameters of the fit that wrote it")
-        self._resume = state or None
+        pass
 
 
 class _Collate:
@@ -157,6 +159,7 @@ class SeriesDataModule(L.LightningDataModule):
         train_idx: np.ndarray | None = None,
         val_idx: np.ndarray | None = None,
         return_index: bool = False,
+        resume: dict | None = None,
     ):
         super().__init__()
         if return_index and y is not None:
@@ -171,6 +174,23 @@ class SeriesDataModule(L.LightningDataModule):
         n = self.X.shape[0]
         self.train_idx = np.arange(n) if train_idx is None else np.asarray(train_idx)
         self.val_idx = None if val_idx is None else np.asarray(val_idx)
+        self.resume = resume or None  # the training loader's replay state, from a checkpoint
+        self._train_loader = None
+        if self.resume is not None and self.resume["processed"] > self.batches_per_epoch():
+            raise ValueError(
+                f"the checkpoint was written after batch {self.resume['processed']} of an "
+                f"epoch, but this data and batch_size give {self.batches_per_epoch()} batches "
+                "an epoch: resume with the data and parameters of the fit that wrote it")
+
+    def batches_per_epoch(self) -> int:
+        """Training batches in an epoch (full batches only)."""
+        return len(self.train_idx) // min(self.batch_size, len(self.train_idx))
+
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps of the data: the training loader's replay state."""
+        loader = self._train_loader
+        state = loader.replay_state() if isinstance(loader, _ResumableLoader) else {}
+        return {"loader": state} if state else {}
 
     def _rank(self) -> int:
         trainer = getattr(self, "trainer", None)
@@ -189,8 +209,10 @@ class SeriesDataModule(L.LightningDataModule):
         loader, extra = (_ResumableLoader, dict(
             generators=(order, crops),
             progress=lambda: trainer.fit_loop.epoch_loop.batch_progress.current,
+            resume=self.resume,
         )) if resumable else (DataLoader, {})
-        return loader(
+        self.resume = None  # replayed once, by the first loader
+        self._train_loader = loader(
             _Indices(self.train_idx),
             batch_size=batch,
             shuffle=True,
@@ -201,6 +223,7 @@ class SeriesDataModule(L.LightningDataModule):
             num_workers=0,
             **extra,
         )
+        return self._train_loader
 
 
 class SupervisedDataModule(SeriesDataModule):

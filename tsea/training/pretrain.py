@@ -146,9 +146,10 @@ def pretrain(
     (which is returned on the CPU, in its original train/eval mode); on a NaN/inf loss a
     :class:`~tsea.training.module.NonFiniteLossError` is raised and ``encoder`` is unchanged.
 
-    Nothing is written to disk unless ``run_dir`` is given: then a CSV log
-    (``run_dir/logs``) and checkpoints ``run_dir/checkpoints/{last,best}.ckpt`` (best on the
-    epoch training loss) are kept; ``resume_from`` continues from such a checkpoint (its
+    Nothing is written to disk unless ``run_dir`` is given: then a CSV log per fit
+    (``run_dir/logs/version_N``) and checkpoints ``run_dir/checkpoints/last.ckpt`` (every
+    ``CHECKPOINT_EVERY`` steps) and ``best.ckpt`` (at the end of the epoch of lowest training
+    loss) are kept; ``resume_from`` continues from such a checkpoint (its
     weights, optimizer state, step count and the random generators' states: in one process
     the batches, crops, masks and dropout after it are those an uninterrupted fit would draw,
     so the result equals that fit's on the same machine; under a distributed strategy the
@@ -206,6 +207,8 @@ def pretrain(
     batch_tau = float(soft_instance) if soft_instance is not None and soft_scope == "batch" else None
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
+    checkpoint = None if resume_from is None else _read_checkpoint(
+        resume_from, max_steps, weight_averaging)
     repr_dim = _repr_dim(encoder)
 
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
@@ -236,12 +239,16 @@ def pretrain(
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
             return_index=soft_weights is not None,
+            resume=None if checkpoint is None else checkpoint.get(
+                SeriesDataModule.__qualname__, {}).get("loader"),
         )
         callbacks, logger = [], False
         if weight_averaging:
             callbacks.append(_AverageFrom(float(averaging_start)))
         if run_dir is not None:
-            logger = CSVLogger(str(run_dir), name="logs", version="")
+            # a version folder per fit (logs/version_N): a resumed fit, or a second fit into
+            # the same run_dir, writes its own log instead of replacing the earlier one
+            logger = CSVLogger(str(run_dir), name="logs")
             callbacks += [
                 ModelCheckpoint(
                     dirpath=f"{run_dir}/checkpoints",
@@ -287,6 +294,35 @@ def pretrain(
     encoder.load_state_dict(trained)
     return encoder.cpu().train(was_training)
 
+
+
+def _read_checkpoint(path, max_steps: int, weight_averaging: bool) -> dict:
+    """The checkpoint ``resume_from`` names, read before anything is built: ValueError when it
+    is no Lightning checkpoint of a tsea fit, is past this fit's step budget, or was written
+    with weight averaging on and this fit has it off (or the reverse)."""
+    import torch
+
+    def refuse(why: str):
+        raise ValueError(f"resume_from={str(path)!r} {why}; resume from a checkpoint that a "
+                         "fit with run_dir wrote (run_dir/checkpoints/last.ckpt)") from None
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a damaged file
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "no detail"
+        refuse(f"cannot be read as a checkpoint ({type(exc).__name__}: {detail})")
+    if not isinstance(checkpoint, dict) or not {"state_dict", "global_step", "loops"} <= set(
+            checkpoint):
+        refuse("is not a Lightning checkpoint of a pre-training")
+    step = int(checkpoint["global_step"])
+    if max_steps not in (None, -1) and step > max_steps:
+        refuse(f"was written at step {step}, past this fit's budget of {max_steps} steps "
+               "(n_iters counts the steps already in the checkpoint)")
+    averaged = "current_model_state" in checkpoint
+    if averaged != weight_averaging:
+        refuse(f"was written by a fit with weight_averaging={averaged}, and this fit has "
+               f"weight_averaging={weight_averaging}")
+    return checkpoint
 
 
 class _AverageFrom(WeightAveraging):
