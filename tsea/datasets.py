@@ -184,12 +184,13 @@ def _known_names(data_dir) -> set[str]:
     return names
 
 
-def unknown_names(names, data_dir=None) -> list[str]:
-    """The names of ``names`` that :func:`load` cannot find anywhere: no folder of that name
-    where it looks (``data_dir``, TSEA_DATA, the packages' data, the cache), and none in the
-    UCR, UEA or TSER archives' lists that it could download."""
+def unknown_names(names, data_dir=None) -> dict[str, str]:
+    """The names of ``names`` that :func:`load` cannot find anywhere (no folder of that name
+    where it looks: ``data_dir``, TSEA_DATA, the packages' data, the cache; and none in the
+    UCR, UEA or TSER archives' lists that it could download), each with a did-you-mean hint
+    ("" when no known name is close)."""
     known = _known_names(data_dir)
-    return [n for n in names if n not in known]
+    return {n: did_you_mean(n, known, cutoff=0.85) for n in names if n not in known}
 
 
 def _not_found(name, tried, download_note, data_dir=None):

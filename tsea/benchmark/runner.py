@@ -112,15 +112,13 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 
 def _check_dataset_names(names, data_dir) -> None:
-    from tsea.datasets import _known_names, unknown_names
-    from tsea.utils import did_you_mean
+    from tsea.datasets import unknown_names
 
     if data_dir is not None and not os.path.isdir(data_dir):
         return  # said by _check_folders
     unknown = unknown_names(names, data_dir)
     if unknown:
-        known = _known_names(data_dir)
-        listed = ", ".join(f"{n!r}{did_you_mean(n, known, cutoff=0.85)}" for n in unknown)
+        listed = ", ".join(f"{name!r}{hint}" for name, hint in unknown.items())
         raise ValueError(
             f"--datasets: no dataset {listed}: it is in none of the UCR, UEA or TSER archives, "
             "nor a folder under --data-dir, TSEA_DATA, the bundled data or the download cache "
@@ -212,6 +210,8 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     except BaseException:
         stopping.set()
         raise
+    if stopping.is_set():  # a worker was interrupted before this process heard of it
+        raise KeyboardInterrupt
 
     df = results_io.latest_rows(results_io.read_results(path))
     mine = df[df["dataset"].isin(names) & df["method"].isin([s.name for s in specs])
@@ -231,6 +231,7 @@ def _interrupted(row: dict, stopping: threading.Event) -> bool:
     that dies of it, or is ended as this process exits, leaves no row, and this process may see
     its own signal a moment after the worker's death is seen, hence the wait."""
     if row.get("status") == "interrupted":
+        stopping.set()  # the other datasets start no new job
         return True
     if row.get("status") == "failed" and str(row.get("error", "")).startswith(DIED):
         return stopping.wait(1.0)
