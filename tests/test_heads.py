@@ -249,3 +249,17 @@ def test_svm_predicts_the_class_of_the_largest_decision_score(n_per_class):
     head = make_head("classification", "svm", len(y), y).fit(Z, y)
     test = rng.normal(size=(2000, 3)) * 3 + 2
     np.testing.assert_array_equal(head.predict(test), head.decision_function(test).argmax(1))
+
+
+def test_ridge_regression_keeps_the_digits_of_targets_far_from_zero():
+    # float32 embeddings: RidgeCV casts the targets to its input's dtype, and near 1e6 float32
+    # has steps of 1/16, wider than these targets' spread
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 8)).astype(np.float32)
+    y = Z[:, :2].astype(np.float64) @ [0.01, -0.02] + 0.05
+    near = make_head("regression", "ridge", len(y)).fit(Z, y).predict(Z)
+    far = make_head("regression", "ridge", len(y)).fit(Z, y + 1e6).predict(Z) - 1e6
+    assert np.std(near) > 0.01
+    np.testing.assert_allclose(far, near, atol=1e-6)
+    W, b = linear_weights(make_head("regression", "ridge", len(y)).fit(Z, y), 1)
+    np.testing.assert_allclose(Z @ W.T + b, near[:, None], atol=1e-6)  # fine-tuning's start
