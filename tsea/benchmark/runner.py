@@ -100,6 +100,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     specs = parse_methods([m for m in (args.methods, *(args.method or ())) if m]
                           or DEFAULT_METHODS)
     parse_seeds(args.seeds)
+    _check_folders(args.out, args.data_dir)
     if args.datasets is not None:
         _check_dataset_names(parse_datasets(args.datasets), args.data_dir)
     try:
@@ -107,15 +108,12 @@ def check_arguments(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise ValueError(f"--{exc}") from None
     _check_timeout_and_threads(args.timeout, args.threads)
-    _check_folders(args.out, args.data_dir)
     results_io.check_methods(args.out, specs)
 
 
 def _check_dataset_names(names, data_dir) -> None:
     from tsea.datasets import unknown_names
 
-    if data_dir is not None and not os.path.isdir(data_dir):
-        return  # said by _check_folders
     unknown = unknown_names(names, data_dir)
     if unknown:
         listed = ", ".join(f"{name!r}{hint}" for name, hint in unknown.items())

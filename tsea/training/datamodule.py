@@ -176,15 +176,15 @@ class SeriesDataModule(L.LightningDataModule):
         self.val_idx = None if val_idx is None else np.asarray(val_idx)
         self.resume = resume or None  # the training loader's replay state, from a checkpoint
         self._train_loader = None
-        if self.resume is not None and self.resume["processed"] > self.batches_per_epoch():
+        per_epoch = len(self.train_idx) // self._train_batch()  # full batches only
+        if self.resume is not None and self.resume["processed"] > per_epoch:
             raise ValueError(
                 f"the checkpoint was written after batch {self.resume['processed']} of an "
-                f"epoch, but this data and batch_size give {self.batches_per_epoch()} batches "
-                "an epoch: resume with the data and parameters of the fit that wrote it")
+                f"epoch, but this data and batch_size give {per_epoch} batches an epoch: "
+                "resume with the data and parameters of the fit that wrote it")
 
-    def batches_per_epoch(self) -> int:
-        """Training batches in an epoch (full batches only)."""
-        return len(self.train_idx) // min(self.batch_size, len(self.train_idx))
+    def _train_batch(self) -> int:
+        return min(self.batch_size, len(self.train_idx))  # so every epoch has a full batch
 
     def state_dict(self) -> dict:
         """What a checkpoint keeps of the data: the training loader's replay state."""
@@ -192,13 +192,18 @@ class SeriesDataModule(L.LightningDataModule):
         state = loader.replay_state() if isinstance(loader, _ResumableLoader) else {}
         return {"loader": state} if state else {}
 
+    @classmethod
+    def resume_state(cls, checkpoint: dict) -> dict | None:
+        """The ``resume`` argument that continues the fit which wrote ``checkpoint`` (a
+        Lightning checkpoint, as a dict): what :meth:`state_dict` put there, or None."""
+        return checkpoint.get(cls.__qualname__, {}).get("loader")
+
     def _rank(self) -> int:
         trainer = getattr(self, "trainer", None)
         return 0 if trainer is None else int(trainer.global_rank)
 
     def train_dataloader(self) -> DataLoader:
-        n = len(self.train_idx)
-        batch = min(self.batch_size, n)
+        batch = self._train_batch()
         rank = self._rank()
         order = torch.Generator().manual_seed(self.seed)
         crops = torch.Generator().manual_seed(self.seed + 7919 * (rank + 1))

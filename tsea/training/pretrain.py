@@ -239,8 +239,7 @@ def pretrain(
         data = SeriesDataModule(
             X, lengths, batch_size=batch_size, max_train_length=max_train_length, seed=seed,
             return_index=soft_weights is not None,
-            resume=None if checkpoint is None else checkpoint.get(
-                SeriesDataModule.__qualname__, {}).get("loader"),
+            resume=None if checkpoint is None else SeriesDataModule.resume_state(checkpoint),
         )
         callbacks, logger = [], False
         if weight_averaging:
