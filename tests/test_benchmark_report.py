@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tsea.benchmark import report
+from tsea.benchmark.scores import score
 from tsea.benchmark.results import append_row
 
 ACC = {  # dataset -> method -> accuracy (seed 0); seed 1 shifts ea-dc by +0.02
@@ -46,6 +47,15 @@ def _table(md, title):
     lines = [ln for ln in block.splitlines() if ln.startswith("| ")]
     return {ln.split(" | ")[0][2:]: [c.strip() for c in ln.strip(" |").split(" | ")[1:]]
             for ln in lines[1:]}
+
+
+@pytest.mark.parametrize("truth, predicted, expected", [
+    (np.array([1, 2, 2, 1]), np.array([1.0, 2.0, 1.0, 1.0]), 0.75),  # numbers: 1 and 1.0 alike
+    (np.array(["1", "2", "2", "1"]), np.array([1, 2, 1, 1]), 0.75),  # text against numbers
+    (np.array(["1", "2", "2", "1"]), np.array(["1.0", "2", "1", "1"]), 0.5),  # two texts
+])
+def test_accuracy_compares_labels_as_tsea_evaluate_does(truth, predicted, expected):
+    assert score("classification", truth, predicted) == ("accuracy", expected)
 
 
 def test_report_bold_best_mean_and_rank(tmp_path):

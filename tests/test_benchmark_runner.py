@@ -20,11 +20,15 @@ CALLS = []
 
 
 def toy_loader(name, split, data_dir=None):
-    """Stand-in archive: easy two-class 'Waves', unequal-length 'Ragged', regression 'Level',
-    'Broken' raises, 'Sleepy' hangs."""
+    """Stand-in archive: easy two-class 'Waves', 'Respelled' (Waves whose test split spells one
+    class otherwise), unequal-length 'Ragged', regression 'Level', 'Broken' raises, 'Sleepy'
+    hangs."""
     CALLS.append((name, split))
     rng = np.random.default_rng(0 if split == "train" else 1)
     t = np.linspace(0, 6 * np.pi, 40)
+    if name == "Respelled":
+        X, y = toy_loader("Waves", split)
+        return X, (np.where(y == "noise", "Noise", y) if split == "test" else y)
     if name == "Waves":
         y = np.array(["sine", "noise"] * 10)
         X = np.stack([np.sin(t * (1 + 0.05 * rng.standard_normal())) if c == "sine"
@@ -40,6 +44,21 @@ def toy_loader(name, split, data_dir=None):
     if name == "Sleepy":
         time.sleep(600)  # killed by the runner's timeout long before
     raise FileNotFoundError(f"no dataset {name} here")
+
+
+def test_test_labels_unseen_in_training_are_noted_not_recorded(tmp_path, capsys):
+    # a user's test file spelling a class otherwise: the score can only count those series as
+    # errors, so the run says so (even when quiet), once per dataset; results.csv keeps its columns
+    out = tmp_path / "bench"
+    runner.run_benchmark(["Respelled", "Waves"], [MR], seeds="0,1", out_dir=str(out),
+                         isolate=False, loader=toy_loader, quiet=True, report=False)
+    err = capsys.readouterr().err
+    assert err.count("note:") == 1
+    assert "Respelled: 10 of 20 test series have a label that no training series has ('Noise')" in err
+    df = read_results(str(out / "results.csv"))
+    assert list(df.columns) == COLUMNS and set(df["status"]) == {"ok"}
+    assert df["error"].isna().all()  # an empty cell: the note is not an error
+    assert (df[df["dataset"] == "Respelled"]["score"] <= 0.5).all()
 
 
 def test_rows_written_and_resumed(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
 
@@ -171,6 +172,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     stopping = threading.Event()  # set when this run is interrupted (Ctrl-C)
 
     def run_dataset(name: str) -> None:
+        noted = False
         for spec in specs:
             for seed in seeds:
                 if stopping.is_set():
@@ -188,8 +190,12 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
                                   threads=threads)
                 if _interrupted(row, stopping):
                     return  # not a result: rerunning the command runs this job again
+                note = row.pop("note", None)
                 results_io.append_row(path, row)
                 progress.say(_row_message(row))
+                if note is not None and not noted:  # said even with quiet: it bounds the scores
+                    print(f"tsea benchmark: note: {name}: {note}", file=sys.stderr, flush=True)
+                    noted = True
         progress.dataset_done(name)
 
     progress.say(f"{len(names)} datasets x {len(specs)} methods x {len(seeds)} seeds -> {path}")

@@ -9,14 +9,36 @@ import pandas as pd
 REFERENCE_METHOD = "ea-dc"
 
 
+def comparable_labels(*labels) -> list[np.ndarray]:
+    """The label arrays as text when their dtypes differ and one holds text (integers in one
+    file, text in another), so that equal labels compare equal; unchanged otherwise (so the
+    numbers 1 and 1.0 are one label, the texts "1" and "1.0" two)."""
+    arrays = [np.asarray(y) for y in labels]
+    if len({a.dtype for a in arrays}) > 1 and any(a.dtype.kind in "OUS" for a in arrays):
+        return [a.astype(str) for a in arrays]
+    return arrays
+
+
+def unseen_labels_note(y_train, y_test) -> str | None:
+    """A line for test labels that no training series has (they can only count as errors)."""
+    train, test = comparable_labels(y_train, y_test)
+    unseen = ~np.isin(test, train)
+    if not unseen.any():
+        return None
+    names = ", ".join(repr(str(v)) for v in sorted(set(test[unseen].tolist()), key=str)[:5])
+    return (f"{int(unseen.sum())} of {len(test)} test series have a label that no training "
+            f"series has ({names}); they count as errors")
+
+
 def score(task: str, y_true, y_pred) -> tuple[str, float]:
-    """``("accuracy", a)`` for classification (labels compared as text), ``("rmse", r)`` for
-    regression."""
+    """``("accuracy", a)`` for classification (labels compared as ``tsea evaluate`` compares
+    them, :func:`comparable_labels`), ``("rmse", r)`` for regression."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"predictions have shape {y_pred.shape}, expected {y_true.shape}")
     if task == "classification":
-        return "accuracy", float(np.mean(y_true.astype(str) == y_pred.astype(str)))
+        y_true, y_pred = comparable_labels(y_true, y_pred)
+        return "accuracy", float(np.mean(y_true == y_pred))
     err = y_true.astype(np.float64) - y_pred.astype(np.float64)
     return "rmse", float(np.sqrt(np.mean(err**2)))
 

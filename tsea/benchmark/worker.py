@@ -20,7 +20,7 @@ import traceback
 import numpy as np
 
 from tsea.benchmark.methods import MethodSpec, fit_predict
-from tsea.benchmark.scores import score
+from tsea.benchmark.scores import score, unseen_labels_note
 from tsea.datasets import infer_task
 from tsea.utils import thread_limit
 
@@ -68,6 +68,8 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
             task = infer_task(y_train, dataset)
             row.update(task=task, n_train=n_train, n_test=n_test, channels=channels,
                        length=max(l_train, l_test))
+            if task == "classification":
+                row["note"] = unseen_labels_note(y_train, y_test)  # said, not recorded
             y_pred, fit_s, transform_s = fit_predict(spec, X_train, y_train, X_test, task, seed,
                                                      threads=threads)
         metric, value = score(task, y_test, y_pred)

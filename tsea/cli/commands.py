@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tsea.benchmark.scores import comparable_labels, unseen_labels_note
 from tsea.cli.checks import (
     UsageError,
     check_input_options,
@@ -247,26 +248,6 @@ def _labels(data, what: str) -> np.ndarray:
     return data.y
 
 
-def _comparable(*labels: np.ndarray) -> list[np.ndarray]:
-    """The label arrays as strings when their dtypes differ and one holds text (ints in one
-    file, text in the other), so that equal labels compare equal; unchanged otherwise."""
-    arrays = [np.asarray(y) for y in labels]
-    if len({a.dtype for a in arrays}) > 1 and any(a.dtype.kind in "OUS" for a in arrays):
-        return [a.astype(str) for a in arrays]
-    return arrays
-
-
-def _unseen_labels_note(y_train, y_test) -> str | None:
-    """A line for test labels that no training series has (they can only count as errors)."""
-    train, test = _comparable(y_train, y_test)
-    unseen = ~np.isin(test, train)
-    if not unseen.any():
-        return None
-    names = ", ".join(repr(str(v)) for v in sorted(set(test[unseen].tolist()), key=str)[:5])
-    return (f"{int(unseen.sum())} of {len(test)} test series have a label that no training "
-            f"series has ({names}); they count as errors")
-
-
 def cmd_evaluate(args) -> int:
     from tsea.cli.io import is_file_spec
 
@@ -292,7 +273,7 @@ def cmd_evaluate(args) -> int:
     y_train, y_test = _labels(train, "training"), _labels(test, "test")
     task, head = _task_and_head(args, y_train, train.dataset)
     if task == "classification":
-        note = _unseen_labels_note(y_train, y_test)
+        note = unseen_labels_note(y_train, y_test)
         if note is not None:  # shown even with --quiet: it bounds the accuracy printed
             print(f"tsea evaluate: note: {note}", file=sys.stderr, flush=True)
     else:
@@ -321,7 +302,7 @@ def cmd_evaluate(args) -> int:
         info(args, f"wrote {len(predictions)} predictions to {args.predictions}")
 
     if task == "classification":
-        predictions, truth = _comparable(predictions, y_test)
+        predictions, truth = comparable_labels(predictions, y_test)
         accuracy = float(np.mean(predictions == truth))
         print(f"accuracy: {accuracy:.4f}")
         if args.report:
