@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from tsea.benchmark import report
-from tsea.benchmark.scores import score
 from tsea.benchmark.results import append_row
+from tsea.benchmark.scores import score
 
 ACC = {  # dataset -> method -> accuracy (seed 0); seed 1 shifts ea-dc by +0.02
     "D1": {"ea-dc": 0.90, "minirocket": 0.80, "ts2vec": 0.70},

@@ -209,7 +209,8 @@ def test_signatures_docstrings_and_constraints_come_from_the_table():
         for section in ("Attributes", "Examples"):
             assert f"    {section}\n    ----" in cls.__doc__
     assert EAClassifier("ridge").head == "ridge"  # the head may be given by position
-    with pytest.raises(TypeError, match="unexpected keyword argument 'lrr'"):
+    with pytest.raises(TypeError, match=r"^EAEncoder.__init__\(\) got an unexpected keyword "
+                                        r"argument 'lrr'$"):
         EAEncoder(lrr=0.1)
 
 

@@ -376,3 +376,65 @@ def test_finetune_without_a_validation_split_fails_before_pre_training(monkeypat
                                          f"to early-stop on, and none can be held out here: .*; "
                                          f"use head='{head}'"):
         estimator(**{**TINY, "head": "finetune"}).fit(X, y)
+
+
+class _Boom:
+    """A Lightning callback that fails the pre-training at its first step."""
+
+    def __new__(cls):
+        import lightning as L
+
+        class Boom(L.Callback):
+            def on_train_batch_start(self, *args):
+                raise RuntimeError("boom")
+
+        return Boom()
+
+
+def _assert_untouched(est, before: dict):
+    assert est.__dict__.keys() == before.keys()
+    changed = [k for k in before if est.__dict__[k] is not before[k]]
+    assert changed == []
+
+
+def test_a_failed_refit_leaves_the_fitted_model_as_it_was(tmp_path):
+    """A refit that raised used to keep what it had set before failing: a classifier's new
+    classes_ over its old head (predictions under the new names, a file that did not load),
+    new normalisation statistics under the old encoder, and the parameters recorded at its
+    start, so that a set_params before it no longer counted as a change."""
+    X, y = _two_classes(4)
+    clf = EAClassifier(**TINY).fit(X, y)
+    proba = clf.predict_proba(X)
+    other = np.where(y == 0, "cat", "dog")
+    failures = [
+        ({"class_weight": {"zebra": 2.0}}, X, "not classes of y"),  # after classes_ is set
+        ({"trainer_kwargs": {"callbacks": [_Boom()]}}, [10 * x for x in X], "boom"),  # pre-training
+        ({"head": "svm", "depth": 2}, [x[:, :0] for x in X], "zero length"),  # reading X
+    ]
+    for params, X_new, message in failures:
+        before = dict(clf.set_params(**params).__dict__)
+        with pytest.raises((ValueError, RuntimeError), match=message):
+            clf.fit(X_new, other)
+        _assert_untouched(clf, before)
+        if "trainer_kwargs" not in params:  # changed, and still refused as a change
+            with pytest.raises(ValueError, match="at fit and is .* now"):
+                clf.predict(X)
+        clf.set_params(**{k: EAClassifier(**TINY).get_params()[k] for k in params})
+        np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    clf.save(tmp_path / "clf.tsea")
+    np.testing.assert_array_equal(EAClassifier.load(tmp_path / "clf.tsea").predict_proba(X), proba)
+
+    reg = EARegressor(**{**TINY, "head": "finetune"}).fit(X, np.linspace(1, 2, len(X)))
+    predictions, before = reg.predict(X), dict(reg.__dict__)
+    with pytest.raises(ValueError, match="none can be held out"):  # after y_mean_ is set
+        reg.fit(X[:2], [1000.0, 5000.0])
+    _assert_untouched(reg, before)
+    np.testing.assert_array_equal(reg.predict(X), predictions)
+
+    enc = EAEncoder(**TINY).fit(X)
+    Z = enc.transform(X)
+    before = dict(enc.set_params(trainer_kwargs={"callbacks": [_Boom()]}).__dict__)
+    with pytest.raises(RuntimeError, match="boom"):  # after the normalisation is fitted
+        enc.fit([10 * x for x in X])
+    _assert_untouched(enc, before)
+    np.testing.assert_array_equal(enc.set_params(trainer_kwargs=None).transform(X), Z)

@@ -263,3 +263,25 @@ def test_ridge_regression_keeps_the_digits_of_targets_far_from_zero():
     np.testing.assert_allclose(far, near, atol=1e-6)
     W, b = linear_weights(make_head("regression", "ridge", len(y)).fit(Z, y), 1)
     np.testing.assert_allclose(Z @ W.T + b, near[:, None], atol=1e-6)  # fine-tuning's start
+
+
+@pytest.mark.parametrize("task, name", [("classification", "logistic"), ("classification", "ridge"),
+                                        ("classification", "svm"), ("regression", "ridge"),
+                                        ("regression", "svr")])
+@pytest.mark.parametrize("fit_output, predict_output", [("pandas", "default"), ("default", "pandas")])
+def test_heads_ignore_the_global_transform_output(task, name, fit_output, predict_output):
+    # a user's sklearn.set_config(transform_output="pandas") made the scaler name the
+    # embedding columns, and every later predict under the other setting warned about it
+    import warnings
+
+    import sklearn
+
+    Z, y = _blobs(30, n_classes=2)
+    if task == "regression":
+        y = Z[:, 0] + 0.1 * y
+    with sklearn.config_context(transform_output=fit_output):
+        head = make_head(task, name, len(Z), y).fit(Z, y)
+    with sklearn.config_context(transform_output=predict_output), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predictions = head.predict(Z)
+    assert isinstance(predictions, np.ndarray) and predictions.shape == (len(Z),)

@@ -185,8 +185,16 @@ def _svr_head(n_train: int) -> object:
     else:
         svr = SVR(kernel="rbf", gamma="scale", C=1.0)
     return TransformedTargetRegressor(
-        regressor=make_pipeline(StandardScaler(), svr), transformer=StandardScaler()
+        regressor=_arrays(make_pipeline(StandardScaler(), svr)),
+        transformer=_arrays(StandardScaler()),
     )
+
+
+def _arrays(estimator):
+    """``estimator`` handing arrays between its steps whatever the user's global
+    ``set_config(transform_output=...)``: under "pandas" its scaler would name the embedding
+    columns, and the model fitted after it would then warn at every predict made without."""
+    return estimator.set_output(transform="default")
 
 
 def make_head(task: str, name: str, n_train: int, y=None, class_weight=None) -> object:
@@ -217,14 +225,14 @@ def make_head(task: str, name: str, n_train: int, y=None, class_weight=None) -> 
                 raise ValueError("the 'svm' head needs the training labels y to pick its protocol")
             return _svm_head(n_train, y, class_weight)
         if name == "ridge":
-            return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=_RIDGE_ALPHAS,
-                                                                     class_weight=class_weight))
-        return make_pipeline(StandardScaler(),
-                             LogisticRegression(max_iter=1000, class_weight=class_weight))
+            return _arrays(make_pipeline(StandardScaler(), RidgeClassifierCV(
+                alphas=_RIDGE_ALPHAS, class_weight=class_weight)))
+        return _arrays(make_pipeline(StandardScaler(),
+                                     LogisticRegression(max_iter=1000, class_weight=class_weight)))
     if class_weight is not None:
         raise ValueError("class_weight applies to classification heads only")
     if name == "ridge":
-        return make_pipeline(_Float64Scaler(), RidgeCV(alphas=_RIDGE_ALPHAS))
+        return _arrays(make_pipeline(_Float64Scaler(), RidgeCV(alphas=_RIDGE_ALPHAS)))
     return _svr_head(n_train)
 
 

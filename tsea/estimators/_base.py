@@ -95,7 +95,10 @@ def table_parameters(task: str | None):
 
     def decorate(cls):
         def __init__(self, *args, **kwargs):
-            bound = signature.bind(self, *args, **kwargs)
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError as exc:  # name the class, as Python does for a written __init__
+                raise TypeError(f"{cls.__name__}.__init__() {exc}") from None
             bound.apply_defaults()
             for name, value in list(bound.arguments.items())[1:]:
                 setattr(self, name, value)
@@ -126,6 +129,21 @@ class _EABase(BaseEstimator):
     def __setstate__(self, state):
         # pickles from before a parameter existed get the value they behaved as
         super().__setstate__({**_params.legacy_values(self._task), **state})
+
+    @contextmanager
+    def _fitting(self):
+        """The body of ``fit``: when it raises (bad input, a refused parameter, Ctrl-C), the
+        estimator is left as it was. A fit sets its attributes one by one (``classes_`` and
+        the normalisation before the pre-training, the head after it), so a failure half-way
+        would pair new ones with the old model: predictions under the wrong class names, a
+        file that does not load, a parameter change that no longer counts as one."""
+        before = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _check_params(self) -> None:
         """Validate every parameter against the table, once, when ``fit`` starts, and keep

@@ -72,11 +72,12 @@ class EAEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _EABase):
         (``run_dir/checkpoints/last.ckpt``); training continues from its weights, optimizer
         state, step count and random draws up to ``n_iters`` steps in all, so that in one
         process the result equals that of the uninterrupted fit."""
-        self._check_params()
-        coll = self._collection(X)
-        if y is not None and len(y) != coll.n_series:
-            raise ValueError(f"y has {len(y)} entries but X has {coll.n_series} series")
-        self._fit_encoder(coll, resume_from=resume_from)
+        with self._fitting():
+            self._check_params()
+            coll = self._collection(X)
+            if y is not None and len(y) != coll.n_series:
+                raise ValueError(f"y has {len(y)} entries but X has {coll.n_series} series")
+            self._fit_encoder(coll, resume_from=resume_from)
         return self
 
     def transform(self, X, pooling=_OWN):

@@ -190,12 +190,13 @@ class EAClassifier(ClassifierMixin, _Supervised):
     def fit(self, X, y, *, resume_from=None):
         """Pre-train the encoder on X, then fit the head on (embeddings, y). ``resume_from``:
         as in :meth:`tsea.EAEncoder.fit` (pre-training only)."""
-        self._check_params()
-        coll = self._collection(X)
-        classes, y_index = encode_labels(y, coll.n_series)
-        self.classes_ = classes
-        self._head_class_weight()  # a bad class_weight fails here, before pre-training
-        self._fit(coll, y_index, n_out=len(classes), resume_from=resume_from)
+        with self._fitting():
+            self._check_params()
+            coll = self._collection(X)
+            classes, y_index = encode_labels(y, coll.n_series)
+            self.classes_ = classes
+            self._head_class_weight()  # a bad class_weight fails here, before pre-training
+            self._fit(coll, y_index, n_out=len(classes), resume_from=resume_from)
         return self
 
     def _head_class_weight(self):
@@ -304,15 +305,16 @@ class EARegressor(RegressorMixin, _Supervised):
     def fit(self, X, y, *, resume_from=None):
         """Pre-train the encoder on X, then fit the head on (embeddings, y). ``resume_from``:
         as in :meth:`tsea.EAEncoder.fit` (pre-training only)."""
-        self._check_params()
-        coll = self._collection(X)
-        y = check_targets(y, coll.n_series)
-        target = y
-        if self.head == "finetune":
-            self.y_mean_ = float(y.mean())
-            self.y_scale_ = float(y.std()) if y.std() > 0 else 1.0
-            target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
-        self._fit(coll, target, n_out=1, resume_from=resume_from)
+        with self._fitting():
+            self._check_params()
+            coll = self._collection(X)
+            y = check_targets(y, coll.n_series)
+            target = y
+            if self.head == "finetune":
+                self.y_mean_ = float(y.mean())
+                self.y_scale_ = float(y.std()) if y.std() > 0 else 1.0
+                target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+            self._fit(coll, target, n_out=1, resume_from=resume_from)
         return self
 
     def predict(self, X) -> np.ndarray:
