@@ -99,10 +99,52 @@ def test_resuming_on_data_of_fewer_batches_says_so(tmp_path, every_three):
     with pytest.raises(RuntimeError, match="simulated crash"):
         tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run),
                        trainer_kwargs={"callbacks": [_Crash(at=5)]}).fit(_series(n=24))
+    last = run / "checkpoints" / "last.ckpt"
+    with pytest.raises(ValueError, match="written by a fit of other training data"):
+        tsea.EAEncoder(**TINY, n_iters=9).fit(_series(n=8), resume_from=str(last))
+    # a checkpoint from before tsea kept a record of its fit: the loader still notices
+    checkpoint = torch.load(last, weights_only=False)
+    del checkpoint["tsea_fit"]
+    torch.save(checkpoint, last)
     with pytest.raises(ValueError, match="after batch 3 of an epoch, but this data and "
                                          "batch_size give 2 batches"):
-        tsea.EAEncoder(**TINY, n_iters=9).fit(
-            _series(n=8), resume_from=str(run / "checkpoints" / "last.ckpt"))
+        tsea.EAEncoder(**TINY, n_iters=9).fit(_series(n=8), resume_from=str(last))
+
+
+def test_resuming_another_fit_is_refused_naming_the_difference(tmp_path, every_three):
+    """Only the data's and the network's shapes were compared: a checkpoint of a fit of other
+    values, another seed or other training settings was continued as if it were this fit's."""
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=5)]}).fit(_series(seed=0))
+    last = str(run / "checkpoints" / "last.ckpt")
+    for change, X, why in [
+        ({}, _series(seed=1), r"of other training data \(\(24, 2, 30\) float32, [0-9a-f]{32}; "
+                              r"this fit's: \(24, 2, 30\) float32, [0-9a-f]{32}\)"),
+        ({"random_state": 1}, _series(), r"with seed 0, and this fit's seed is 1 \(random_state\)"),
+        ({"lr": 0.01, "crops": "valid"}, _series(),
+         r"other settings: crops='canvas' there, 'valid' here, lr=0.001 there, 0.01 here"),
+    ]:
+        with pytest.raises(ValueError, match=why):
+            tsea.EAEncoder(**{**TINY, **change}, n_iters=9).fit(X, resume_from=last)
+    tsea.EAEncoder(**TINY, n_iters=9).fit(_series(seed=0), resume_from=last)  # its own fit
+
+
+def test_a_second_fit_into_a_run_dir_replaces_its_checkpoints(tmp_path, every_three):
+    """Lightning wrote the second fit's checkpoints as last-v1.ckpt, so the documented
+    run_dir/checkpoints/last.ckpt resumed the first fit, on the second fit's data."""
+    run = tmp_path / "run"
+    tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run)).fit(_series(seed=0))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tsea.EAEncoder(**TINY, n_iters=9, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=7)]}).fit(_series(seed=1))
+    assert sorted(os.listdir(run / "checkpoints")) == ["best.ckpt", "last.ckpt"]
+    last = run / "checkpoints" / "last.ckpt"
+    assert _step(last) == 6
+    resumed = tsea.EAEncoder(**TINY, n_iters=9).fit(_series(seed=1), resume_from=str(last))
+    full = tsea.EAEncoder(**TINY, n_iters=9).fit(_series(seed=1))
+    np.testing.assert_array_equal(resumed.transform(_series()), full.transform(_series()))
 
 
 def test_a_checkpoint_that_cannot_be_resumed_is_refused_before_anything_is_written(tmp_path):
@@ -180,11 +222,17 @@ def test_classifier_resumes_its_pre_training(tmp_path):
     assert _step(run / "checkpoints" / "last.ckpt") == 4 and clf.predict(X).shape == (24,)
 
 
-def test_run_dir_must_be_text(tmp_path):
+def test_run_dir_must_be_text(tmp_path, monkeypatch):
     from pathlib import Path
 
     with pytest.raises(ValueError, match="run_dir"):
         tsea.EAEncoder(**TINY, n_iters=2, run_dir=Path(tmp_path)).fit(_series())
+    monkeypatch.chdir(tmp_path)  # "" wrote the logs here and the checkpoints to /checkpoints
+    for empty in ("", "  "):
+        with pytest.raises(ValueError, match=f"EAEncoder: run_dir must name a folder, or be None "
+                                             f"to write nothing; got '{empty}'"):
+            tsea.EAEncoder(**TINY, n_iters=2, run_dir=empty).fit(_series())
+    assert os.listdir(tmp_path) == []
 
 
 def test_cli_fit_resume(tmp_path, capsys):

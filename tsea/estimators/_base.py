@@ -155,6 +155,10 @@ class _EABase(BaseEstimator):
                 f"{type(self).__name__}: repr_dim = {self.repr_dim} must be a multiple of "
                 f"n_encoders = {self.n_encoders} (each encoder gives repr_dim / n_encoders features)"
             )
+        if self.run_dir is not None and not self.run_dir.strip():
+            # "" would put the checkpoints in /checkpoints and the logs in the working folder
+            raise ValueError(f"{type(self).__name__}: run_dir must name a folder, or be None "
+                             f"to write nothing; got {self.run_dir!r}")
         resolve_threads(self.n_jobs)
         resolve_device(self.device)
 

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint, WeightAveraging
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
@@ -88,10 +88,8 @@ def split_budget(n_iters, max_epochs, shape, parts: int) -> dict:
             "max_epochs": None if max_epochs is None else -(-max_epochs // parts)}
 
 
-#: With a ``run_dir``, ``checkpoints/last.ckpt`` is rewritten every this many optimizer steps
-#: (and at the end of every epoch and of training).
+#: With a ``run_dir``, ``checkpoints/last.ckpt`` is rewritten every this many optimizer steps.
 CHECKPOINT_EVERY = 50
-
 
 def pretrain(
     encoder: nn.Module,
@@ -149,8 +147,9 @@ def pretrain(
     Nothing is written to disk unless ``run_dir`` is given: then a CSV log per fit
     (``run_dir/logs/version_N``) and checkpoints ``run_dir/checkpoints/last.ckpt`` (every
     ``CHECKPOINT_EVERY`` steps) and ``best.ckpt`` (at the end of the epoch of lowest training
-    loss) are kept; ``resume_from`` continues from such a checkpoint (its
-    weights, optimizer state, step count and the random generators' states: in one process
+    loss) are kept, replacing an earlier fit's; ``resume_from`` continues from such a
+    checkpoint of the same fit (one of other data, seed or training settings is refused),
+    from its weights, optimizer state, step count and the random generators' states (in one process
     the batches, crops, masks and dropout after it are those an uninterrupted fit would draw,
     so the result equals that fit's on the same machine; under a distributed strategy the
     batches restart at the checkpoint's epoch, and the result is only close to it).
@@ -207,8 +206,17 @@ def pretrain(
     batch_tau = float(soft_instance) if soft_instance is not None and soft_scope == "batch" else None
     max_steps, max_epochs = training_budget(n_iters, max_epochs, X.shape)
     seed = resolve_seed(random_state)
+    record = None
+    if run_dir is not None or resume_from is not None:
+        settings = {"objective_weights": weights, "batch_size": batch_size, "lr": lr,
+                    "grad_clip": grad_clip, "warmup": warmup, "max_train_length": max_train_length,
+                    "mask_ratio": mask_ratio, "mask_mean_length": mask_mean_length,
+                    "averaging_start": averaging_start, "hybrid_masks": hybrid_masks,
+                    "crops": crops, "soft_instance": soft_instance,
+                    "soft_temporal": soft_temporal, "soft_scope": soft_scope}
+        record = _fit_record(X, lengths, seed, settings)
     checkpoint = None if resume_from is None else _read_checkpoint(
-        resume_from, max_steps, weight_averaging)
+        resume_from, max_steps, weight_averaging, record)
     repr_dim = _repr_dim(encoder)
 
     with quiet_lightning(verbose), thread_limit(num_threads), seeded(seed), scratch_dir() as tmp:
@@ -248,22 +256,29 @@ def pretrain(
             # a version folder per fit (logs/version_N): a resumed fit, or a second fit into
             # the same run_dir, writes its own log instead of replacing the earlier one
             logger = CSVLogger(str(run_dir), name="logs")
+            # Each fit writes best.ckpt and last.ckpt, replacing those of an earlier fit into
+            # the same run_dir (Lightning would write last-v1.ckpt beside them, and resuming
+            # from last.ckpt, the documented path, would continue the earlier fit).
+            folder = os.path.join(run_dir, "checkpoints")
             callbacks += [
+                _FitRecord(record),
                 ModelCheckpoint(
-                    dirpath=f"{run_dir}/checkpoints",
+                    dirpath=folder,
                     filename="best",
                     monitor="train_loss_epoch",
                     mode="min",
                     save_top_k=1,
+                    enable_version_counter=False,
                 ),
                 # every CHECKPOINT_EVERY steps too: one epoch of a large set can outlast the
                 # whole step budget, and an interrupted fit resumes from the last of these
                 ModelCheckpoint(
-                    dirpath=f"{run_dir}/checkpoints",
+                    dirpath=folder,
                     save_last=True,
                     save_top_k=0,
                     every_n_train_steps=CHECKPOINT_EVERY,
                     save_on_train_epoch_end=True,
+                    enable_version_counter=False,
                 ),
             ]
         trainer = build_trainer(
@@ -295,10 +310,36 @@ def pretrain(
 
 
 
-def _read_checkpoint(path, max_steps: int, weight_averaging: bool) -> dict:
+def _fit_record(X: np.ndarray, lengths: np.ndarray, seed: int, settings: dict) -> dict:
+    """What a checkpoint keeps of the fit that wrote it, to refuse resuming another fit from
+    it: the seed, a digest of the training data, and the training settings that decide what
+    the fit draws and learns, as plain values."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(X).tobytes())
+    digest.update(np.ascontiguousarray(lengths, dtype=np.int64).tobytes())
+    plain = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in settings.items()}
+    plain["objective_weights"] = {k: float(w) for k, w in settings["objective_weights"].items()}
+    return {"seed": int(seed), "data": f"{X.shape} {X.dtype}, {digest.hexdigest()}", **plain}
+
+
+class _FitRecord(Callback):
+    """Writes :func:`_fit_record`'s record into every checkpoint (key ``tsea_fit``)."""
+
+    def __init__(self, record: dict):
+        self.record = record
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint):
+        checkpoint["tsea_fit"] = self.record
+
+
+def _read_checkpoint(path, max_steps: int, weight_averaging: bool, record: dict) -> dict:
     """The checkpoint ``resume_from`` names, read before anything is built: ValueError when it
-    is no Lightning checkpoint of a tsea fit, is past this fit's step budget, or was written
-    with weight averaging on and this fit has it off (or the reverse)."""
+    is no Lightning checkpoint of a tsea fit, is past this fit's step budget, was written
+    with weight averaging on and this fit has it off (or the reverse), or was written by a
+    fit of other data, another seed or other training settings (``record``; checkpoints
+    written before tsea kept a record are not compared)."""
     import torch
 
     def refuse(why: str):
@@ -321,6 +362,17 @@ def _read_checkpoint(path, max_steps: int, weight_averaging: bool) -> dict:
     if averaged != weight_averaging:
         refuse(f"was written by a fit with weight_averaging={averaged}, and this fit has "
                f"weight_averaging={weight_averaging}")
+    written = checkpoint.get("tsea_fit")
+    if isinstance(written, dict) and written != record:
+        if written.get("data") != record["data"]:
+            refuse(f"was written by a fit of other training data ({written.get('data')}; this "
+                   f"fit's: {record['data']}), after normalisation")
+        if written.get("seed") != record["seed"]:
+            refuse(f"was written by a fit with seed {written.get('seed')}, and this fit's seed "
+                   f"is {record['seed']} (random_state)")
+        names = sorted(k for k in record if written.get(k) != record[k])
+        refuse("was written by a fit with other settings: " + ", ".join(
+            f"{k}={written.get(k)!r} there, {record[k]!r} here" for k in names))
     return checkpoint
 
 
