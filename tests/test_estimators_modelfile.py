@@ -260,10 +260,13 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
     # a grid search over np.arange(...) or np.array([...]) sets numpy scalars
     X = _series(n=8)
     y = np.array(["a", "b"] * 4)
+    # d_model, n_heads, lr and the booleans reached the network and the training as numpy
+    # scalars, which refused them
     params = {**TINY, "repr_dim": np.int64(8), "dropout": np.float32(0.25),
-              "random_state": np.int64(3)}
+              "random_state": np.int64(3), "d_model": np.int64(8), "n_heads": np.int64(2),
+              "lr": np.float32(1e-3), "causal": np.bool_(True), "grad_clip": 0}
     clf = EAClassifier(**params).fit(X, y)
-    clf.set_params(repr_dim=8)  # the same value as a Python int: nothing changed
+    clf.set_params(repr_dim=8, grad_clip=0.0)  # the same values as Python numbers: no change
     path = tmp_path / "m.tsea"
     clf.save(path)
     loaded = EAClassifier.load(path)

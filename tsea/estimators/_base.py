@@ -163,9 +163,10 @@ class _EABase(BaseEstimator):
         resolve_device(self.device)
 
     def _group(self, group: str) -> dict:
-        """This estimator's values of the table's parameters of one group."""
+        """This estimator's values of the table's parameters of one group, numpy scalars (a
+        grid over ``np.arange``) as the Python numbers the network and training expect."""
         return {
-            _NN_NAMES.get(name, name): getattr(self, name)
+            _NN_NAMES.get(name, name): _params.plain_value(getattr(self, name))
             for name, p in _params.ENCODER_PARAMS.items()
             if p.group == group
         }
@@ -242,9 +243,11 @@ class _EABase(BaseEstimator):
             if name in free or name not in at_fit:
                 continue
             before = at_fit[name]
-            try:  # a numpy scalar is its Python value (set_params(depth=np.int64(2)) after 2)
+            try:  # a numpy scalar is its Python value (set_params(depth=np.int64(2)) after 2),
+                # and 0.0 is 0 (grad_clip); True is not 1
                 plain, plain_before = _params.plain_value(value), _params.plain_value(before)
-                same = bool(plain == plain_before) and type(plain) is type(plain_before)
+                same = bool(plain == plain_before) and (
+                    isinstance(plain, bool) == isinstance(plain_before, bool))
             except (TypeError, ValueError):
                 same = value is before
             if not same:
