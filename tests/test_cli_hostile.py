@@ -121,6 +121,25 @@ def test_series_normalisation_of_huge_values_is_exact():
     assert mean[0] == 0 and np.isclose(std[0], 1e20, rtol=1e-6)
 
 
+@pytest.mark.parametrize("unit", [1e-9, 1e-30, 1e9])
+def test_normalisation_does_not_depend_on_the_unit_of_the_data(unit):
+    """A std under 1e-8 counted as a constant channel: data in small units (1e-9) was left
+    unscaled and every series got nearly the same embedding."""
+    from tsea.data.scale import channel_stats, series_normalize
+
+    X = np.random.default_rng(0).normal(size=(5, 3, 20))
+    X[:, 2] = 0.1  # constant: std 1, as before
+    X[3, 1] = 0.7  # constant within one series
+    small = X * unit
+    np.testing.assert_allclose(series_normalize(small), series_normalize(X), rtol=1e-4, atol=1e-5)
+    (mean, std), (mean_small, std_small) = channel_stats(X), channel_stats(small)
+    np.testing.assert_allclose(std_small[:2], std[:2] * unit, rtol=1e-5)
+    np.testing.assert_allclose(mean_small[:2], mean[:2] * unit, rtol=1e-5)
+    assert std[2] == std_small[2] == 1
+    flat = np.concatenate([series_normalize(small)[3, 1], series_normalize(small)[:, 2].ravel()])
+    assert np.abs(flat).max() < 1e-6  # constant: centred, not magnified
+
+
 def test_non_finite_embeddings_are_an_error_naming_the_series(model, monkeypatch):
     import torch
 

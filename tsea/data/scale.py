@@ -36,7 +36,10 @@ __all__ = [
 
 #: Largest magnitude of a value fed to the network (after normalisation).
 MAX_NETWORK_INPUT = 1e15
-_MIN_STD = 1e-8
+#: A channel counts as constant (std taken as 1) when its std is at most this share of its
+#: largest magnitude: the spread of rounding, not of signal. Relative, so that data in any
+#: unit (1e-9 as well as 1e9) is normalised alike.
+_CONSTANT_SPREAD = 1e-12
 
 
 def append_differences(X: np.ndarray) -> np.ndarray:
@@ -57,9 +60,17 @@ def channel_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X64 = np.asarray(X, dtype=np.float64)
         mean = np.nanmean(X64, axis=(0, 2))
         std = np.nanstd(X64, axis=(0, 2))
+        scale = np.nanmax(np.abs(X64), axis=(0, 2))
     mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > _MIN_STD), std, 1.0)
-    return mean.astype(np.float32), std.astype(np.float32)
+    return mean.astype(np.float32), _std_or_one(std, scale).astype(np.float32)
+
+
+def _std_or_one(std: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``std``, with 1 where it is not finite (an unobserved channel) or is too small a share
+    of ``scale`` (the largest magnitude) to be more than rounding (a constant channel)."""
+    with np.errstate(invalid="ignore"):
+        varies = np.isfinite(std) & (std > _CONSTANT_SPREAD * scale)
+    return np.where(varies, std, 1.0)
 
 
 def series_normalize(X: np.ndarray) -> np.ndarray:
@@ -69,9 +80,9 @@ def series_normalize(X: np.ndarray) -> np.ndarray:
         X64 = np.asarray(X, dtype=np.float64)
         mean = np.nanmean(X64, axis=2, keepdims=True)
         std = np.nanstd(X64, axis=2, keepdims=True)
+        scale = np.nanmax(np.abs(X64), axis=2, keepdims=True)
     mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > _MIN_STD), std, 1.0)
-    return ((X64 - mean) / std).astype(np.float32)
+    return ((X64 - mean) / _std_or_one(std, scale)).astype(np.float32)
 
 
 def _name(i: int, ids) -> str:
@@ -96,14 +107,16 @@ def check_network_input(
         n_in = X.shape[1]
         if c < n_in:
             where, raw = f"channel {c}", float(X[i, c, t])
-        else:
+            advice = "rescale the data or use normalize='series'"
+        else:  # a difference can overflow float32 before any normalisation can shrink it
             where = f"the first difference of channel {c - n_in}"
             raw = float(append_differences(X[i : i + 1])[0, c, t])
+            advice = "rescale the data or use differences=False"
         raise ValueError(
             f"{what}: {_name(k, ids)}, {where}, step {t} has value {raw:g}, "
             f"{float(Z[i, c, t]):g} after normalisation; tsea accepts at most "
             f"{MAX_NETWORK_INPUT:g} in magnitude (larger values overflow float32 inside the "
-            "network); rescale the data or use normalize='series'"
+            f"network); {advice}"
         )
     return Z
 
