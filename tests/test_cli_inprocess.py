@@ -136,3 +136,17 @@ def test_embed_csv_example_runs(tmp_path, monkeypatch, capsys):
     frame = pd.read_csv(tmp_path / "embeddings.csv", dtype={"id": str})
     source = pd.read_csv(os.path.join(DATASETS, "ItalyPowerDemand_TEST_wide.csv"), dtype={"id": str})
     assert list(frame["id"]) == list(source["id"])
+
+
+def test_the_help_examples_on_one_model_run_in_their_order(tmp_path, monkeypatch, capsys):
+    # `tsea --help` fitted its model.tsea on BasicMotions (6 channels) and then embedded a
+    # 1-channel CSV with it, which fails
+    from tsea.cli.parser import MAIN_EPILOG
+
+    commands = [line.split()[1:] for line in MAIN_EPILOG.splitlines() if "model.tsea" in line]
+    assert [words[0] for words in commands] == ["fit", "embed", "attention"]
+    monkeypatch.chdir(tmp_path)
+    for words in commands:
+        args = [os.path.join(REPO, w) if w.startswith("examples/") else w for w in words]
+        assert main(args) == 0, words
+    assert (tmp_path / "embeddings.csv").is_file() and (tmp_path / "attention.png").is_file()

@@ -694,3 +694,13 @@ def test_paired_init_is_checked_saved_in_the_config_and_false_for_old_configs():
     old = {k: v for k, v in enc.config.items() if k != "paired_init"}
     assert EADCEncoder.from_config(old).config["paired_init"] is False
     assert enc.state_dict().keys() == _enc("evolving").state_dict().keys()
+
+
+@pytest.mark.parametrize("mode", ["none", "vanilla", "residual", "evolving"])
+def test_fewer_heads_than_the_default_reuse_heads_outside_reuse_mode(mode):
+    # reuse_heads (default 4) was checked against n_heads in every mode, so EADCEncoder(...,
+    # n_heads=2) failed although only the reuse mode reads it
+    enc = EADCEncoder(2, d_model=8, repr_dim=8, depth=2, n_heads=2, mode=mode)
+    assert enc(torch.randn(3, 2, 10)).shape == (3, 10, 8)
+    with pytest.raises(ValueError, match=r"reuse_heads must be in \[0, n_heads=2\], got 4"):
+        EADCEncoder(2, d_model=8, repr_dim=8, depth=2, n_heads=2, mode="reuse")

@@ -15,13 +15,13 @@ _RAW = argparse.RawDescriptionHelpFormatter
 
 MAIN_EPILOG = """\
 examples:
-  tsea fit --data BasicMotions --config tiny --out model.tsea
+  tsea fit --data examples/data/ItalyPowerDemand_TRAIN_wide.csv --config tiny --out model.tsea
   tsea embed --model model.tsea examples/data/ItalyPowerDemand_TEST_wide.csv -o embeddings.csv
   tsea evaluate --data BasicMotions --head svm
   tsea fit --data BasicMotions --head logistic --out clf.tsea
   tsea predict --model clf.tsea BasicMotions --split test -o predictions.csv
   tsea predict --model clf.tsea 'shards/part-*.parquet' -o predicted/ --format csv
-  tsea attention --model model.tsea --data BasicMotions --index 0 -o attention.png
+  tsea attention --model model.tsea --data examples/data/ItalyPowerDemand_TEST_wide.csv --index 0 -o attention.png
   tsea benchmark
 
 Run `tsea <command> --help` for the options of one command.
@@ -159,8 +159,8 @@ def _add_n_jobs(parser) -> None:
     parser.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                         help="torch CPU threads (default: the model's n_jobs; -1: all cores)")
     parser.add_argument("--device", default=None, metavar="DEVICE",
-                        help="auto, cpu, cuda, cuda:N, mps (default: the model's device, e.g. "
-                        "cpu for a model saved with device='cuda' on a machine without CUDA)")
+                        help="auto, cpu, cuda, cuda:N, mps (default: the model's device; cpu runs a "
+                        "model saved with device='cuda' on a machine without CUDA)")
 
 
 def _add_csv_columns(parser) -> None:

@@ -92,7 +92,7 @@ class EvolvingAttention(nn.Module):
             raise ValueError(
                 f"d_k ({d_k}) and d_v ({d_v}) must be positive multiples of n_heads ({n_heads})"
             )
-        if not 0 <= reuse_heads <= n_heads:
+        if mode == "reuse" and not 0 <= reuse_heads <= n_heads:  # the other modes ignore it
             raise ValueError(f"reuse_heads must be in [0, n_heads={n_heads}], got {reuse_heads}")
         if max_attention_len < 1:
             raise ValueError(f"max_attention_len must be >= 1, got {max_attention_len}")
