@@ -103,6 +103,20 @@ def test_labels_match_as_scikit_learn_compares_them_but_text_and_bools_stay_apar
     assert class_weight_by_index("balanced", numbers) == "balanced"
 
 
+@pytest.mark.parametrize("y", [[1, True, "a", 1], [np.True_, 1.0, 2], [0, False, 3]],
+                         ids=["int", "numpy-bool", "zero"])
+def test_a_bool_and_the_number_it_equals_are_not_merged_into_one_class(y):
+    # they became one class (True == 1 to Python), though class_weight keeps them apart
+    from tsea.estimators.labels import encode_labels
+
+    flag = bool(y[1] if isinstance(y[1], bool | np.bool_) else y[0])
+    with pytest.raises(ValueError, match=f"y holds both {flag} and the number {int(flag)}, which "
+                                         "Python counts as one label"):
+        encode_labels(np.array(y, dtype=object), len(y))
+    classes, _ = encode_labels(np.array([True, False, 2], dtype=object), 3)  # no clash
+    assert classes.tolist() == [False, True, 2]
+
+
 def test_the_file_form_of_class_weight():
     assert params_mod.to_file({"class_weight": {0: 2, "a": 1.5}}) == {
         "class_weight": [[0, 2.0], ["a", 1.5]]}

@@ -76,6 +76,7 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
         kind = "unknown"
     if kind in _NON_CLASS_TARGETS:
         raise ValueError(f"Unknown label type: {kind!r}; EAClassifier needs class labels")
+    _check_bools_apart(y)
     try:
         classes, y_index = np.unique(y, return_inverse=True)
     except TypeError:
@@ -92,6 +93,19 @@ def encode_labels(y, n_series: int) -> tuple[np.ndarray, np.ndarray]:
             "(Classifier can't train when only one class is present.)"
         )
     return classes, np.asarray(y_index, dtype=np.int64).ravel()
+
+
+def _check_bools_apart(y: np.ndarray) -> None:
+    """Refuse labels holding both True (False) and the number 1 (0): Python and numpy treat
+    them as one value, so their series would silently become one class."""
+    if y.dtype != object:
+        return
+    values = y.tolist()
+    flags = {bool(v) for v in values if isinstance(v, bool | np.bool_)}
+    plain = {v for v in values if isinstance(v, numbers.Number) and not isinstance(v, bool | np.bool_)}
+    for flag in sorted(flag for flag in flags if flag in plain):
+        raise ValueError(f"y holds both {flag!r} and the number {int(flag)}, which Python counts "
+                         "as one label; give the labels one type (e.g. all text)")
 
 
 def check_targets(y, n_series: int) -> np.ndarray:
