@@ -154,3 +154,31 @@ def test_classifier_reads_with_its_readout():
     enc = EAEncoder(readout="canvas", random_state=0, **LAYOUT).fit(X)
     assert np.array_equal(clf._embed(clf._collection(X)), enc.transform(X))
     assert clf.predict(X).shape == (8,)
+
+
+@pytest.mark.parametrize("readout", ["valid", "canvas"])
+def test_attention_maps_come_from_the_input_transform_reads(readout, monkeypatch):
+    # tsea attention read a short series at its own length under readout="canvas", where
+    # transform reads it in the training width: other strides, other maps than the model's
+    X = _series([30, 12, 25, 30, 7, 18])
+    enc = EAEncoder(random_state=0, **{**LAYOUT, "max_attention_len": 8}).fit(X)
+    enc.set_params(readout=readout)
+    seen = []
+    forward = enc.encoder_.forward
+
+    def spy(x, lengths=None, proj_mask=None, **kwargs):
+        seen.append((x.clone(), lengths.clone(), None if proj_mask is None else proj_mask.clone()))
+        return forward(x, lengths=lengths, proj_mask=proj_mask, **kwargs)
+
+    monkeypatch.setattr(enc.encoder_, "forward", spy)
+    short = X[4:5]  # 7 steps of a training width of 30
+    enc.transform(short)
+    (maps,) = enc.attention_maps(short)
+    (x_t, len_t, mask_t), (x_m, len_m, mask_m) = seen
+    assert torch.equal(len_t, len_m) and int(len_m[0]) == (30 if readout == "canvas" else 7)
+    assert torch.equal(torch.nan_to_num(x_t, nan=-1.0), torch.nan_to_num(x_m, nan=-1.0))
+    if readout == "canvas":
+        assert torch.equal(mask_t, mask_m) and int(mask_m.sum()) == 7
+    else:
+        assert mask_m is None or bool(mask_m.all())
+    assert maps.shape[-1] == (8 if readout == "canvas" else 7)  # tokens of 30 vs 7 steps

@@ -376,14 +376,23 @@ class _EABase(BaseEstimator):
         if self.attention == "none":
             raise ValueError("attention='none' has no attention maps (a plain dilated CNN)")
         self._check_channels(coll)
+        from tsea.nn.inference import canvas_window
+
         X = _scale.check_network_input(self._normalize(coll.X), coll.X, coll.ids)
+        canvas = self._canvas_width()  # the maps transform computes: the same window
         maps_out = []
         with torch_threads(self.n_jobs), torch.inference_mode():
             encoder = self.encoder_.eval()
             for i in range(coll.n_series):
                 length = int(coll.lengths[i])
-                xb = torch.from_numpy(np.ascontiguousarray(X[i : i + 1, :, :length]))
-                _, maps = encoder(xb, lengths=torch.tensor([length]), return_attention=True)
+                width = length if canvas is None else max(length, canvas)
+                xb = np.ascontiguousarray(X[i : i + 1, :, :length], dtype=np.float32)
+                observed = None
+                if width > length:
+                    xb, observed = canvas_window(xb, [length], [width])
+                    observed = torch.from_numpy(observed)
+                _, maps = encoder(torch.from_numpy(xb), lengths=torch.tensor([width]),
+                                  proj_mask=observed, return_attention=True)
                 maps_out.append(np.stack([m[0].float().numpy() for m in maps]).astype(np.float32))
         return maps_out
 

@@ -73,6 +73,18 @@ def batches(lengths: np.ndarray, attention_cap: int | None, *, hidden: int = 128
             start = stop
 
 
+def canvas_window(xb: np.ndarray, lengths: np.ndarray, widths: np.ndarray):
+    """The (b, C, w) batch ``xb`` laid in windows of ``widths`` steps (``w = max(widths)``) for
+    ``readout="canvas"`` (module docstring): the steps of a window past its series' length are
+    zeros, observed, and left out of the input projection. Returns the float32 batch and the
+    (b, w) mask of the steps the input projection reads (the encoder's ``proj_mask``)."""
+    width = int(np.max(widths))
+    xb = np.pad(xb, ((0, 0), (0, 0), (0, width - xb.shape[2])), constant_values=np.nan)
+    steps = np.arange(width)[None, :]
+    fill = (steps >= np.asarray(lengths)[:, None]) & (steps < np.asarray(widths)[:, None])
+    return np.where(fill[:, None, :], np.float32(0.0), xb).astype(np.float32), ~fill
+
+
 def embed_padded(
     encoder,
     X: np.ndarray,
@@ -109,11 +121,8 @@ def embed_padded(
         xb = np.ascontiguousarray(xb, dtype=np.float32)
         proj_mask = None
         if canvas is not None:
-            xb = np.pad(xb, ((0, 0), (0, 0), (0, width - xb.shape[2])), constant_values=np.nan)
-            steps = np.arange(width)[None, :]
-            fill = (steps >= lengths[idx][:, None]) & (steps < widths[idx][:, None])
-            xb = np.where(fill[:, None, :], np.float32(0.0), xb)
-            proj_mask = torch.from_numpy(~fill).to(device)
+            xb, observed = canvas_window(xb, lengths[idx], widths[idx])
+            proj_mask = torch.from_numpy(observed).to(device)
         xb = torch.from_numpy(xb).to(device)
         lb = torch.from_numpy(np.asarray(widths[idx], dtype=np.int64)).to(device)
         H = encoder(xb, lengths=lb, proj_mask=proj_mask)
