@@ -119,6 +119,34 @@ def test_a_method_name_run_again_with_other_settings_is_refused(tmp_path, capsys
     config.write_text("n_iters: 3\n")
     assert main([*args, "--no-report"]) == 2
     assert "method 'mine' was run into" in capsys.readouterr().err
+    # the keys the runner sets itself (the seed, the threads, quiet fits) change no result
+    config.write_text("n_iters: 2\nrandom_state: 5\nn_jobs: 4\nverbose: true\n")
+    assert main([*args, "--no-report"]) == 0
+
+
+def test_a_rerun_reading_another_data_folder_is_refused(tmp_path, capsys, monkeypatch):
+    # rows of GunPoint read from one folder stood for (and were skipped for) another folder's
+    from tsea.cli import main
+
+    out, mine = tmp_path / "bench", tmp_path / "mine"
+    mine.mkdir()
+    monkeypatch.delenv("TSEA_DATA", raising=False)
+    runner.run_benchmark(["Waves"], [MR], out_dir=str(out), isolate=False, loader=toy_loader,
+                         quiet=True, report=False)
+    assert json.loads((out / "data.json").read_text()) == {"data_dir": None}
+    with pytest.raises(ValueError, match=f"{out} holds results of datasets read from no data "
+                                         rf"folder \(the bundled and downloaded copies\), and "
+                                         f"this run reads them from {mine}: .*Use another --out"):
+        runner.run_benchmark(["Waves"], [MR], out_dir=str(out), data_dir=str(mine),
+                             isolate=False, loader=toy_loader, quiet=True, report=False)
+    monkeypatch.setenv("TSEA_DATA", str(mine))  # the same folder through the environment
+    with pytest.raises(ValueError, match="this run reads them from"):
+        runner.run_benchmark(["Waves"], [MR], out_dir=str(out), isolate=False,
+                             loader=toy_loader, quiet=True, report=False)
+    assert main(["benchmark", "--datasets", "GunPoint", "--methods", "minirocket", "--out",
+                 str(out), "--data-dir", str(mine), "-q", "--no-report"]) == 2  # before any job
+    assert "holds results of datasets read from" in capsys.readouterr().err
+    assert len(read_results(str(out / "results.csv"))) == 1
 
 
 def test_a_job_whose_dataset_lacks_a_split_says_which_and_how_to_fix_it(tmp_path):
@@ -126,9 +154,30 @@ def test_a_job_whose_dataset_lacks_a_split_says_which_and_how_to_fix_it(tmp_path
     (tmp_path / "OnlyTrain" / "OnlyTrain_TRAIN.tsv").write_text("1\t1\t2\t3\n2\t2\t3\t4\n")
     row = runner.run_job("OnlyTrain", MR, 0, data_dir=str(tmp_path))
     assert row["status"] == "failed"
-    assert f"data_dir: {tmp_path / 'OnlyTrain'} has OnlyTrain_TRAIN.tsv but no " \
-           "OnlyTrain_TEST.{ts,tsv,arff}" in row["error"]
-    assert "To use it offline, put OnlyTrain_TRAIN.ts" in row["error"]  # not cut off
+    assert row["error"].startswith(
+        f"ValueError: dataset 'OnlyTrain': {tmp_path / 'OnlyTrain'} has OnlyTrain_TRAIN.tsv but "
+        "no OnlyTrain_TEST.{ts,tsv,arff} (data_dir); the splits of a dataset are read from one "
+        "folder: add the missing split there")
+
+
+def test_a_split_missing_from_the_users_folder_is_not_read_from_a_bundled_copy(tmp_path):
+    # GunPoint's training file in --data-dir and its test file misnamed: the job trained on
+    # the user's file and scored on aeon's bundled test split
+    from tsea.datasets import load
+
+    X, y = load("GunPoint", "train")
+    folder = tmp_path / "GunPoint"
+    folder.mkdir()
+    rows = [f"{label}\t" + "\t".join(map(str, x[0])) for label, x in zip(y, X)]
+    (folder / "GunPoint_TRAIN.tsv").write_text("\n".join(rows) + "\n")
+    (folder / "GunPoint_TEST.txt").write_text("\n".join(rows) + "\n")
+    assert len(load("GunPoint", "train", data_dir=str(tmp_path))[1]) == len(y)
+    for split in ("test", "all"):
+        with pytest.raises(ValueError, match=r"has GunPoint_TRAIN.tsv but no "
+                                             r"GunPoint_TEST.\{ts,tsv,arff\} \(data_dir\)"):
+            load("GunPoint", split, data_dir=str(tmp_path))
+    row = runner.run_job("GunPoint", MR, 0, data_dir=str(tmp_path))
+    assert row["status"] == "failed" and "but no GunPoint_TEST" in row["error"]
 
 
 def test_failure_is_recorded_and_the_run_goes_on(tmp_path, capsys):
@@ -237,6 +286,10 @@ def test_methods_parse(tmp_path):
         parse_methods([str(tmp_path / "nope.yaml")])
     with pytest.raises(ValueError, match="seeds"):
         runner.parse_seeds("0,x")
+    # recorded as a failure job after job, where a seed out of range is a usage error
+    with pytest.raises(ValueError, match=r"--seeds '0,4294967296': a seed must be below 2\*\*32"):
+        runner.parse_seeds("0,4294967296")
+    assert runner.parse_seeds("4294967295") == [4294967295]
     with pytest.raises(ValueError, match="more than once"):
         runner.run_benchmark("Waves,Waves", [MR], out_dir=str(tmp_path), isolate=False)
     (tmp_path / "file").write_text("kept\n")

@@ -73,7 +73,12 @@ def _split_file(folder: Path, name: str, split: str) -> Path | None:
 
 
 def _find(name: str, splits, data_dir):
-    """(source, {split: path}) for the first directory holding every split, and the tried list."""
+    """(source, {split: path}) for the first directory holding the dataset, and the tried list.
+
+    The first directory with split files of the dataset holds all of it: when it lacks a split
+    asked for, that is an error, not a reason to read that split from a later directory (a
+    user's training file scored against aeon's bundled test file). tsea's download cache is
+    the exception: it fills one split at a time."""
     tried = []
     for source, folder in search_dirs(data_dir):
         files = {s: _split_file(folder, name, s) for s in splits}
@@ -84,7 +89,11 @@ def _find(name: str, splits, data_dir):
         if present:  # the dataset's folder, without some split: say which
             missing = ", ".join(f"{name}_{s.upper()}.{{ts,tsv,arff}}" for s in splits
                                 if files[s] is None)
-            tried.append(f"{source}: {folder / name} has {', '.join(present)} but no {missing}")
+            here = f"{folder / name} has {', '.join(present)} but no {missing}"
+            if source != "cache":
+                raise ValueError(f"dataset {name!r}: {here} ({source}); the splits of a dataset "
+                                 "are read from one folder: add the missing split there")
+            tried.append(f"{source}: {here}")
         else:
             tried.append(f"{source}: {folder / name}/{name}_{{TRAIN,TEST}}.{{ts,tsv,arff}}")
     return None, None, tried

@@ -195,11 +195,24 @@ def check_methods(out_dir: str, specs) -> None:
     known = _read_methods(os.path.join(out_dir, METHODS_FILE))
     for name, entry in _entries(specs).items():
         old = known.get(name)
-        if old is not None and old != entry:
+        if old is not None and _settled(old) != _settled(entry):
             raise ValueError(
                 f"method {name!r} was run into {out_dir} with other settings "
-                f"({_difference(old, entry)}): its rows in results.csv would stand for this "
-                "one. Give the config file another name, or use another --out")
+                f"({_difference(_settled(old), _settled(entry))}): its rows in results.csv "
+                "would stand for this one. Give the config file another name, or use another "
+                "--out")
+
+
+#: Parameters of a method's config that the runner replaces (--seeds, --threads, quiet fits): a
+#: change of them changes no result.
+RUNNER_SET = ("random_state", "n_jobs", "verbose")
+
+
+def _settled(entry):
+    """A methods.json entry without the parameters of :data:`RUNNER_SET`."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("params"), dict):
+        return entry
+    return {**entry, "params": {k: v for k, v in entry["params"].items() if k not in RUNNER_SET}}
 
 
 def record_methods(out_dir: str, specs) -> None:
@@ -209,6 +222,48 @@ def record_methods(out_dir: str, specs) -> None:
         check_methods(out_dir, specs)
         known = {**_read_methods(path), **_entries(specs)}
         atomic_write_text(path, json.dumps(known, indent=1, sort_keys=True) + "\n")
+
+
+#: The file beside results.csv that records the folder the datasets were read from.
+DATA_FILE = "data.json"
+
+
+def _data_source(data_dir) -> dict:
+    """The user's data folder of a run (``--data-dir``, else ``TSEA_DATA``), absolute, or None
+    when only the bundled and downloaded copies are read."""
+    user = data_dir if data_dir is not None else os.environ.get("TSEA_DATA") or None
+    return {"data_dir": None if user is None else os.path.abspath(user)}
+
+
+def check_data_source(out_dir: str, data_dir) -> None:
+    """ValueError when ``<out_dir>/data.json`` records another data folder: a job is known in
+    results.csv by (dataset, method, seed) alone, so rows of other files of the same names
+    would stand for (and be skipped for) this run's."""
+    path = os.path.join(out_dir, DATA_FILE)
+    if not os.path.exists(path):
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            old = json.load(fh)["data_dir"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} cannot be read ({exc!r}); it records the data folder of the "
+                         "results.csv beside it") from None
+    new = _data_source(data_dir)["data_dir"]
+    if old != new:
+        def name(folder):
+            return "no data folder (the bundled and downloaded copies)" if folder is None \
+                else folder
+        raise ValueError(f"{out_dir} holds results of datasets read from {name(old)}, and this "
+                         f"run reads them from {name(new)}: its rows would stand for this run's. "
+                         "Use another --out, or the same --data-dir")
+
+
+def record_data_source(out_dir: str, data_dir) -> None:
+    """:func:`check_data_source`, then write ``<out_dir>/data.json``."""
+    path = os.path.join(out_dir, DATA_FILE)
+    with _LOCK, _file_lock(path):
+        check_data_source(out_dir, data_dir)
+        atomic_write_text(path, json.dumps(_data_source(data_dir), indent=1) + "\n")
 
 
 def _difference(old, new) -> str:

@@ -24,6 +24,7 @@ from tsea.benchmark import results as results_io
 from tsea.benchmark.methods import DEFAULT_METHODS, MethodSpec, parse_methods, unavailable_reason
 from tsea.benchmark.suites import SUITES, parse_datasets, suite_datasets
 from tsea.benchmark.worker import DIED, run_isolated, run_job
+from tsea.utils import SEED_BOUND
 
 DEFAULT_OUT = "./tsea-benchmark"
 
@@ -37,6 +38,8 @@ def parse_seeds(text) -> list[int]:
         raise ValueError(f"--seeds {text!r} must be integers separated by commas") from None
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds {text!r} must be distinct non-negative integers")
+    if max(seeds) >= SEED_BOUND:
+        raise ValueError(f"--seeds {text!r}: a seed must be below 2**32 = {SEED_BOUND}")
     return seeds
 
 
@@ -110,6 +113,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--{exc}") from None
     _check_timeout_and_threads(args.timeout, args.threads)
     results_io.check_methods(args.out, specs)
+    results_io.check_data_source(args.out, args.data_dir)
 
 
 def _check_dataset_names(names, data_dir) -> None:
@@ -166,6 +170,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
     path = os.path.join(out_dir, "results.csv")
     done = results_io.done_keys(path, retry_failed=retry_failed)
     results_io.record_methods(out_dir, specs)
+    results_io.record_data_source(out_dir, data_dir)
     progress = _Progress(len(names), quiet)
     missing = {s.name: unavailable_reason(s) for s in specs}
 
