@@ -138,6 +138,29 @@ def test_nested_cells_whose_time_index_is_not_increasing_are_refused():
     np.testing.assert_array_equal(to_collection(fixed).series(1), [[1.0, 2.0, 3.0]])
 
 
+def test_time_indexes_that_position_would_misread_are_refused_in_every_series_form():
+    """Read by position, a channel whose index starts later was moved to the start, a repeated
+    time counted twice, and a reversed series in a list or a Series of series (the nested
+    form refused it) was read backwards."""
+    early, late = pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2]), pd.Series([5.0, 6.0], index=[1, 2])
+    nested = pd.DataFrame({"c0": [early], "c1": [late]})
+    with pytest.raises(ValueError, match=r"nested DataFrame row 0: column 'c1' has another time "
+                                         r"index than column 'c0' \(it starts at 1, that one at "
+                                         r"0\); tsea reads cells by position"):
+        to_collection(nested)
+    shorter = pd.DataFrame({"c0": [early], "c1": [pd.Series([5.0, 6.0])]})  # a start of c0's
+    np.testing.assert_array_equal(to_collection(shorter).series(0), [[1, 2, 3], [5, 6, np.nan]])
+    repeated = pd.Series([1.0, 2.0, 3.0], index=[0, 0, 1])
+    backwards = pd.Series([1.0, 2.0, 3.0], index=[2, 1, 0])
+    repeats, reversed_ = r"has a repeated time in its index \(0\)", "is not in increasing order"
+    for X, message in [(pd.DataFrame({"c0": [repeated]}), r"cell \(row 0, column 'c0'\) " + repeats),
+                       ([early, repeated], "series 1 " + repeats),
+                       (pd.Series([backwards]), r"series 0 \(id 0\) has an index that " + reversed_),
+                       ([backwards], "series 0 has an index that " + reversed_)]:
+        with pytest.raises(ValueError, match=message):
+            to_collection(X)
+
+
 def test_long_format_sorted_by_time_first_appearance_order():
     df = pd.DataFrame(
         {

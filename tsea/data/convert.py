@@ -150,6 +150,7 @@ def _from_list(items: list, what: str, ids=None) -> Collection:
                 f"{what}: {_name(i, ids)} is a DataFrame; pass arrays of shape (C, L_i) instead"
             )
         if isinstance(item, pd.Series):
+            _check_time_index(item.index, f"{what}: {_name(i, ids)}")
             item = item.to_numpy()
         try:
             arr = np.asarray(_unmask(item))
@@ -184,6 +185,34 @@ def _from_list(items: list, what: str, ids=None) -> Collection:
     return _finish(out, what, ids)
 
 
+def _check_time_index(index: pd.Index, where: str) -> None:
+    """A series' index is its time axis (sktime's convention); tsea reads the values by
+    position, which is that axis only when the index increases strictly: refuse any other."""
+    if not index.is_monotonic_increasing:
+        raise ValueError(f"{where} has an index that is not in increasing order (its time "
+                         "axis); sort it (.sort_index())")
+    if not index.is_unique:
+        raise ValueError(f"{where} has a repeated time in its index ({index[index.duplicated()][0]}); "
+                         "give each time one value")
+
+
+def _check_aligned(cells, columns, what: str, row: int) -> None:
+    """The channels of one nested row must share their time index (a shorter one a start of
+    the longer's): read by position, a channel starting later would be moved to the start."""
+    indexes = [(col, v.index) for col, v in zip(columns, cells) if isinstance(v, pd.Series)]
+    if len(indexes) < 2:
+        return
+    _, longest = max(indexes, key=lambda pair: len(pair[1]))
+    for col, index in indexes:
+        if not index.equals(longest[: len(index)]):
+            first = next(c for c, ix in indexes if ix is longest)
+            raise ValueError(
+                f"{what}: nested DataFrame row {row}: column {col!r} has another time index than "
+                f"column {first!r} (it starts at {index[0]}, that one at {longest[0]}); tsea "
+                "reads cells by position, so the channels of a series need one index (reindex "
+                "them to a common one, with NaN where a channel has no value)")
+
+
 def _from_nested(df: pd.DataFrame, what: str) -> Collection:
     """sktime nested DataFrame: a row per series, a column per channel, cells are series."""
     items = []
@@ -196,13 +225,8 @@ def _from_nested(df: pd.DataFrame, what: str) -> Collection:
                     f"{what}: nested DataFrame cell (row {i}, column {col!r}) is not a series "
                     f"(got {type(v).__name__})"
                 )
-            if isinstance(v, pd.Series) and not v.index.is_monotonic_increasing:
-                # the index is the time axis (sktime): values in any other order would be read
-                # by position, unlike a long table's, which is sorted by time
-                raise ValueError(
-                    f"{what}: nested DataFrame cell (row {i}, column {col!r}) has an index that "
-                    "is not in increasing order (its time axis); sort it (cell.sort_index())"
-                )
+            if isinstance(v, pd.Series):
+                _check_time_index(v.index, f"{what}: nested DataFrame cell (row {i}, column {col!r})")
             arr = np.asarray(v.to_numpy() if isinstance(v, pd.Series) else v)
             if arr.ndim != 1:
                 raise ValueError(
@@ -210,6 +234,7 @@ def _from_nested(df: pd.DataFrame, what: str) -> Collection:
                     f"{arr.shape}, expected a 1-D series"
                 )
             cells.append(_numeric(arr, what, i))
+        _check_aligned([df.iat[i, j] for j in range(df.shape[1])], df.columns, what, i)
         series = np.full((len(cells), max(len(x) for x in cells)), np.nan)
         for j, x in enumerate(cells):  # channels of unequal length: NaN after the shorter ones
             series[j, : len(x)] = x
