@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -296,3 +297,20 @@ def test_a_long_frame_with_a_label_column_is_refused_not_read_as_a_channel(name)
     with pytest.raises(ValueError, match=message):
         to_collection(df.set_index(["id", "time"]))
     assert to_collection(df.rename(columns={name: "v2"})).n_channels == 2
+
+
+def test_values_whose_detail_float32_rounds_away_are_warned_about():
+    # Tecator + 1e6 kept 13 of a series' 100 levels, silently: the model lost the signal
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 2, 40))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_collection(X)  # ordinary values: no warning
+        to_collection(X.astype(np.float32) + np.float32(1e6))  # float32 already: nothing lost here
+        to_collection(X * 1e-30)
+    shifted = X.copy()
+    shifted[:, 1] += 1e6
+    with pytest.warns(UserWarning, match=r"X: channel 1 loses detail in float32, .*rounding moves "
+                                         r"its values by up to 0\.03.*subtract an offset"):
+        coll = to_collection(shifted)
+    np.testing.assert_allclose(coll.X[:, 1], shifted[:, 1], rtol=1e-7)  # read, not refused

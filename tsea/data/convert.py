@@ -83,6 +83,35 @@ def _numeric(a: np.ndarray, what: str, series: int | None, ids=None) -> np.ndarr
         raise ValueError(f"{what}: {_where(e.index, a.shape, series, ids)} has {e.detail}") from None
 
 
+#: Rounding to float32 may move a channel's values by at most this share of its std unwarned:
+#: beyond it the values keep fewer than about a thousand distinct levels per std.
+ROUNDING_SHARE = 1e-3
+
+
+def _warn_if_rounding_blurs(vals: np.ndarray, out: np.ndarray, what: str) -> None:
+    """Warn when the float32 form loses a channel's detail: values far from 0 next to their
+    spread (a timestamp, a coordinate, a large offset) keep only a few of their levels, and no
+    normalisation afterwards brings them back."""
+    if vals.dtype == np.float32:
+        return
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels
+        moved = np.nanmax(np.abs(out.astype(np.float64) - vals), axis=(0, 2))
+        spread = np.nanstd(vals.astype(np.float64), axis=(0, 2))
+    blurred = np.flatnonzero((spread > 0) & (moved > ROUNDING_SHARE * spread))
+    if blurred.size:
+        c = int(blurred[0])
+        more = f" (and {blurred.size - 1} more)" if blurred.size > 1 else ""
+        warnings.warn(
+            f"{what}: channel {c}{more} loses detail in float32, the "
+            f"precision tsea reads values in: rounding moves its values by up to {moved[c]:.3g}, "
+            f"{moved[c] / spread[c]:.1%} of their std ({spread[c]:.3g}), because they lie far "
+            "from 0; subtract an offset (e.g. each channel's mean) before passing them",
+            UserWarning, stacklevel=4)
+
+
 def _finish(vals: np.ndarray, what: str, ids=None) -> Collection:
     """Validate a padded float array (n, C, L) and build the Collection."""
     n, c, length = vals.shape
@@ -105,6 +134,7 @@ def _finish(vals: np.ndarray, what: str, ids=None) -> Collection:
             f"{what}: {_where(k, vals.shape, None, ids)} has value {float(vals.flat[k])} outside "
             "the float32 range"
         )
+    _warn_if_rounding_blurs(vals, out, what)
     observed = ~np.isnan(out).all(axis=1)  # (n, L): any channel observed at this step
     empty = ~observed.any(axis=1)
     if empty.any():
