@@ -25,7 +25,7 @@ from tsea import nn as _nn
 from tsea import params as _params
 from tsea import training as _training
 from tsea.data import scale as _scale
-from tsea.estimators._modelcheck import check_encoder_model
+from tsea.estimators._modelcheck import check_encoder_model, check_head_model
 from tsea.utils import (
     member_seeds,
     resolve_device,
@@ -443,7 +443,16 @@ class _EABase(BaseEstimator):
             for name in _params.HEAD_ONLY_NAMES:
                 params.pop(name, None)
         params = {**_params.legacy_values(cls._task), **params}
+        try:  # a hand-edited value (pooling="median") would fail only at its first use
+            _params.validate(params, task=cls._task, caller="params")
+        except ValueError as exc:
+            raise ValueError(f"{str(path)!r} is not a valid {cls.__name__} model file: "
+                             f"{exc}") from None
         check_encoder_model(path, params, meta, arrays, kind=cls.__name__)  # limits
+        if cls._task is not None:
+            width = int(params["repr_dim"]) * (2 if params.get("pooling") == "max+mean" else 1)
+            check_head_model(path, params, meta, arrays, kind=cls.__name__, task=cls._task,
+                             width=width)
         try:
             est = cls(**params)
             encoder = _nn.encoder_from_config(meta["encoder_config"])

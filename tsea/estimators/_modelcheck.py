@@ -1,4 +1,5 @@
-"""An encoder's model file checked before any network is built: :func:`check_encoder_model`.
+"""A model file checked before anything is built: its encoder (:func:`check_encoder_model`)
+and a classifier's or regressor's head (:func:`check_head_model`).
 
 It runs on what :func:`tsea.modelfile.read_model` returns (a container already checked for sizes
 and structure) and adds the checks of an encoder: the declared architecture within
@@ -21,7 +22,7 @@ from tsea import modelfile
 from tsea.nn import encoder_from_config
 from tsea.params import ENCODER_PARAMS, NN_NAMES, NORMALIZE_MODES
 
-__all__ = ["ARCH_LIMITS", "check_encoder_model"]
+__all__ = ["ARCH_LIMITS", "check_encoder_model", "check_head_model"]
 
 #: Largest value of each integer of an encoder's architecture (``encoder_config``).
 ARCH_LIMITS = {
@@ -172,3 +173,76 @@ def check_encoder_model(
             "(which only normalize='channel' uses)"
         )
     return cfg
+
+
+def check_head_model(path, params: dict, meta: dict, arrays: dict, *, kind: str, task: str,
+                     width: int) -> None:
+    """Validate the head of a classifier's or regressor's model file (``task``), whose
+    embeddings are ``width`` wide, before it is rebuilt: ValueError naming the problem.
+
+    The head is either a linear layer (``head/weight`` (n_out, width) and ``head/bias``) or
+    the training embeddings it is refitted on (``head_train/Z`` (n, width), finite, and
+    ``head_train/y`` (n,)). A classifier's ``classes`` are distinct scalars that its
+    ``classes_dtype``, a plain numpy dtype, holds unchanged; a fine-tuned regressor's
+    ``y_mean`` and ``y_scale`` are finite, ``y_scale > 0``.
+    """
+    bad = f"{str(path)!r} is not a valid {kind} model file"
+    n_out = 1
+    if task == "classification":
+        classes = meta.get("classes")
+        if not isinstance(classes, list) or len(classes) < 2 or len(classes) > 1_000_000:
+            raise ValueError(f"{bad}: meta 'classes' is not a list of 2 or more labels")
+        if not all(isinstance(c, str | bool | numbers.Real) for c in classes):
+            raise ValueError(f"{bad}: meta 'classes' holds a value that is not a label (a text, "
+                             "number or bool)")
+        try:
+            dtype = np.dtype(meta.get("classes_dtype"))
+        except (TypeError, ValueError, SyntaxError) as exc:
+            raise ValueError(f"{bad}: meta 'classes_dtype' is not a numpy dtype ({exc})") from None
+        if dtype.shape != () or dtype.kind not in "biufUO" or dtype.itemsize > 4096:
+            raise ValueError(f"{bad}: meta 'classes_dtype' {dtype.str!r} is not the dtype of "
+                             "plain labels")
+        if dtype.kind != "O":
+            with np.errstate(all="ignore"):
+                kept = np.asarray(classes, dtype=dtype).tolist() if _castable(classes, dtype) else None
+            if kept != classes:
+                raise ValueError(f"{bad}: meta 'classes' do not hold as {dtype.str!r} (the dtype "
+                                 "the file names for them)")
+        if len({(type(c).__name__ if isinstance(c, bool | str) else "", c) for c in classes}) < len(
+                classes):
+            raise ValueError(f"{bad}: meta 'classes' names a label twice")
+        n_out = len(classes)
+    elif params.get("head") == "finetune":
+        for name in ("y_mean", "y_scale"):
+            v = meta.get(name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise ValueError(f"{bad}: meta {name!r} is {v!r}; expected a finite number")
+        if not meta["y_scale"] > 0:
+            raise ValueError(f"{bad}: meta 'y_scale' is {meta['y_scale']!r}; it must be > 0")
+    if "head/weight" in arrays:
+        weight, bias = arrays["head/weight"], arrays.get("head/bias")
+        rows = n_out if task == "classification" else 1
+        if weight.shape != (rows, width) or bias is None or bias.shape != (rows,):
+            raise ValueError(f"{bad}: the linear head has weight {weight.shape} and bias "
+                             f"{None if bias is None else bias.shape}; expected ({rows}, {width}) "
+                             f"and ({rows},)")
+        return
+    Z, y = arrays.get("head_train/Z"), arrays.get("head_train/y")
+    if Z is None or y is None:
+        raise ValueError(f"{bad}: it holds no head (head_train/Z and head_train/y, or head/weight)")
+    if Z.ndim != 2 or Z.shape[1] != width or Z.dtype.kind != "f" or Z.shape[0] < 1:
+        raise ValueError(f"{bad}: head_train/Z has shape {Z.shape} and dtype {Z.dtype}; expected "
+                         f"(n, {width}) floats, the width of this model's embeddings")
+    if y.shape != (Z.shape[0],) or y.dtype.kind not in "iuf":
+        raise ValueError(f"{bad}: head_train/y has shape {y.shape} and dtype {y.dtype}; expected "
+                         f"({Z.shape[0]},) numbers, one per row of head_train/Z")
+    if not (np.isfinite(Z).all() and np.isfinite(y).all()):
+        raise ValueError(f"{bad}: head_train/Z or head_train/y holds NaN or infinite values")
+
+
+def _castable(values: list, dtype: np.dtype) -> bool:
+    try:
+        np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
