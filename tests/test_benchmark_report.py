@@ -110,6 +110,26 @@ def test_plots_are_written_and_not_blank(tmp_path):
         assert np.ptp(img[..., :3]) > 0.1
 
 
+def test_a_plot_cut_short_leaves_the_plot_before_it(tmp_path, monkeypatch):
+    # savefig wrote straight to the plot's name: a full disk left a truncated image there
+    import matplotlib.figure
+
+    _write(tmp_path)
+    report.write_report(str(tmp_path))
+    plots = tmp_path / "plots"
+    before = {p.name: p.read_bytes() for p in plots.iterdir()}
+
+    def cut_short(fig, fname, **kwargs):
+        with open(fname, "wb") as fh:
+            fh.write(b"\x89PNG half")
+        raise OSError(27, "File too large")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", cut_short)
+    with pytest.raises(OSError, match="File too large"):
+        report.write_report(str(tmp_path))
+    assert {p.name: p.read_bytes() for p in plots.iterdir()} == before  # and no temp files
+
+
 def test_plots_of_methods_no_longer_in_the_results_are_removed(tmp_path):
     _write(tmp_path)
     report.write_report(str(tmp_path))

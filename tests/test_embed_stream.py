@@ -228,16 +228,19 @@ def test_npy_pair_is_written_together_and_a_failed_write_keeps_both_old_files(tm
 def test_temp_files_of_killed_writes_are_removed_on_the_next_write(tmp_path):
     target = tmp_path / "e.csv"
     dead = 2**22 + 12345  # above the usual pid_max: no such process
-    stale = tmp_path / f".e.csv.{dead}-abc123.tmp"
+    stale = tmp_path / f".e.csv.{dead}-abc12345.tmp"
     stale.write_text("partial")
-    mine = tmp_path / f".e.csv.{os.getpid()}-live.tmp"  # a write still running: kept
+    mine = tmp_path / f".e.csv.{os.getpid()}-0123abcd.tmp"  # a write still running: kept
     mine.write_text("partial")
-    other = tmp_path / f".f.csv.{dead}-abc123.tmp"  # another target's: kept
+    other = tmp_path / f".f.csv.{dead}-abc12345.tmp"  # another target's: kept
     other.write_text("partial")
+    # a write of "e.csv.2024-12.csv" running: "2024" is no pid of e.csv's (it was removed)
+    longer = tmp_path / f".e.csv.2024-12.csv.{os.getpid()}-0123abcd.tmp"
+    longer.write_text("partial")
     with atomic_files(target) as (tmp,):
         open(tmp, "w").write("x\n")
     assert target.read_text() == "x\n"
-    assert not stale.exists() and mine.exists() and other.exists()
+    assert not stale.exists() and mine.exists() and other.exists() and longer.exists()
     assert remove_stale_temps(tmp_path / "f.csv") == [str(other)]
 
 

@@ -45,6 +45,47 @@ def test_written_files_follow_the_umask_or_the_mode_they_replace(tmp_path, umask
     assert os.stat(old).st_mode & 0o777 == 0o640
 
 
+def test_a_read_only_file_is_replaced_and_keeps_its_mode(tmp_path):
+    # the temp file took the 0o444 mode before it was written, which refused the writing
+    # (for any user but root)
+    old = tmp_path / "m.csv"
+    old.write_text("old\n")
+    os.chmod(old, 0o444)
+
+    def write(tmp):
+        assert os.stat(tmp).st_mode & 0o200  # writable while written (root writes regardless)
+        open(tmp, "w").write("new\n")
+
+    atomic_write(str(old), write)
+    assert old.read_text() == "new\n" and os.stat(old).st_mode & 0o777 == 0o444
+
+
+def test_the_longest_file_names_can_be_written(tmp_path):
+    # ".NAME.<pid>-<hex>.tmp" of a 250-byte name passed the 255-byte limit of file names
+    from tsea.utils import remove_stale_temps
+
+    target = tmp_path / ("e" * 250)
+    atomic_write(str(target), lambda tmp: open(tmp, "w").write("x"))
+    assert target.read_text() == "x" and os.listdir(tmp_path) == [target.name]
+    with pytest.raises(ZeroDivisionError):  # a failed write of it leaves no temp file either
+        atomic_write(str(target), lambda tmp: (open(tmp, "w").write("half"), 1 / 0))
+    assert os.listdir(tmp_path) == [target.name] and remove_stale_temps(target) == []
+
+
+def test_an_output_that_cannot_be_written_is_found_before_the_work(tmp_path):
+    from tsea.utils import check_output_dir
+
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotADirectoryError, match="the output's folder is a file"):
+        check_output_dir(tmp_path / "afile" / "m.tsea")
+    with pytest.raises(FileNotFoundError, match="output directory not found"):
+        check_output_dir(tmp_path / "nodir" / "m.tsea")
+    with pytest.raises(OSError, match=r"cannot write a file there \(.*\)"):
+        check_output_dir("/proc/m.tsea")  # a folder where no file can be created, even by root
+    check_output_dir(tmp_path / "m.tsea")
+    assert os.listdir(tmp_path) == ["afile"]  # the probe leaves nothing behind
+
+
 # -- seeds, threads, device, quiet Lightning ------------------------------------------------------
 import logging  # noqa: E402
 import random  # noqa: E402

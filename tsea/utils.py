@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import logging
 import os
 import random
+import re
 import secrets
 import threading
 import warnings
@@ -22,10 +24,19 @@ import numpy as np
 
 
 def check_output_dir(path) -> None:
-    """FileNotFoundError naming the folder when the folder that would hold ``path`` is missing."""
+    """FileNotFoundError naming the folder when the folder that would hold ``path`` is missing,
+    NotADirectoryError when it is a file, and OSError naming ``path`` when no file can be
+    created there (a read-only folder, a name too long): said before any work, by trying."""
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise FileNotFoundError(2, "output directory not found", os.path.dirname(str(path)) or parent)
+        shown = os.path.dirname(str(path)) or parent
+        if os.path.exists(parent):
+            raise NotADirectoryError(20, "the output's folder is a file", shown)
+        raise FileNotFoundError(2, "output directory not found", shown)
+    try:
+        os.remove(_make_temp(str(path)))
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write a file there ({exc.strerror})", str(path)) from None
 
 
 def _fsync_path(path: str) -> None:
@@ -36,8 +47,21 @@ def _fsync_path(path: str) -> None:
         os.close(fd)
 
 
+#: Longest target name kept whole in its temp files' names: a file system's limit (255
+#: bytes) must leave room for the dot, the pid, the random part and ``.tmp``.
+_NAME_IN_TEMP = 200
+
+
 def _temp_prefix(path: str) -> str:
-    return f".{Path(path).name}."
+    name = Path(path).name
+    if len(name.encode()) > _NAME_IN_TEMP:  # a short stand-in, the same for every write of it
+        digest = hashlib.sha1(name.encode()).hexdigest()[:16]
+        name = name.encode()[:100].decode(errors="ignore") + "~" + digest
+    return f".{name}."
+
+
+#: What follows the prefix in a temp file's name: ``<pid>-<8 hex digits>.tmp``.
+_TEMP_TAIL = re.compile(r"(\d+)-[0-9a-f]{8}\.tmp")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -63,10 +87,9 @@ def remove_stale_temps(path) -> list[str]:
     except OSError:
         return removed
     for name in names:
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        pid_text = name[len(prefix):].split("-", 1)[0]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        # exactly this target's: ".e." also begins the temp files of "e.2024-12.csv"
+        tail = _TEMP_TAIL.fullmatch(name[len(prefix):]) if name.startswith(prefix) else None
+        if tail is None or _pid_alive(int(tail.group(1))):
             continue
         with contextlib.suppress(OSError):
             os.remove(os.path.join(directory, name))
@@ -75,9 +98,8 @@ def remove_stale_temps(path) -> list[str]:
 
 
 def _make_temp(path: str) -> str:
-    """A new empty file beside ``path``. It is created with mode 0o666 less the umask, as
-    ``open`` creates files (``tempfile.mkstemp``'s 0o600 would make every output private), or
-    with the mode of the file it is to replace."""
+    """A new empty file beside ``path``, created with mode 0o666 less the umask, as ``open``
+    creates files (``tempfile.mkstemp``'s 0o600 would make every output private)."""
     directory = os.path.dirname(os.path.abspath(path))
     for _ in range(100):
         tmp = os.path.join(directory, f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
@@ -86,8 +108,6 @@ def _make_temp(path: str) -> str:
         except FileExistsError:
             continue
         os.close(fd)
-        with contextlib.suppress(OSError):  # keep the mode of the file being replaced
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         return tmp
     raise FileExistsError(f"no free temp file name beside {path!r}")
 
@@ -115,8 +135,12 @@ def atomic_files(*paths):
         for p in paths:
             temps.append(_make_temp(p))
         yield list(temps)
-        for tmp in temps:
+        for tmp, p in zip(temps, paths, strict=True):
             _fsync_path(tmp)
+            # the mode of the file being replaced, set once written (a read-only one's mode
+            # set before would refuse the writing)
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, os.stat(p).st_mode & 0o7777)
         for tmp, p in zip(temps, paths, strict=True):
             os.replace(tmp, p)
     except BaseException:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tsea.benchmark.scores import REFERENCE_METHOD, score_table
+from tsea.utils import atomic_write
 
 MIN_CD_DATASETS = 5
 
@@ -29,11 +30,19 @@ def critical_difference(table: pd.DataFrame, path: str) -> str | None:
         return None
     from aeon.visualisation import plot_critical_difference
 
-    plt = _pyplot()
+    _pyplot()  # the non-interactive backend, before aeon draws
     fig, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns))
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, path)
     return path
+
+
+def _save(fig, path: str) -> None:
+    """Write the figure whole or not at all (a write cut short leaves the plot before it),
+    and close it."""
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
+    finally:
+        _pyplot().close(fig)
 
 
 def scatter(table: pd.DataFrame, reference: str, other: str, path: str, metric: str) -> str | None:
@@ -55,8 +64,7 @@ def scatter(table: pd.DataFrame, reference: str, other: str, path: str, metric: 
     wins = int((both[reference] > both[other]).sum() if metric == "accuracy"
                else (both[reference] < both[other]).sum())
     ax.set_title(f"{reference} vs {other}: better on {wins}/{len(both)}")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, path)
     return path
 
 

@@ -358,9 +358,8 @@ def _run_benchmark(args, extra: list[str]) -> int:
 
 
 def _error_line(exc: BaseException) -> str:
-    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
-        what = exc.strerror or "file not found"
-        return f"{what}: {exc.filename}"
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}"  # without Python's [Errno N] and quotes
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, (ValueError, OSError, UsageError)):
         return message
