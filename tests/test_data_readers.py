@@ -86,6 +86,24 @@ def test_long_rows_shuffled_keep_first_appearance_order(tmp_path):
     np.testing.assert_array_equal(coll.series(1), [[9, 8], [90, 80]])
 
 
+def test_iso_times_across_a_daylight_saving_switch_are_read_in_order(tmp_path):
+    # an offset that changed within the column (+01:00, then +02:00; Z beside +01:00) was
+    # refused as "not an ISO 8601 date", naming a valid cell
+    path = tmp_path / "dst.csv"
+    path.write_text("id,time,v\n"
+                    "a,2024-03-31T03:00:00+02:00,3\na,2024-03-31T00:00:00+01:00,1\n"
+                    "a,2024-03-31T01:00:00+01:00,2\n"
+                    "b,2024-03-31T00:30:00Z,5\nb,2024-03-31T01:00:00+01:00,4\n")
+    coll, _ = read_file(str(path), labels=False)
+    np.testing.assert_array_equal(coll.series(0)[0], [1, 2, 3])  # 23:00, 00:00, 01:00 UTC
+    np.testing.assert_array_equal(coll.series(1)[0], [4, 5])  # 00:00 UTC, then 00:30 UTC
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("id,time,v\na,1,1\na,2,2\nb,2024-03-31,3\n")
+    with pytest.raises(ValueError, match=r"the time column mixes numbers \(data row 1: '1'\) and "
+                                         r"text \(data row 3: '2024-03-31'\); give every time"):
+        read_file(str(mixed), labels=False)
+
+
 def test_explicit_columns_and_formats(tmp_path):
     (tmp_path / "w.txt").write_text("name,cls,t0,t1\nA,1,0.5,1.5\nB,2,2.5,\n")
     coll, y = read_file(

@@ -298,8 +298,16 @@ def _time_values(path, cells: np.ndarray, rows):
             raise ValueError(f"{path}: the time is NaN in data row {int(rows[r]) + 1}")
         return values
     try:
-        return pd.to_datetime(pd.Series(cells), format="ISO8601").to_numpy()
+        # in UTC: a local time's offset changes at a daylight-saving switch, and pandas holds
+        # times of several offsets in one column only as UTC
+        return pd.to_datetime(pd.Series(cells), format="ISO8601", utc=True).to_numpy()
     except (ValueError, TypeError):
+        n = next((k for k, cell in enumerate(cells) if parse_values([cell])[1] is None), None)
+        if n is not None:
+            raise ValueError(
+                f"{path}: the time column mixes numbers (data row {int(rows[n]) + 1}: "
+                f"{cells[n]!r}) and text (data row {int(rows[bad]) + 1}: {cells[bad]!r}); "
+                "give every time as a number or every time as an ISO 8601 date") from None
         raise ValueError(
             f"{path}: the time column must hold numbers or ISO 8601 dates (data row "
             f"{int(rows[bad]) + 1}: {cells[bad]!r})"
