@@ -213,6 +213,23 @@ def test_huge_value_in_a_later_chunk_names_the_file_and_series(encoder, tmp_path
     assert not (tmp_path / "e.csv").exists()
 
 
+def test_ids_and_labels_with_carriage_returns_survive_a_csv_table(tmp_path):
+    # "f\r" was written unquoted: read back, it lost its \r and made a spurious row
+    import csv
+
+    import pandas as pd
+
+    out = str(tmp_path / "p.csv")
+    with EmbeddingWriter(out) as w:
+        w.write_frame(pd.DataFrame({"prediction": ["x", "y"]}), ["a", "b"])
+        w.write_frame(pd.DataFrame({"prediction": ["line\rend", "z"]}), ["f\r", "g"])
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["id", "prediction"], ["a", "x"], ["b", "y"], ["f\r", "line\rend"], ["g", "z"]]
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert back["id"].tolist() == ["a", "b", "f\r", "g"]
+
+
 def test_npy_pair_is_written_together_and_a_failed_write_keeps_both_old_files(tmp_path):
     out = str(tmp_path / "e.npy")
     write_embeddings(out, np.ones((2, 3), np.float32), np.array(["a", "b"], dtype=object))

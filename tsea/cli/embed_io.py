@@ -144,8 +144,18 @@ class EmbeddingWriter:
             raise ValueError(f"{self.path}: a table of named columns needs .csv or .parquet")
         frame = frame.copy()
         if self.suffix == ".csv":
+            import csv
+
+            import pandas as pd
+
             frame.insert(0, "id", ids)
-            frame.to_csv(self._files[0], index=False, header=self.n_rows == 0)
+            # a bare carriage return is no line end to pandas' writer ("\n"), which leaves such
+            # a text unquoted; a reader then splits the row there: quote every text of the chunk
+            text = [c for c in frame.columns
+                    if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+            quote = any(frame[c].astype(str).str.contains("\r", regex=False).any() for c in text)
+            frame.to_csv(self._files[0], index=False, header=self.n_rows == 0,
+                         quoting=csv.QUOTE_NONNUMERIC if quote else csv.QUOTE_MINIMAL)
         else:
             self._write_parquet(frame, ids)
         self.n_rows += len(frame)
