@@ -486,3 +486,50 @@ def test_the_uea_example_strips_names_and_fails_when_a_job_fails(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "1 of 1 jobs failed" in done.stdout
     assert list(read_results(str(tmp_path / "out" / "results.csv"))["dataset"]) == ["OnlyTrain"]
+
+
+@pytest.mark.slow
+def test_a_worker_ends_when_its_runner_is_killed(tmp_path):
+    # after `kill -9` of tsea benchmark its worker ran on, past any --timeout
+    import signal
+    import textwrap
+
+    script, mark = tmp_path / "runner.py", tmp_path / "worker.pid"
+    script.write_text(textwrap.dedent("""
+        import os, time
+        from tsea.benchmark import worker
+        from tsea.benchmark.methods import MethodSpec
+
+        def sleepy(name, split, data_dir=None):  # the job: say its pid, then take long
+            with open(os.environ["TSEA_TEST_MARK"], "w") as fh:
+                fh.write(str(os.getpid()))
+            time.sleep(120)
+
+        if __name__ == "__main__":
+            worker.run_isolated("Sleepy", MethodSpec("mr", "minirocket", {}), 0, loader=sleepy,
+                                timeout=300)
+    """))
+    runner_proc = subprocess.Popen([sys.executable, str(script)],
+                                   env={**os.environ, "TSEA_TEST_MARK": str(mark)})
+
+    def running(pid):
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                return "\nState:\tZ" not in fh.read()  # a zombie has ended
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while not (mark.exists() and mark.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pid = int(mark.read_text())
+    assert running(pid)
+    runner_proc.send_signal(signal.SIGKILL)
+    runner_proc.wait()
+    deadline = time.monotonic() + 15
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = running(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive

@@ -82,7 +82,23 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
     return row
 
 
-def _child(conn, dataset, spec, seed, data_dir, loader, threads):
+def _exit_with(parent: int) -> None:
+    """End this worker when the runner that started it (process ``parent``) is gone: killed
+    with SIGKILL, it cannot kill its workers, which would run on past any time limit."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="tsea-parent-watch").start()
+
+
+def _child(conn, dataset, spec, seed, data_dir, loader, threads, parent=None):
+    if parent is not None:
+        _exit_with(parent)
     try:
         row = run_job(dataset, spec, seed, data_dir=data_dir, loader=loader, threads=threads)
         row["peak_memory_mb"] = round(peak_memory_mb(), 1)
@@ -99,8 +115,8 @@ def run_isolated(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, lo
     """:func:`run_job` in a fresh spawned process (see the module docstring)."""
     ctx = multiprocessing.get_context("spawn")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, dataset, spec, seed, data_dir, loader, threads),
-                       daemon=True)
+    proc = ctx.Process(target=_child, daemon=True,
+                       args=(send, dataset, spec, seed, data_dir, loader, threads, os.getpid()))
     proc.start()
     send.close()
     row = None
