@@ -58,6 +58,11 @@ def test_evaluate_notes_test_labels_that_training_lacks(tmp_path, capsys):
     code, _, err = run(["evaluate", "--data", train, "--test", train, "--config", "tiny",
                         "--set", "n_iters=1", "--quiet"], capsys)
     assert code == 0 and err == ""
+    # targets that are no class labels fail first, not after a note that they are unseen
+    code, _, err = run(["evaluate", "--data", "Covid3Month", "--task", "classification",
+                        "--config", "tiny", "--quiet"], capsys)
+    assert code == 1 and err.strip() == ("tsea: error: Unknown label type: 'continuous'; "
+                                         "EAClassifier needs class labels")
 
 
 def test_embed_with_trailing_commas_keeps_the_ids(tmp_path, model, capsys):
@@ -369,4 +374,5 @@ def test_n_jobs_option_zero_is_a_usage_error(tmp_path, model, capsys, value):
         main(["embed", "--model", model[1], "x.csv", "-o", str(tmp_path / "e.csv"),
               "--n-jobs", value])
     assert exit_.value.code == 2
-    assert "--n-jobs: expected a number of threads (>= 1, or -1 for every core)" in capsys.readouterr().err
+    assert ("--n-jobs: expected a number of threads (>= 1; -1 for every core, -2 for all but "
+            "one, ...)") in capsys.readouterr().err

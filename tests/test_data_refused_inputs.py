@@ -197,6 +197,13 @@ def test_comma_separated_tsv_says_so(tmp_path):
                                r"seems comma-separated, and a \.tsv file must be tab-separated")
 
 
+def test_space_separated_tsv_says_so(tmp_path):
+    path = write(tmp_path, "1 0.5 0.25\n2 0.75 1\n", "x.tsv")
+    assert_refused_alike(path, r"x.tsv: row 1 \('1 0.5 0.25'\) has spaces but no tab: a \.tsv "
+                               r"file must be tab-separated \(convert it, e.g. pandas.read_csv\(path, "
+                               r"header=None, sep=r'\\s\+'\)")
+
+
 def test_tsv_regression_targets_are_read_as_numbers(tmp_path):
     """A .tsv's first column is text like any label: for regression it is parsed as CSV
     targets are (it was handed on as text and refused)."""

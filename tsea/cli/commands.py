@@ -273,6 +273,9 @@ def cmd_evaluate(args) -> int:
     y_train, y_test = _labels(train, "training"), _labels(test, "test")
     task, head = _task_and_head(args, y_train, train.dataset)
     if task == "classification":
+        from tsea.estimators.labels import encode_labels
+
+        encode_labels(y_train, len(y_train))  # targets that are no class labels: said first
         note = unseen_labels_note(y_train, y_test)
         if note is not None:  # shown even with --quiet: it bounds the accuracy printed
             print(f"tsea evaluate: note: {note}", file=sys.stderr, flush=True)

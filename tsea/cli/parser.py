@@ -174,8 +174,8 @@ def _n_jobs(text: str) -> int:
     except ValueError:
         value = 0
     if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number of threads (>= 1, or -1 for every "
-                                         f"core), got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number of threads (>= 1; -1 for every "
+                                         f"core, -2 for all but one, ...), got {text!r}")
     return value
 
 

@@ -95,6 +95,13 @@ def tsv_records_to_series(path, records, *, task=None, labels=True, first=0):
                 "it, e.g. pandas.read_csv(path, header=None).to_csv(new_path, sep='\\t', "
                 "header=False, index=False))"
             )
+        spaced = next((k for k, r in enumerate(records) if len(r[0].split()) > 1), None)
+        if spaced is not None:
+            raise ValueError(
+                f"{path}: row {spaced + first + 1} ({records[spaced][0][:40]!r}) has spaces but "
+                "no tab: a .tsv file must be tab-separated (convert it, e.g. "
+                "pandas.read_csv(path, header=None, sep=r'\\s+').to_csv(new_path, sep='\\t', "
+                "header=False, index=False))")
         raise ValueError(f"{path}: a UCR .tsv row needs a label and at least one value")
     cells = np.array([r + [""] * (width - len(r)) for r in records], dtype=object)
     y = cells[:, 0]
