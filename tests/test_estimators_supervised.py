@@ -101,6 +101,17 @@ def test_regressor_heads(head):
     assert np.abs(pred - target).mean() < 5.0  # far better than the constant 105 (error 5)
 
 
+def test_dates_and_durations_are_not_regression_targets():
+    # they were cast to nanosecond counts (predictions about 1.6e18) without a word
+    X, _ = _two_classes(2)
+    dates = np.array(["2024-01-01", "2024-01-02"] * 2, dtype="datetime64[D]")
+    with pytest.raises(ValueError, match=r"y holds dates \(datetime64\[D\]\); a regressor needs "
+                                         "numbers"):
+        EARegressor(**TINY).fit(X, dates)
+    with pytest.raises(ValueError, match="y holds durations"):
+        EARegressor(**TINY).fit(X, pd.Series(pd.to_timedelta([1, 2, 3, 4], unit="s")))
+
+
 def test_supervised_errors():
     X, y = _two_classes(3)
     with pytest.raises(NotFittedError):

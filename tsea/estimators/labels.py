@@ -112,6 +112,9 @@ def check_targets(y, n_series: int) -> np.ndarray:
     """Validate regression targets: 1-D, numeric, finite; return float64 (n,)."""
     y = column_or_1d(y, warn=True)
     _check_length(y, n_series)
+    if y.dtype.kind in "mM":  # they cast to nanosecond counts, which no one means as targets
+        raise ValueError(f"y holds {'dates' if y.dtype.kind == 'M' else 'durations'} "
+                         f"({y.dtype}); a regressor needs numbers (e.g. durations in seconds)")
     try:
         y = y.astype(np.float64)
     except (TypeError, ValueError):
