@@ -314,3 +314,6 @@ def test_values_whose_detail_float32_rounds_away_are_warned_about():
                                          r"its values by up to 0\.03.*subtract an offset"):
         coll = to_collection(shifted)
     np.testing.assert_allclose(coll.X[:, 1], shifted[:, 1], rtol=1e-7)  # read, not refused
+    with pytest.warns(UserWarning, match=r"channel 0 \(and 1 more\) loses detail .* too small for "
+                                         "float32; scale"):
+        to_collection(X * 1e-60)

@@ -197,6 +197,19 @@ def test_comma_separated_tsv_says_so(tmp_path):
                                r"seems comma-separated, and a \.tsv file must be tab-separated")
 
 
+@pytest.mark.parametrize("rows_per_chunk", [2, 3, 65536])
+def test_times_mixing_numbers_and_dates_are_refused_alike_whole_and_in_chunks(
+        tmp_path, monkeypatch, rows_per_chunk):
+    # read in chunks, each chunk's times were of one kind and the file was embedded; read
+    # whole, it was refused, naming a valid date
+    import tsea.data.stream as stream_mod
+
+    monkeypatch.setattr(stream_mod, "LONG_ROWS", rows_per_chunk)
+    path = write(tmp_path, "id,time,v\na,1,1\na,2,2\nb,2024-03-31,3\nb,2024-04-01,4\n")
+    assert_refused_alike(path, r"the time column mixes numbers \(data row 1: '1'\) and text "
+                               r"\(data row 3: '2024-03-31'\); give every time")
+
+
 def test_space_separated_tsv_says_so(tmp_path):
     path = write(tmp_path, "1 0.5 0.25\n2 0.75 1\n", "x.tsv")
     assert_refused_alike(path, r"x.tsv: row 1 \('1 0.5 0.25'\) has spaces but no tab: a \.tsv "

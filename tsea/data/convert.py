@@ -104,11 +104,15 @@ def _warn_if_rounding_blurs(vals: np.ndarray, out: np.ndarray, what: str) -> Non
     if blurred.size:
         c = int(blurred[0])
         more = f" (and {blurred.size - 1} more)" if blurred.size > 1 else ""
+        if spread[c] < 1e3 * np.finfo(np.float32).tiny:
+            why = "because they are too small for float32; scale them up before passing them"
+        else:
+            why = ("because they lie far from 0; subtract an offset (e.g. each channel's mean) "
+                   "before passing them")
         warnings.warn(
             f"{what}: channel {c}{more} loses detail in float32, the "
             f"precision tsea reads values in: rounding moves its values by up to {moved[c]:.3g}, "
-            f"{moved[c] / spread[c]:.1%} of their std ({spread[c]:.3g}), because they lie far "
-            "from 0; subtract an offset (e.g. each channel's mean) before passing them",
+            f"{moved[c] / spread[c]:.1%} of their std ({spread[c]:.3g}), {why}",
             UserWarning, stacklevel=4)
 
 

@@ -303,7 +303,7 @@ def _time_values(path, cells: np.ndarray, rows):
         return pd.to_datetime(pd.Series(cells), format="ISO8601", utc=True).to_numpy()
     except (ValueError, TypeError):
         n = next((k for k, cell in enumerate(cells) if parse_values([cell])[1] is None), None)
-        if n is not None:
+        if n is not None and _is_date(cells[bad]):
             raise ValueError(
                 f"{path}: the time column mixes numbers (data row {int(rows[n]) + 1}: "
                 f"{cells[n]!r}) and text (data row {int(rows[bad]) + 1}: {cells[bad]!r}); "
@@ -312,6 +312,14 @@ def _time_values(path, cells: np.ndarray, rows):
             f"{path}: the time column must hold numbers or ISO 8601 dates (data row "
             f"{int(rows[bad]) + 1}: {cells[bad]!r})"
         ) from None
+
+
+def _is_date(cell) -> bool:
+    try:
+        pd.to_datetime(pd.Series([cell]), format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def long_layout(path, columns, *, label_column=None, id_column=None):
@@ -326,17 +334,31 @@ def long_layout(path, columns, *, label_column=None, id_column=None):
     return id_col, label_col, channels
 
 
-def long_frame_to_series(path, df, layout, *, task=None, labels=True, first_series=0):
+def long_frame_to_series(path, df, layout, *, task=None, labels=True, first_series=0,
+                         time_kind=None):
     """Rows of a long table -> (Collection with ids, y or None): the step shared by
     :func:`read_csv_long` (the whole file, rows in any order) and :mod:`tsea.data.stream`
     (chunks of complete series). ``df`` as in :func:`wide_frame_to_series`;
-    ``first_series``: the number of the frame's first series in the file (messages)."""
+    ``first_series``: the number of the frame's first series in the file (messages);
+    ``time_kind``: a dict a stream shares between its chunks, so that a file whose chunks hold
+    numbers in one and dates in another is refused, as when it is read whole."""
     id_col, label_col, channels = layout
     id_text = _text_column(path, df, id_col, "id")
     codes, uniques = pd.factorize(id_text, sort=False)
     ids = np.asarray(uniques, dtype=object)
     rows = df.index.to_numpy()
-    time = _time_values(path, df[TIME_NAME].to_numpy(), rows)
+    cells = df[TIME_NAME].to_numpy()
+    time = _time_values(path, cells, rows)
+    if time_kind is not None and len(time):
+        kind = "numbers" if time.dtype.kind == "f" else "text"
+        first = time_kind.setdefault("first", (kind, int(rows[0]), cells[0]))
+        if first[0] != kind:
+            here = (kind, int(rows[0]), cells[0])
+            (_, n_row, n_cell), (_, t_row, t_cell) = sorted([first, here], key=lambda f: f[0])
+            raise ValueError(
+                f"{path}: the time column mixes numbers (data row {n_row + 1}: {n_cell!r}) and "
+                f"text (data row {t_row + 1}: {t_cell!r}); give every time as a number or "
+                "every time as an ISO 8601 date")
     vals = _numeric_columns(path, df, channels, codes, ids, first_series=first_series)
     frame = pd.DataFrame(vals, columns=channels)
     frame.insert(0, "time", time)

@@ -276,6 +276,7 @@ class SeriesStream:
         finished = SeenIds()
         carry = None  # rows of the last id of the previous chunk (it may continue)
         n_series = 0
+        time_kind = {}  # numbers or dates, as the first chunk has them
         for df in frames:
             if len(df) == 0:
                 continue
@@ -293,14 +294,15 @@ class SeriesStream:
             if len(complete):
                 finished.add(uniques[run_codes[:-1]])
                 coll, _ = long_frame_to_series(
-                    self.path, complete, layout, labels=False, first_series=n_series
+                    self.path, complete, layout, labels=False, first_series=n_series,
+                    time_kind=time_kind,
                 )
                 n_series += coll.n_series
                 yield coll
         if carry is None:
             raise ValueError(f"{self.path}: the file has a header but no rows")
         coll, _ = long_frame_to_series(
-            self.path, carry, layout, labels=False, first_series=n_series
+            self.path, carry, layout, labels=False, first_series=n_series, time_kind=time_kind
         )
         yield coll
 
