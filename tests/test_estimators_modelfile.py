@@ -274,3 +274,22 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
     assert (got["repr_dim"], got["random_state"]) == (8, 3) and type(got["repr_dim"]) is int
     assert got["dropout"] == pytest.approx(0.25)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_load_model_reads_the_file_once(tmp_path, monkeypatch):
+    # it read the kind, then the file again: replaced in between (an encoder by a classifier),
+    # the second read refused "a model of kind 'EAEncoder', not 'EAClassifier'"
+    from tsea import modelfile
+    from tsea.estimators import load_model
+
+    X = _series(n=8)
+    EAClassifier(**TINY).fit(X, np.array(["a", "b"] * 4)).save(tmp_path / "m.tsea")
+    reads = []
+    real = modelfile._read
+
+    def counted(*args, **kwargs):
+        reads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(modelfile, "_read", counted)
+    assert isinstance(load_model(tmp_path / "m.tsea"), EAClassifier) and len(reads) == 1

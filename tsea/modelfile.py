@@ -250,10 +250,21 @@ def read_model(path, kind: str | tuple[str, ...] | None = None) -> tuple[dict, d
     return header.get("params", {}), header.get("meta", {}), arrays
 
 
+def read_any(path) -> tuple[str, dict, dict, dict]:
+    """Read a model file of any kind this tsea knows, once: ``(kind, params, meta, arrays)``
+    (a second read could find another file, replaced in between)."""
+    header, arrays = _read(path, None, arrays=True)
+    return _known_kind(path, header), header.get("params", {}), header.get("meta", {}), arrays
+
+
 def read_kind(path) -> str:
     """The kind of model a file holds (one of :data:`KINDS`), read from its header alone, with
     the header's checks; its arrays are not read. A kind this tsea does not know is refused."""
     header, _ = _read(path, None, arrays=False)
+    return _known_kind(path, header)
+
+
+def _known_kind(path, header: dict) -> str:
     if header["kind"] not in KINDS:
         raise ValueError(f"{str(path)!r} holds a model of kind {header['kind']!r}, which this tsea "
                          f"does not know (it reads {', '.join(map(repr, KINDS))})")

@@ -12,4 +12,5 @@ _KINDS = {cls.__name__: cls for cls in (EAEncoder, EAClassifier, EARegressor)}
 def load_model(path):
     """Load any tsea model file: the ``EAEncoder``, ``EAClassifier`` or ``EARegressor`` that
     its header names (``save`` of each writes one). No code is executed while loading."""
-    return _KINDS[modelfile.read_kind(path)].load(path)
+    kind, params, meta, arrays = modelfile.read_any(path)  # one read: the file may be replaced
+    return _KINDS[kind]._from_file(path, params, meta, arrays)

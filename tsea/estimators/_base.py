@@ -438,6 +438,11 @@ class _EABase(BaseEstimator):
     def load(cls, path):
         """Load a model written by :meth:`save` (no code is executed while loading)."""
         params, meta, arrays = modelfile.read_model(path, kind=(cls.__name__, *cls._also_loads))
+        return cls._from_file(path, params, meta, arrays)
+
+    @classmethod
+    def _from_file(cls, path, params: dict, meta: dict, arrays: dict):
+        """The estimator of what :func:`tsea.modelfile.read_model` read from ``path``."""
         params = _params.from_file(params)
         if cls._task is None:  # the encoder of a classifier's or regressor's file: not its head
             for name in _params.HEAD_ONLY_NAMES:
