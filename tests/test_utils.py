@@ -84,6 +84,14 @@ def test_an_output_that_cannot_be_written_is_found_before_the_work(tmp_path):
         check_output_dir("/proc/m.tsea")  # a folder where no file can be created, even by root
     check_output_dir(tmp_path / "m.tsea")
     assert os.listdir(tmp_path) == ["afile"]  # the probe leaves nothing behind
+    for nameless in ("", str(tmp_path / "out") + os.sep):  # save("out/") wrote a file "out"
+        with pytest.raises(ValueError, match="an output needs a file name"):
+            atomic_write(nameless, lambda tmp: open(tmp, "w").close())
+    from tsea.modelfile import write_model
+
+    with pytest.raises(ValueError, match="an output needs a file name"):
+        write_model(str(tmp_path / "out") + os.sep, "EAEncoder", {}, {}, {})
+    assert os.listdir(tmp_path) == ["afile"]
 
 
 # -- seeds, threads, device, quiet Lightning ------------------------------------------------------

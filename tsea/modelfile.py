@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsea.utils import atomic_write
+from tsea.utils import atomic_write, check_output_dir
 
 __all__ = [
     "FORMAT_VERSION",
@@ -77,6 +77,7 @@ def write_model(path, kind: str, params: dict, meta: dict, arrays: dict) -> None
     ``params`` and ``meta`` must be JSON-serialisable (``ValueError`` otherwise, naming the
     offending part); ``arrays`` maps names to numpy arrays of a numeric or boolean dtype.
     """
+    check_output_dir(path)  # before Path() makes "out/" the file "out"
     path = Path(path)
     header = {
         "magic": MAGIC,

@@ -26,7 +26,10 @@ import numpy as np
 def check_output_dir(path) -> None:
     """FileNotFoundError naming the folder when the folder that would hold ``path`` is missing,
     NotADirectoryError when it is a file, and OSError naming ``path`` when no file can be
-    created there (a read-only folder, a name too long): said before any work, by trying."""
+    created there (a read-only folder, a name too long): said before any work, by trying.
+    A path without a file name ("", "out/") is a ValueError."""
+    if not Path(path).name or str(path).endswith(("/", os.sep)):
+        raise ValueError(f"an output needs a file name, got {str(path)!r}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         shown = os.path.dirname(str(path)) or parent
