@@ -153,6 +153,16 @@ def test_time_indexes_that_position_would_misread_are_refused_in_every_series_fo
     np.testing.assert_array_equal(to_collection(shorter).series(0), [[1, 2, 3], [5, 6, np.nan]])
     repeated = pd.Series([1.0, 2.0, 3.0], index=[0, 0, 1])
     backwards = pd.Series([1.0, 2.0, 3.0], index=[2, 1, 0])
+    # an index of labels says nothing of time: rows of a wide table (columns "0".."11", where
+    # "10" sorts before "2") are read by position
+    wide = pd.DataFrame(np.arange(24.0).reshape(2, 12), columns=[str(j) for j in range(12)])
+    for X in ([wide.iloc[0], wide.iloc[1]], pd.Series([wide.iloc[0], wide.iloc[1]])):
+        np.testing.assert_array_equal(to_collection(X).X[:, 0], wide.to_numpy())
+    # the same instants in two time zones are one time axis
+    instants = pd.date_range("2024-03-31", periods=3, freq="h", tz="UTC")
+    zoned = pd.DataFrame({"c0": [pd.Series([1.0, 2.0, 3.0], index=instants)],
+                          "c1": [pd.Series([4.0, 5.0, 6.0], index=instants.tz_convert("Europe/Berlin"))]})
+    np.testing.assert_array_equal(to_collection(zoned).series(0), [[1, 2, 3], [4, 5, 6]])
     repeats, reversed_ = r"has a repeated time in its index \(0\)", "is not in increasing order"
     for X, message in [(pd.DataFrame({"c0": [repeated]}), r"cell \(row 0, column 'c0'\) " + repeats),
                        ([early, repeated], "series 1 " + repeats),

@@ -267,6 +267,11 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
               "lr": np.float32(1e-3), "causal": np.bool_(True), "grad_clip": 0}
     clf = EAClassifier(**params).fit(X, y)
     clf.set_params(repr_dim=8, grad_clip=0.0)  # the same values as Python numbers: no change
+    # an equal value the table refuses is a change: depth=2.0 was saved and then not loaded
+    depth = TINY["depth"]
+    with pytest.raises(ValueError, match=f"depth was {depth} at fit and is {float(depth)} now"):
+        clf.set_params(depth=float(depth)).save(tmp_path / "float-depth.tsea")
+    clf.set_params(depth=depth)
     path = tmp_path / "m.tsea"
     clf.save(path)
     loaded = EAClassifier.load(path)
@@ -293,3 +298,13 @@ def test_load_model_reads_the_file_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(modelfile, "_read", counted)
     assert isinstance(load_model(tmp_path / "m.tsea"), EAClassifier) and len(reads) == 1
+
+
+def test_labels_of_any_length_are_saved_and_loaded(tmp_path):
+    # a label over 1,024 characters made a file that the head check refused
+    X = _series(n=8)
+    y = np.array(["a" * 1100, "b"] * 4)
+    clf = EAClassifier(**TINY).fit(X, y)
+    clf.save(tmp_path / "m.tsea")
+    back = EAClassifier.load(tmp_path / "m.tsea")
+    np.testing.assert_array_equal(back.predict(X), clf.predict(X))

@@ -131,6 +131,25 @@ def test_resuming_another_fit_is_refused_naming_the_difference(tmp_path, every_t
     tsea.EAEncoder(**TINY, n_iters=9).fit(_series(seed=0), resume_from=last)  # its own fit
 
 
+def test_a_fit_without_a_seed_resumes_with_the_seed_it_drew(tmp_path, every_three):
+    # random_state=None (the default) drew another seed when resuming, which the checkpoint's
+    # record then refused: the documented resume failed unless a seed was fixed
+    run = tmp_path / "run"
+    unseeded = {**TINY, "random_state": None}
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tsea.EAEncoder(**unseeded, n_iters=9, run_dir=str(run),
+                       trainer_kwargs={"callbacks": [_Crash(at=5)]}).fit(_series())
+    last = str(run / "checkpoints" / "last.ckpt")
+    drawn = int(torch.load(last, weights_only=False)["tsea_fit"]["seed"])
+    resumed = tsea.EAEncoder(**unseeded, n_iters=9).fit(_series(), resume_from=last)
+    assert resumed.seed_ == drawn
+    full = tsea.EAEncoder(**{**TINY, "random_state": drawn}, n_iters=9).fit(_series())
+    np.testing.assert_array_equal(resumed.transform(_series()), full.transform(_series()))
+    with pytest.raises(ValueError, match=f"seed {drawn}, and this fit's seed is 1 \\(random_state: "
+                                         "give the checkpoint's, or None"):
+        tsea.EAEncoder(**{**TINY, "random_state": 1}, n_iters=9).fit(_series(), resume_from=last)
+
+
 def test_a_second_fit_into_a_run_dir_replaces_its_checkpoints(tmp_path, every_three):
     """Lightning wrote the second fit's checkpoints as last-v1.ckpt, so the documented
     run_dir/checkpoints/last.ckpt resumed the first fit, on the second fit's data."""

@@ -84,8 +84,10 @@ def _numeric(a: np.ndarray, what: str, series: int | None, ids=None) -> np.ndarr
 
 
 #: Rounding to float32 may move a channel's values by at most this share of its std unwarned:
-#: beyond it the values keep fewer than about a thousand distinct levels per std.
-ROUNDING_SHARE = 1e-3
+#: beyond it the values keep fewer than about a hundred distinct levels per std.
+ROUNDING_SHARE = 1e-2
+#: Series the rounding check reads, evenly spread over a larger input (its cost stays small).
+ROUNDING_SAMPLE = 256
 
 
 def _warn_if_rounding_blurs(vals: np.ndarray, out: np.ndarray, what: str) -> None:
@@ -96,6 +98,9 @@ def _warn_if_rounding_blurs(vals: np.ndarray, out: np.ndarray, what: str) -> Non
         return
     import warnings
 
+    if vals.shape[0] > ROUNDING_SAMPLE:
+        rows = np.linspace(0, vals.shape[0] - 1, ROUNDING_SAMPLE).astype(int)
+        vals, out = vals[rows], out[rows]
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels
         moved = np.nanmax(np.abs(out.astype(np.float64) - vals), axis=(0, 2))
@@ -219,9 +224,22 @@ def _from_list(items: list, what: str, ids=None) -> Collection:
     return _finish(out, what, ids)
 
 
+def _time_axis(index: pd.Index) -> pd.Index | None:
+    """A series' index as a time axis (sktime's convention: numbers, dates or durations; dates
+    of a time zone in UTC), or None for an index of labels (the column names of a wide table's
+    row), which says nothing of order."""
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        return index.tz_convert("UTC").tz_localize(None)
+    kind = index.dtype.kind
+    return index if kind in "iufmM" else None
+
+
 def _check_time_index(index: pd.Index, where: str) -> None:
-    """A series' index is its time axis (sktime's convention); tsea reads the values by
-    position, which is that axis only when the index increases strictly: refuse any other."""
+    """A series' index is its time axis; tsea reads the values by position, which is that
+    axis only when it increases strictly: refuse any other."""
+    index = _time_axis(index)
+    if index is None:
+        return
     if not index.is_monotonic_increasing:
         raise ValueError(f"{where} has an index that is not in increasing order (its time "
                          "axis); sort it (.sort_index())")
@@ -233,7 +251,9 @@ def _check_time_index(index: pd.Index, where: str) -> None:
 def _check_aligned(cells, columns, what: str, row: int) -> None:
     """The channels of one nested row must share their time index (a shorter one a start of
     the longer's): read by position, a channel starting later would be moved to the start."""
-    indexes = [(col, v.index) for col, v in zip(columns, cells) if isinstance(v, pd.Series)]
+    indexes = [(col, _time_axis(v.index)) for col, v in zip(columns, cells)
+               if isinstance(v, pd.Series)]
+    indexes = [(col, index) for col, index in indexes if index is not None]
     if len(indexes) < 2:
         return
     _, longest = max(indexes, key=lambda pair: len(pair[1]))

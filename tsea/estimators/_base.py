@@ -248,6 +248,10 @@ class _EABase(BaseEstimator):
                 plain, plain_before = _params.plain_value(value), _params.plain_value(before)
                 same = bool(plain == plain_before) and (
                     isinstance(plain, bool) == isinstance(plain_before, bool))
+                if same and type(plain) is not type(plain_before):
+                    # an equal value of another type is the same only where the table allows
+                    # it (depth=2.0 is no depth: a file saved with it would not load)
+                    _params.validate({name: value}, task=self._task)
             except (TypeError, ValueError):
                 same = value is before
             if not same:
@@ -265,7 +269,11 @@ class _EABase(BaseEstimator):
         if resume_from is not None and int(self.n_encoders) != 1:
             raise ValueError(f"resume_from: a fit of n_encoders={self.n_encoders} writes one "
                              "checkpoint per encoder and cannot resume from one; refit it")
-        seed = resolve_seed(self.random_state)
+        seed = None
+        if resume_from is not None and self.random_state is None:
+            # the interrupted fit drew its seed; the one it recorded goes on with it
+            seed = _training.checkpoint_seed(resume_from)
+        seed = resolve_seed(self.random_state) if seed is None else seed
         F = self._features(coll.X)  # once: the statistics and the network input share it
         self._fit_normalizer(F)
         X = _scale.check_network_input(self._apply_normalizer(F), coll.X, coll.ids)

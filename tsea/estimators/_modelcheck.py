@@ -199,9 +199,12 @@ def check_head_model(path, params: dict, meta: dict, arrays: dict, *, kind: str,
             dtype = np.dtype(meta.get("classes_dtype"))
         except (TypeError, ValueError, SyntaxError) as exc:
             raise ValueError(f"{bad}: meta 'classes_dtype' is not a numpy dtype ({exc})") from None
-        if dtype.shape != () or dtype.kind not in "biufUO" or dtype.itemsize > 4096:
+        if dtype.shape != () or dtype.kind not in "biufUO":
             raise ValueError(f"{bad}: meta 'classes_dtype' {dtype.str!r} is not the dtype of "
                              "plain labels")
+        if dtype.itemsize * len(classes) > modelfile.MAX_ARRAY_BYTES:
+            raise ValueError(f"{bad}: meta 'classes_dtype' {dtype.str!r} for {len(classes)} "
+                             "labels is larger than a model file's arrays may be")
         if dtype.kind != "O":
             with np.errstate(all="ignore"):
                 kept = np.asarray(classes, dtype=dtype).tolist() if _castable(classes, dtype) else None

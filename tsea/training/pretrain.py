@@ -28,7 +28,7 @@ from .module import PretrainModule, resolve_objective_weights
 from .runtime import build_trainer, default_n_iters, named_n_iters, scratch_dir
 from .soft import dtw_matrix, instance_weights
 
-__all__ = ["pretrain", "check_collection", "split_budget"]
+__all__ = ["pretrain", "check_collection", "checkpoint_seed", "split_budget"]
 
 
 def check_collection(X, lengths) -> tuple[np.ndarray, np.ndarray]:
@@ -334,6 +334,19 @@ class _FitRecord(Callback):
         checkpoint["tsea_fit"] = self.record
 
 
+def checkpoint_seed(path) -> int | None:
+    """The seed of the fit that wrote the checkpoint ``path`` (its ``tsea_fit`` record), or
+    None when it holds none or cannot be read (resuming then says why): a fit resumed with
+    ``random_state=None`` takes it, as the interrupted fit drew it."""
+    import torch
+
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=False).get("tsea_fit")
+        return int(record["seed"])
+    except Exception:  # noqa: BLE001 - any unreadable checkpoint is refused by _read_checkpoint
+        return None
+
+
 def _read_checkpoint(path, max_steps: int, weight_averaging: bool, record: dict) -> dict:
     """The checkpoint ``resume_from`` names, read before anything is built: ValueError when it
     is no Lightning checkpoint of a tsea fit, is past this fit's step budget, was written
@@ -369,7 +382,8 @@ def _read_checkpoint(path, max_steps: int, weight_averaging: bool, record: dict)
                    f"fit's: {record['data']}), after normalisation")
         if written.get("seed") != record["seed"]:
             refuse(f"was written by a fit with seed {written.get('seed')}, and this fit's seed "
-                   f"is {record['seed']} (random_state)")
+                   f"is {record['seed']} (random_state: give the checkpoint's, or None to take "
+                   "it from the checkpoint)")
         names = sorted(k for k in record if written.get(k) != record[k])
         refuse("was written by a fit with other settings: " + ", ".join(
             f"{k}={written.get(k)!r} there, {record[k]!r} here" for k in names))
