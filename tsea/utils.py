@@ -27,7 +27,10 @@ def check_output_dir(path) -> None:
     """FileNotFoundError naming the folder when the folder that would hold ``path`` is missing,
     NotADirectoryError when it is a file, and OSError naming ``path`` when no file can be
     created there (a read-only folder, a name too long): said before any work, by trying.
-    A path without a file name ("", "out/") is a ValueError."""
+    A path without a file name ("", "out/") is a ValueError; an existing folder is left to the
+    callers, which say that it is one."""
+    if os.path.isdir(path):
+        return
     if not Path(path).name or str(path).endswith(("/", os.sep)):
         raise ValueError(f"an output needs a file name, got {str(path)!r}")
     parent = os.path.dirname(os.path.abspath(path))
