@@ -533,3 +533,25 @@ def test_a_worker_ends_when_its_runner_is_killed(tmp_path):
     if alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive
+
+
+@pytest.mark.slow  # starts a worker process (~3 s)
+def test_an_interrupted_run_stops_the_workers_of_its_running_jobs():
+    # a worker started just after a Ctrl-C never hears of it: its job held the run until it ended
+    import threading
+
+    from tsea.benchmark import worker
+
+    rows = []
+    job = threading.Thread(target=lambda: rows.append(worker.run_isolated(
+        "Sleepy", MR, 0, loader=toy_loader, timeout=300)))
+    job.start()
+    deadline = time.monotonic() + 60
+    while not any(p.is_alive() for p in list(worker._LIVE)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    start = time.monotonic()
+    worker.stop_workers()
+    job.join(30)
+    assert not job.is_alive() and time.monotonic() - start < 30
+    assert rows[0]["status"] == "failed" and rows[0]["error"].startswith(worker.DIED)
+    assert not worker._LIVE

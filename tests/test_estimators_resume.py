@@ -122,7 +122,7 @@ def test_resuming_another_fit_is_refused_naming_the_difference(tmp_path, every_t
     for change, X, why in [
         ({}, _series(seed=1), r"of other training data \(\(24, 2, 30\) float32, [0-9a-f]{32}; "
                               r"this fit's: \(24, 2, 30\) float32, [0-9a-f]{32}\)"),
-        ({"random_state": 1}, _series(), r"with seed 0, and this fit's seed is 1 \(random_state\)"),
+        ({"random_state": 1}, _series(), r"with seed 0, and this fit's seed is 1 \(random_state: give"),
         ({"lr": 0.01, "crops": "valid"}, _series(),
          r"other settings: crops='canvas' there, 'valid' here, lr=0.001 there, 0.01 here"),
     ]:

@@ -23,7 +23,7 @@ from joblib import cpu_count
 from tsea.benchmark import results as results_io
 from tsea.benchmark.methods import DEFAULT_METHODS, MethodSpec, parse_methods, unavailable_reason
 from tsea.benchmark.suites import SUITES, parse_datasets, suite_datasets
-from tsea.benchmark.worker import DIED, run_isolated, run_job
+from tsea.benchmark.worker import DIED, run_isolated, run_job, stop_workers
 from tsea.utils import SEED_BOUND
 
 DEFAULT_OUT = "./tsea-benchmark"
@@ -218,6 +218,7 @@ def run_benchmark(datasets=None, methods=DEFAULT_METHODS, seeds=(0,), out_dir=DE
             Parallel(n_jobs=jobs, backend="threading")(delayed(run_dataset)(n) for n in names)
     except BaseException:
         stopping.set()
+        stop_workers()
         raise
     if stopping.is_set():  # a worker was interrupted before this process heard of it
         raise KeyboardInterrupt
@@ -241,6 +242,7 @@ def _interrupted(row: dict, stopping: threading.Event) -> bool:
     its own signal a moment after the worker's death is seen, hence the wait."""
     if row.get("status") == "interrupted":
         stopping.set()  # the other datasets start no new job
+        stop_workers()  # nor wait for one that started after the signal
         return True
     if row.get("status") == "failed" and str(row.get("error", "")).startswith(DIED):
         return stopping.wait(1.0)

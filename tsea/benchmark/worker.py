@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 import traceback
 
 import numpy as np
@@ -85,7 +86,6 @@ def run_job(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, loader=
 def _exit_with(parent: int) -> None:
     """End this worker when the runner that started it (process ``parent``) is gone: killed
     with SIGKILL, it cannot kill its workers, which would run on past any time limit."""
-    import threading
     import time
 
     def watch():
@@ -118,6 +118,8 @@ def run_isolated(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, lo
     proc = ctx.Process(target=_child, daemon=True,
                        args=(send, dataset, spec, seed, data_dir, loader, threads, os.getpid()))
     proc.start()
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     send.close()
     row = None
     if recv.poll(timeout):
@@ -138,4 +140,21 @@ def run_isolated(dataset: str, spec: MethodSpec, seed: int, *, data_dir=None, lo
         row = {"dataset": dataset, "method": spec.name, "seed": seed, "status": status,
                "error": error, "peak_memory_mb": math.nan}
     recv.close()
+    with _LIVE_LOCK:
+        _LIVE.discard(proc)
     return row
+
+
+_LIVE: set = set()  # the workers of this process's running jobs
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_workers() -> None:
+    """Kill the workers of the running jobs, for an interrupted run. A terminal's Ctrl-C
+    reaches the workers of the moment; one started an instant after it would not hear of it,
+    and its job would hold the run until it ended."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        if proc.is_alive():
+            proc.kill()
