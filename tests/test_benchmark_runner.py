@@ -463,7 +463,10 @@ def test_ctrl_c_records_no_failure_for_the_jobs_it_stops(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tsea", "benchmark", "--datasets", "ItalyPowerDemand,GunPoint",
          "--methods", f"minirocket,{config}", "--seeds", "0,1", "--jobs", "2", "--out", str(out),
-         "-q"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "-q"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # as a terminal starts it: a test run started in the background by a non-interactive
+        # shell ignores SIGINT, and that disposition would pass to the run under test
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results = out / "results.csv"
     deadline = time.time() + 120
     while not (results.exists() and len(read_results(str(results)))) and time.time() < deadline:
