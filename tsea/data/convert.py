@@ -104,7 +104,7 @@ def _warn_if_rounding_blurs(vals: np.ndarray, out: np.ndarray, what: str) -> Non
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels
         moved = np.nanmax(np.abs(out.astype(np.float64) - vals), axis=(0, 2))
-        spread = np.nanstd(vals.astype(np.float64), axis=(0, 2))
+        spread = np.nanstd(np.asarray(vals, dtype=np.float64), axis=(0, 2))
     blurred = np.flatnonzero((spread > 0) & (moved > ROUNDING_SHARE * spread))
     if blurred.size:
         c = int(blurred[0])

@@ -2,11 +2,12 @@
 and a classifier's or regressor's head (:func:`check_head_model`).
 
 It runs on what :func:`tsea.modelfile.read_model` returns (a container already checked for sizes
-and structure) and adds the checks of an encoder: the declared architecture within
+and structure), after the parameters were checked against the table, and adds the checks of an
+encoder: the declared architecture within
 :data:`ARCH_LIMITS` and at most ``tsea.modelfile.MAX_ARRAY_BYTES / 4`` float32 weights (counted
 on PyTorch's ``meta`` device, which allocates nothing), the stored weights exactly the names and
-shapes of that architecture, ``normalize`` one of "channel", "series", None and the
-normalisation statistics present iff it is "channel" (finite in float32, ``channel_std > 0``,
+shapes of that architecture, the normalisation statistics present iff ``normalize`` is
+"channel" (finite in float32, ``channel_std > 0``,
 one value per input channel), ``n_jobs`` None or an integer of magnitude at most 4096.
 """
 
@@ -20,7 +21,7 @@ import torch
 
 from tsea import modelfile
 from tsea.nn import encoder_from_config
-from tsea.params import ENCODER_PARAMS, NN_NAMES, NORMALIZE_MODES
+from tsea.params import ENCODER_PARAMS, NN_NAMES
 
 __all__ = ["ARCH_LIMITS", "check_encoder_model", "check_head_model"]
 
@@ -92,9 +93,7 @@ def check_encoder_model(
     _check_int(bad, "meta 'seed'", meta.get("seed"), 0, 2**63 - 1)
     if "train_length" in meta:  # absent from files written before readout="canvas" existed
         _check_int(bad, "meta 'train_length'", meta["train_length"], 1, 2**31 - 1)
-    differences = params.get("differences", False)
-    if not isinstance(differences, bool):
-        raise ValueError(f"{bad}: params['differences'] is {differences!r}; expected true or false")
+    differences = params.get("differences", False)  # a bool: the table checked the params
     n_inputs = 2 * n_channels if differences else n_channels  # values, then their differences
     if n_inputs != cfg["in_channels"]:
         raise ValueError(
@@ -142,10 +141,6 @@ def check_encoder_model(
                 f"needs {shape}"
             )
     normalize = params.get("normalize")
-    if normalize not in NORMALIZE_MODES:
-        raise ValueError(
-            f"{bad}: params['normalize'] is {normalize!r}, not one of {list(NORMALIZE_MODES)}"
-        )
     n_jobs = params.get("n_jobs")
     if n_jobs is not None and (not _is_int(n_jobs) or not 0 < abs(n_jobs) <= 4096):
         raise ValueError(f"{bad}: params['n_jobs'] is {n_jobs!r}; expected None or an integer")
